@@ -1,0 +1,36 @@
+"""The whole chain: each study reads only the validated outputs the previous one published."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.employer_interviews import employer_interviews
+from flows.intervention_mapping import intervention_mapping
+from flows.outcome_evaluation import outcome_evaluation
+from flows.seminar_brief import seminar_brief
+from insats.runtime import make_task_runner
+
+STUDY_FLOWS = {
+    "employer-interviews": employer_interviews,
+    "intervention-mapping": intervention_mapping,
+    "outcome-evaluation": outcome_evaluation,
+    "seminar": seminar_brief,
+}
+
+
+@flow(name="pipeline")
+def pipeline(config_path: str, task_runner: str = "thread", dask_address: str | None = None) -> dict[str, dict[str, str]]:
+    """Employer interviews -> intervention mapping -> outcome evaluation -> seminar brief.
+
+    A study whose outputs fail their contract raises, which stops the chain before the next study.
+    """
+    runner = make_task_runner(task_runner, dask_address)
+
+    def on_runner(study_flow):  # noqa: ANN001, ANN202 - Prefect flows are untyped callables
+        return study_flow.with_options(task_runner=runner)
+
+    study1 = on_runner(employer_interviews)(config_path)
+    study2 = on_runner(intervention_mapping)(config_path, demand_profile=study1["demand_profile"])
+    study3 = on_runner(outcome_evaluation)(config_path, candidates=study2["candidates"])
+    brief = seminar_brief(config_path)
+    return {"employer_interviews": study1, "intervention_mapping": study2, "outcome_evaluation": study3, "seminar": brief}

@@ -1,0 +1,260 @@
+"""The machinery every study flow shares: content-keyed caching of steps, the validation gate that
+publishes a study's outputs, and the record of what each run read.
+
+A step is a Prefect task whose cache key is made of (a) the contents of every ``Path`` it is given
+(files or folders), (b) every other argument's value, and (c) the source of all project code the step's
+module can reach. Studies hand each other paths of validated Parquet files, never large frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import CachePolicy
+from prefect.context import TaskRunContext
+from prefect.runtime import flow_run
+from pydantic import BaseModel
+
+from insats.config import Config
+from insats.provenance import (
+    checksum_inputs,
+    code_version,
+    content_hash,
+    function_fingerprint,
+    package_versions,
+    sha256_file,
+)
+from insats.storage import publish_folder, write_json, write_parquet
+from insats.validation import gate, suite_path
+from tasks.disclosure import suppress_small_counts
+
+Outputs = dict[str, str]  # table name -> path of a written Parquet file
+MANIFEST = "manifest.json"
+
+
+def _fingerprint(value: Any) -> Any:
+    """What a step's argument contributes to its cache key: file contents for paths, values otherwise."""
+    if isinstance(value, Path):
+        return {"path_contents": content_hash(value) if value.exists() else f"missing:{value}"}
+    if isinstance(value, BaseModel):
+        return _fingerprint(dict(value))
+    if isinstance(value, Mapping):
+        return {str(k): _fingerprint(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple):
+        return [_fingerprint(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)
+
+
+@dataclass
+class ContentCachePolicy(CachePolicy):
+    """Cache key = step name + code fingerprint + contents of path arguments + other argument values.
+
+    ``ignore`` names arguments that describe the run rather than the work (run ids, timestamps).
+    """
+
+    ignore: tuple[str, ...] = ()
+
+    def compute_key(
+        self, task_ctx: TaskRunContext, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
+        fn = task_ctx.task.fn
+        material = {
+            "step": task_ctx.task.name,
+            "code": function_fingerprint(fn),
+            "inputs": _fingerprint({k: v for k, v in inputs.items() if k not in self.ignore}),
+        }
+        return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def step(fn: Callable[..., Outputs]) -> Any:
+    """Make a study step: a Prefect task cached on contents, with its result persisted across runs."""
+    return task(
+        fn,
+        name=fn.__name__,
+        cache_policy=ContentCachePolicy(),
+        persist_result=True,
+        retries=0,
+    )
+
+
+def _outputs_intact(outputs: Mapping[str, Any], digests: Mapping[str, str]) -> bool:
+    for name, path in outputs.items():
+        p = Path(path)
+        if not p.is_file() or (name in digests and sha256_file(p) != digests[name]):
+            return False
+    return True
+
+
+def run_steps(calls: Iterable[tuple[Any, dict[str, Any]]]) -> list[Outputs]:
+    """Submit steps to the flow's task runner, wait for all, and report which were served from cache.
+
+    A cached result whose files have since been removed or changed is recomputed (the cache only
+    remembers paths; the files are the truth).
+    """
+    logger = get_run_logger()
+    calls = list(calls)
+    futures = [t.submit(**params) for t, params in calls]
+    results: list[Outputs] = []
+    for (t, params), future in zip(calls, futures, strict=True):
+        value = future.result()
+        outputs, digests = value["outputs"], value["sha256"]
+        if future.state.name == "Cached":
+            if _outputs_intact(outputs, digests):
+                logger.info("%s: inputs, config and code unchanged - reused the cached result", t.name)
+            else:
+                logger.info("%s: cached outputs are missing or changed on disk - recomputing", t.name)
+                value = t.with_options(refresh_cache=True).submit(**params).result()
+                outputs = value["outputs"]
+        results.append(dict(outputs))
+    return results
+
+
+def run_step(t: Any, **params: Any) -> Outputs:
+    """Run one step (see ``run_steps``) and return its outputs."""
+    return run_steps([(t, params)])[0]
+
+
+def written(**paths: Path) -> dict[str, Any]:
+    """What a step returns: its output paths and their checksums (to detect later tampering)."""
+    return {
+        "outputs": {k: str(p) for k, p in paths.items()},
+        "sha256": {k: sha256_file(Path(p)) for k, p in paths.items()},
+    }
+
+
+def read_published(config: Config, study: str, table: str) -> Path:
+    """Path of a study's published (validated) table; errors if the study has not run or was altered."""
+    folder = config.study_dir(study)
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise FileNotFoundError(
+            f"No validated outputs of study {study!r} in {folder}: run `insats run {study.replace('_', '-')}` first"
+        )
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    entry = manifest["tables"].get(table)
+    if entry is None:
+        raise KeyError(f"Study {study!r} published no table {table!r} (it has {', '.join(manifest['tables'])})")
+    path = folder / entry["file"]
+    if sha256_file(path) != entry["sha256"]:
+        raise RuntimeError(f"{path} differs from what study {study!r} validated and published: re-run it")
+    return path
+
+
+def run_record(config: Config) -> dict[str, Any]:
+    """Who, what and when of the current flow run, for manifests."""
+    return {
+        "flow_run_id": str(flow_run.get_id() or ""),
+        "flow_run_name": flow_run.get_name(),
+        "flow": flow_run.get_flow_name(),
+        "config_path": str(config.source),
+        "config_sha256": config.sha256,
+        "code_version": code_version(),
+        "packages": package_versions(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def record_inputs(study: str, config: Config, inputs: Iterable[Path]) -> list[dict[str, Any]]:
+    """Checksum every raw input a study reads and attach the list to the flow run as an artifact.
+
+    ``insats history`` reads this artifact back, so even a failed run says which data it read.
+    """
+    records = checksum_inputs(inputs)
+    rows = [{"input": "config", "path": str(config.source), "sha256": config.sha256, "bytes": None}]
+    rows += [{"input": "data", **r} for r in records]
+    create_table_artifact(
+        table=rows,
+        key=f"inputs-{study.replace('_', '-')}",
+        description=f"Inputs read by this {study} run (sha256), with the config's hash",
+    )
+    return records
+
+
+@task(name="publish_study", cache_policy=ContentCachePolicy(ignore=("run",)), persist_result=True)
+def publish_study(
+    study: str,
+    tables: dict[str, Path],
+    suites: dict[str, Path],
+    inputs: list[Path],
+    target: str,
+    run: dict[str, Any],
+    artifact_table: str,
+    count_columns: list[str],
+    disclosure_threshold: int,
+) -> dict[str, Any]:
+    """The gate: validate every table against its suite, then publish them with a manifest, atomically.
+
+    ``suites`` (table -> suite file) is an argument so that a changed contract re-runs the gate. On any
+    failure nothing is published and the previously published outputs stay as they were.
+    """
+    logger = get_run_logger()
+    frames = {name: pd.read_parquet(path) for name, path in tables.items()}
+    reports = {}
+    for name, df in frames.items():
+        suite = suites[name].stem
+        reports[name] = gate(df, suite, table=f"{study}.{name}")
+        logger.info("gate passed: %s.%s (%d rows, suite %s)", study, name, len(df), suite)
+    provenance = {"study": study, **run}
+    manifest: dict[str, Any] = {
+        "study": study,
+        "inputs": checksum_inputs(inputs),
+        "run": run,
+        "tables": {},
+    }
+
+    def fill(staging: Path) -> None:
+        for name, df in frames.items():
+            path = write_parquet(df, staging / f"{name}.parquet", metadata=provenance)
+            manifest["tables"][name] = {
+                "file": path.name,
+                "sha256": sha256_file(path),
+                "rows": len(df),
+                "suite": reports[name].suite,
+                "suite_version": reports[name].suite_version,
+                "suite_sha256": sha256_file(suites[name]),
+            }
+        write_json(manifest, staging / MANIFEST)
+
+    folder = publish_folder(Path(target), fill)
+    key_table = frames[artifact_table]
+    shown = suppress_small_counts(key_table, [c for c in count_columns if c in key_table], disclosure_threshold)
+    create_table_artifact(
+        table=json.loads(shown.to_json(orient="records", force_ascii=False, date_format="iso")),
+        key=f"{study.replace('_', '-')}-{artifact_table.replace('_', '-')}",
+        description=f"{study}: {artifact_table} (person counts below {disclosure_threshold} suppressed)",
+    )
+    return written(**{name: folder / f"{name}.parquet" for name in frames})
+
+
+def publish(
+    study: str,
+    config: Config,
+    tables: Mapping[str, str],
+    inputs: Iterable[Path],
+    artifact_table: str,
+    count_columns: Iterable[str] = (),
+) -> Outputs:
+    """Gate and publish a study's tables (cached like any step); returns the published paths."""
+    return run_step(
+        publish_study,
+        study=study,
+        tables={k: Path(v) for k, v in tables.items()},
+        suites={k: suite_path(f"{study}.{k}") for k in tables},
+        inputs=[Path(p) for p in inputs],
+        target=str(config.study_dir(study)),
+        run=run_record(config),
+        artifact_table=artifact_table,
+        count_columns=list(count_columns),
+        disclosure_threshold=config.seminar.disclosure_threshold,
+    )

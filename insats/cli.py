@@ -1,0 +1,244 @@
+"""The ``insats`` command line. Heavy libraries are imported inside the commands that need them."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+import insats  # noqa: F401 - switches telemetry off before anything else is imported
+from insats.provenance import PROJECT_ROOT
+
+DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "demo.yaml"
+
+app = typer.Typer(
+    help="insats: evaluate interventions within Swedish social assistance (försörjningsstöd).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+class Target(str, Enum):
+    pipeline = "pipeline"
+    employer_interviews = "employer-interviews"
+    intervention_mapping = "intervention-mapping"
+    outcome_evaluation = "outcome-evaluation"
+    seminar = "seminar"
+
+
+class Runner(str, Enum):
+    thread = "thread"
+    dask = "dask"
+
+
+class HistoryFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def fail(message: str, detail: str = "", code: int = 1) -> None:
+    typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
+    if detail:
+        typer.echo(f"  {detail}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn any exception into one clear line plus the detail; ``INSATS_DEBUG=1`` shows the traceback."""
+    import os
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        fail("interrupted", code=130)
+    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+        if os.environ.get("INSATS_DEBUG"):
+            traceback.print_exc()
+        cause = exc.__cause__ or exc.__context__
+        detail = f"({type(exc).__name__}" + (f", caused by {type(cause).__name__}: {cause}" if cause else "") + ")"
+        fail(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, detail + "; set INSATS_DEBUG=1 for the traceback")
+
+
+def _load(config: Path) -> Any:
+    from insats.config import load_config
+    from insats.runtime import configure_prefect_home
+
+    cfg = load_config(config)
+    configure_prefect_home(cfg)
+    from insats.storage import protect_raw
+
+    protect_raw(cfg.paths.raw)
+    return cfg
+
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML).")]
+RunnerOption = Annotated[Runner, typer.Option("--task-runner", help="thread (default) or dask (prefect-dask).")]
+AddressOption = Annotated[
+    str | None, typer.Option("--dask-address", help="Dask scheduler address; a local cluster when omitted.")
+]
+
+
+def _run_flow(target: Target, config_path: Path, runner: Runner, dask_address: str | None, **extra: Any) -> Any:
+    from flows.pipeline import STUDY_FLOWS, pipeline
+    from insats.runtime import dask_scheduler, make_task_runner, prefect_api
+
+    with prefect_api():
+        if runner is Runner.dask:
+            with dask_scheduler(dask_address) as address:
+                if target is Target.pipeline:
+                    return pipeline(str(config_path), task_runner="dask", dask_address=address)
+                study = STUDY_FLOWS[target.value].with_options(task_runner=make_task_runner("dask", address))
+                return study(str(config_path), **extra)
+        if target is Target.pipeline:
+            return pipeline(str(config_path))
+        return STUDY_FLOWS[target.value](str(config_path), **extra)
+
+
+def _print_outputs(result: dict[str, Any]) -> None:
+    for study, outputs in result.items():
+        if isinstance(outputs, dict):
+            for name, path in outputs.items():
+                typer.echo(f"  {study}.{name}: {path}")
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Option("--out", help="Folder to create with the demo inputs.")],
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 2026,
+    persons: Annotated[int, typer.Option(help="Number of persons in the register extract.")] = 3000,
+) -> None:
+    """Write synthetic demo inputs (transcripts, inventory, SPSS register extract) and their planted truths."""
+    with user_errors():
+        from insats.demo import write_demo_data
+
+        truth = write_demo_data(out, seed=seed, persons=persons)
+        typer.echo(f"Demo inputs written to {out} (seed {seed}, {persons} persons); planted truths in {out / 'truth.json'}")
+        typer.echo(json.dumps(truth, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def demo(
+    config: ConfigOption = DEFAULT_CONFIG,
+    task_runner: RunnerOption = Runner.thread,
+    dask_address: AddressOption = None,
+) -> None:
+    """Make the demo inputs (if absent) and run the whole chain on them, offline."""
+    with user_errors():
+        cfg = _load(config)
+        if not cfg.paths.raw.exists() or not any(cfg.paths.raw.iterdir()):
+            from insats.demo import write_demo_data
+
+            typer.echo(f"Writing demo inputs to {cfg.paths.raw} ...")
+            write_demo_data(cfg.paths.raw, seed=cfg.demo.seed, persons=cfg.demo.persons)
+        started = time.perf_counter()
+        result = _run_flow(Target.pipeline, config, task_runner, dask_address)
+        typer.echo(f"Pipeline finished in {time.perf_counter() - started:.1f} s. Outputs:")
+        _print_outputs(result)
+        typer.secho(f"Seminar brief: {result['seminar']['brief']}", fg=typer.colors.GREEN)
+
+
+@app.command()
+def run(
+    target: Annotated[Target, typer.Argument(help="The whole chain, or one study.")] = Target.pipeline,
+    config: ConfigOption = DEFAULT_CONFIG,
+    task_runner: RunnerOption = Runner.thread,
+    dask_address: AddressOption = None,
+) -> None:
+    """Run the chain or one study flow. A study reads the validated outputs its predecessor last published."""
+    with user_errors():
+        _load(config)
+        result = _run_flow(target, config, task_runner, dask_address)
+        typer.echo(f"{target.value} finished. Outputs:")
+        _print_outputs(result if target is Target.pipeline else {target.value: result})
+
+
+@app.command()
+def validate(
+    file: Annotated[Path | None, typer.Argument(help="The file to validate (.sav .dta .sas7bdat .xpt .csv .xlsx .parquet).")] = None,
+    suite: Annotated[str | None, typer.Option("--suite", help="Suite name, e.g. input.persons (see --list-suites).")] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+    list_suites_: Annotated[bool, typer.Option("--list-suites", help="List the suites and exit.")] = False,
+) -> None:
+    """Validate one input or output file against a suite in schemas/. Exit 0 fit for use, 1 not, 2 unreadable.
+
+    Register inputs (suites input.persons, input.assistance, input.spells, input.outcomes) are first mapped to
+    canonical column names with the config's register.columns.
+    """
+    with user_errors():
+        from insats.validation import list_suites
+
+        if list_suites_:
+            for name, description in list_suites().items():
+                typer.echo(f"{name:40} {description}")
+            return
+        if file is None or suite is None:
+            fail("give a FILE and --suite NAME (or --list-suites)", code=2)
+        from insats.validation import validate_frame
+
+        try:
+            df = _read_for_suite(file, suite, config)
+        except (ValueError, OSError) as exc:
+            fail(f"cannot read {file}: {exc}", code=2)
+        report = validate_frame(df, suite)
+        typer.echo(report.summary(str(file)))
+        raise typer.Exit(0 if report.success else 1)
+
+
+def _read_for_suite(file: Path, suite: str, config: Path) -> Any:
+    import pandas as pd
+
+    from tasks.register.readers import read_extract
+
+    if not file.is_file():
+        raise ValueError("no such file")
+    df = pd.read_parquet(file) if file.suffix == ".parquet" else read_extract(file)
+    kind = suite.split(".", 1)[1] if suite.startswith("input.") else None
+    if kind in ("persons", "assistance", "spells", "outcomes"):
+        from insats.config import load_config
+        from tasks.register.standardise import standardise
+
+        df = standardise(df, kind, load_config(config).register.columns[kind], source=str(file))
+    return df
+
+
+@app.command()
+def history(
+    since: Annotated[datetime | None, typer.Option(help="Only runs started on or after this date (YYYY-MM-DD).")] = None,
+    fmt: Annotated[HistoryFormat, typer.Option("--format", help="table, csv or json.")] = HistoryFormat.table,
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """The flow-run history from the Prefect API: run, study, state, start, duration, config hash, inputs, failure."""
+    with user_errors():
+        _load(config)
+        from insats.history import read_history
+        from insats.runtime import prefect_api
+
+        with prefect_api():
+            df = read_history(since=since.replace(tzinfo=UTC) if since else None)
+        if fmt is HistoryFormat.csv:
+            sys.stdout.write(df.to_csv(index=False))
+        elif fmt is HistoryFormat.json:
+            sys.stdout.write(df.to_json(orient="records", date_format="iso", force_ascii=False, indent=2) + "\n")
+        elif df.empty:
+            typer.echo("No flow runs recorded" + (f" since {since:%Y-%m-%d}" if since else "") + ".")
+        else:
+            shown = df.assign(
+                start=df["start"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+                config_sha256=df["config_sha256"].str[:12],
+                input_checksums=df["input_checksums"].str.count("=").astype(str) + " files",
+            ).drop(columns=["flow_run_id", "outputs"])
+            typer.echo(shown.to_string(index=False, max_colwidth=60))

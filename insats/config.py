@@ -1,0 +1,161 @@
+"""Pipeline configuration: one YAML file per site (or the demo), validated with pydantic.
+
+Relative paths are resolved against ``root``, which is itself relative to the folder holding the YAML
+file. No path is ever built into code: every location the pipeline reads or writes comes from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+STUDIES = ("employer_interviews", "intervention_mapping", "outcome_evaluation", "seminar_brief")
+REGISTER_KINDS = ("persons", "assistance", "spells", "outcomes")
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or invalid."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Paths(_Section):
+    raw: Path
+    interim: Path
+    processed: Path
+    reports: Path
+    prefect_home: Path
+
+
+class DemoSettings(_Section):
+    seed: int = 2026
+    persons: int = Field(3000, ge=100)
+
+
+class EmployerInterviews(_Section):
+    transcripts: Path
+    employers: Path
+    codebook: Path
+    demand_parent: str = "KOMP"
+
+
+class InterventionMapping(_Section):
+    inventory: Path
+    min_participants: int = Field(100, ge=1)
+
+
+class Period(_Section):
+    first_month: str
+    last_month: str
+
+    @field_validator("first_month", "last_month")
+    @classmethod
+    def _yyyy_mm(cls, value: str) -> str:
+        parts = value.split("-")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts) or not 1 <= int(parts[1]) <= 12:
+            raise ValueError(f"expected a month as YYYY-MM, got {value!r}")
+        return value
+
+
+class Register(_Section):
+    period: Period
+    files: dict[Literal["persons", "assistance", "spells", "outcomes"], Path]
+    columns: dict[Literal["persons", "assistance", "spells", "outcomes"], dict[str, str]]
+    pseudonym_key_env: str = "INSATS_PSEUDONYM_KEY"
+    pseudonym_key_file: Path | None = None
+
+    @field_validator("files")
+    @classmethod
+    def _all_kinds(cls, files: dict[str, Path]) -> dict[str, Path]:
+        missing = [k for k in REGISTER_KINDS if k not in files]
+        if missing:
+            raise ValueError(f"register.files lacks {', '.join(missing)}")
+        return files
+
+
+class OutcomeEvaluation(_Section):
+    interventions: Literal["from_mapping"] | list[str] = "from_mapping"
+    n_candidates: int = Field(1, ge=1)
+    horizon_months: int = Field(12, ge=1)
+    window_months: int = Field(3, ge=1)
+    caliper_sd: float = Field(0.2, gt=0)
+    seed: int = 2026
+
+
+class Seminar(_Section):
+    lang: Literal["en", "sv"] = "en"
+    disclosure_threshold: int = Field(5, ge=1)
+
+
+class Config(_Section):
+    project: str
+    mode: Literal["demo", "site"] = "site"
+    root: Path = Path(".")
+    paths: Paths
+    demo: DemoSettings = DemoSettings()
+    employer_interviews: EmployerInterviews
+    intervention_mapping: InterventionMapping
+    register: Register
+    outcome_evaluation: OutcomeEvaluation = OutcomeEvaluation()
+    seminar: Seminar = Seminar()
+    source: Path = Field(default=Path("."), exclude=True)
+    sha256: str = Field(default="", exclude=True)
+
+    def section_hash(self, *sections: str) -> str:
+        """Short hash of the named sections (what a step depends on), stable across machines."""
+        data = {s: getattr(self, s).model_dump(mode="json") for s in sections}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+    def study_dir(self, study: str) -> Path:
+        return self.paths.processed / study
+
+    def interim_dir(self, study: str) -> Path:
+        return self.paths.interim / study
+
+
+def _resolve(value: Any, root: Path) -> Any:
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            if name in ("source", "root"):
+                continue
+            setattr(value, name, _resolve(getattr(value, name), root))
+        return value
+    if isinstance(value, Path):
+        return value if value.is_absolute() else (root / value).resolve()
+    if isinstance(value, dict):
+        return {k: _resolve(v, root) for k, v in value.items()}
+    return value
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, validate and resolve a config file. Raises ConfigError naming the file and the field."""
+    path = Path(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(raw_bytes.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Config file {path} is not valid UTF-8 YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"Config file {path} must hold a mapping of settings, got {type(data).__name__}")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"Config file {path} is invalid: {problems}") from exc
+    root = (path.parent / config.root).resolve()
+    config.root = root
+    config.source = path.resolve()
+    config.sha256 = hashlib.sha256(raw_bytes).hexdigest()
+    return _resolve(config, root)

@@ -1,0 +1,111 @@
+"""Writing outputs safely: every file is written beside its target and renamed into place, and a study's
+outputs are published as a whole folder, so a failed run leaves nothing half-written and earlier outputs
+intact. Nothing here may write below a raw-data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+class RawDataWriteError(RuntimeError):
+    """An attempt to write below the immutable raw-data folder."""
+
+
+_RAW_ROOTS: set[Path] = set()
+
+
+def protect_raw(raw: Path) -> None:
+    """Register a raw-data folder: any later write below it through this module is refused."""
+    _RAW_ROOTS.add(Path(raw).resolve())
+
+
+def _check_not_raw(path: Path) -> None:
+    resolved = Path(path).resolve()
+    for raw in _RAW_ROOTS:
+        if resolved == raw or raw in resolved.parents:
+            raise RawDataWriteError(f"Refusing to write {path}: it lies under the read-only raw-data folder {raw}")
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; rename it onto ``target`` only if the block succeeds."""
+    target = Path(target)
+    _check_not_raw(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_parquet(df: pd.DataFrame, target: Path, metadata: dict[str, Any] | None = None) -> Path:
+    """Write a DataFrame as Parquet atomically; ``metadata`` is stored as JSON in the file's schema."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if metadata:
+        merged = {**(table.schema.metadata or {}), b"insats": json.dumps(metadata, default=str).encode()}
+        table = table.replace_schema_metadata(merged)
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp)
+    return Path(target)
+
+
+def write_json(data: Any, target: Path) -> Path:
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return Path(target)
+
+
+def write_text(text: str, target: Path) -> Path:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(target)
+
+
+def write_bytes(data: bytes, target: Path) -> Path:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
+def publish_folder(target: Path, fill: Callable[[Path], None]) -> Path:
+    """Build a folder in a staging place with ``fill(staging)``, then swap it in for ``target``.
+
+    If ``fill`` raises, the staging folder is removed and ``target`` is untouched. The swap renames the old
+    folder aside, renames the new one into place and only then deletes the old one.
+    """
+    target = Path(target)
+    _check_not_raw(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex[:8]
+    staging = target.parent / f".{target.name}.staging-{token}"
+    old = target.parent / f".{target.name}.old-{token}"
+    staging.mkdir()
+    try:
+        fill(staging)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if old.exists() and not target.exists():
+            os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return target

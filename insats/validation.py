@@ -1,0 +1,189 @@
+"""Validation against the contracts in ``schemas/``: great-expectations (GX Core 1.x) suites stored as JSON.
+
+A suite's name is its file name without ``.json``: ``<study>.<table>`` for study outputs,
+``input.<kind>`` for inputs and ``interim.<kind>`` for pseudonymised register tables. Sample values in
+reports are masked when they look like identity numbers, so a validation report never discloses one.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tasks.identity import IDENTITY_NUMBER_PATTERN, mask_identity_number
+
+N_SAMPLES = 5
+
+
+class GateError(RuntimeError):
+    """A table failed its suite: the next study may not read it."""
+
+
+def schemas_dir() -> Path:
+    return Path(str(resources.files("schemas")))
+
+
+def suite_path(name: str) -> Path:
+    path = schemas_dir() / f"{name}.json"
+    if not path.is_file():
+        known = ", ".join(sorted(list_suites())) or "none"
+        raise KeyError(f"No suite named {name!r} in {schemas_dir()} (known suites: {known})")
+    return path
+
+
+def list_suites() -> dict[str, str]:
+    """Suite name -> one-line description, from every JSON suite in ``schemas/``."""
+    out = {}
+    for path in sorted(schemas_dir().glob("*.json")):
+        meta = json.loads(path.read_text(encoding="utf-8")).get("meta", {})
+        out[path.stem] = meta.get("description", "")
+    return out
+
+
+def load_suite(name: str) -> dict[str, Any]:
+    return json.loads(suite_path(name).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    success: bool
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    samples: list[str] = field(default_factory=list)
+    unexpected_rows: list[int] = field(default_factory=list)
+
+    def describe(self) -> str:
+        where = f" on column {self.column!r}" if self.column else ""
+        status = "passed" if self.success else "FAILED"
+        detail = ""
+        if self.unexpected_count:
+            pct = f" ({self.unexpected_percent:.1f}%)" if self.unexpected_percent is not None else ""
+            detail = f": {self.unexpected_count} unexpected{pct}"
+            if self.samples:
+                detail += f", e.g. {', '.join(self.samples)}"
+        return f"{status:6} {self.expectation}{where}{detail}"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    suite: str
+    suite_version: str
+    n_rows: int
+    success: bool
+    outcomes: list[ExpectationOutcome]
+    raw: dict[str, Any]
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    def summary(self, table: str) -> str:
+        lines = [o.describe() for o in self.outcomes]
+        verdict = "fit for use" if self.success else f"NOT fit for use ({len(self.failures)} failed)"
+        return "\n".join([f"{table}: suite {self.suite} v{self.suite_version}, {self.n_rows} rows: {verdict}", *lines])
+
+
+def _mask(value: Any) -> str:
+    text = str(value)
+    return IDENTITY_NUMBER_PATTERN.sub(lambda m: mask_identity_number(m.group(0)), text)
+
+
+@functools.lru_cache(maxsize=1)
+def _context() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return ctx
+
+
+@functools.lru_cache(maxsize=64)
+def _suite(name: str, mtime_ns: int) -> Any:
+    import great_expectations as gx
+
+    data = load_suite(name)
+    data.pop("id", None)
+    suite = gx.ExpectationSuite(**data)
+    return _context().suites.add_or_update(suite)
+
+
+def _batch_definition() -> Any:
+    ctx = _context()
+    try:
+        source = ctx.data_sources.get("frames")
+    except KeyError:
+        source = ctx.data_sources.add_pandas("frames")
+    try:
+        asset = source.get_asset("frame")
+    except LookupError:
+        asset = source.add_dataframe_asset("frame")
+    try:
+        return asset.get_batch_definition("whole")
+    except KeyError:
+        return asset.add_batch_definition_whole_dataframe("whole")
+
+
+def validate_frame(df: pd.DataFrame, suite_name: str) -> ValidationReport:
+    """Validate a DataFrame against a stored suite. Never raises for failing data; see ``ValidationReport``."""
+    path = suite_path(suite_name)
+    suite = _suite(suite_name, path.stat().st_mtime_ns)
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": df.reset_index(drop=True)})
+    result = batch.validate(suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": N_SAMPLES})
+    outcomes = []
+    for r in result.results:
+        cfg = r.expectation_config
+        res = r.result or {}
+        samples = [_mask(v) for v in (res.get("partial_unexpected_list") or [])[:N_SAMPLES]]
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            samples = [str(r.exception_info.get("exception_message", ""))[:200]]
+        rows = [int(i) for i in (res.get("unexpected_index_list") or []) if isinstance(i, int | float)]
+        outcomes.append(
+            ExpectationOutcome(
+                expectation=cfg.type,
+                column=cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list", []) or []) or None,
+                success=bool(r.success),
+                unexpected_count=res.get("unexpected_count"),
+                unexpected_percent=res.get("unexpected_percent"),
+                samples=samples,
+                unexpected_rows=rows,
+            )
+        )
+    meta = load_suite(suite_name).get("meta", {})
+    raw = result.to_json_dict()
+    return ValidationReport(
+        suite=suite_name,
+        suite_version=str(meta.get("version", "1")),
+        n_rows=len(df),
+        success=bool(result.success),
+        outcomes=outcomes,
+        raw=_masked_json(raw),
+    )
+
+
+def _masked_json(value: Any) -> Any:
+    """Mask identity numbers anywhere in a JSON-like structure before it is saved."""
+    if isinstance(value, dict):
+        return {k: _masked_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked_json(v) for v in value]
+    if isinstance(value, str):
+        return _mask(value)
+    return value
+
+
+def gate(df: pd.DataFrame, suite_name: str, table: str) -> ValidationReport:
+    """Validate and raise GateError naming the table, each failed expectation and sample failing values."""
+    report = validate_frame(df, suite_name)
+    if not report.success:
+        failed = "; ".join(o.describe().removeprefix("FAILED").strip() for o in report.failures)
+        raise GateError(f"Table {table!r} failed its contract {suite_name!r}: {failed}")
+    return report
