@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,6 +93,11 @@ class OutcomeEvaluation(_Section):
 class Seminar(_Section):
     lang: Literal["en", "sv"] = "en"
     disclosure_threshold: int = Field(5, ge=1)
+
+
+# "register" is the natural name of the register section; pydantic warns that it shadows ABCMeta.register,
+# a class-level method nothing here uses.
+warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
 
 class Config(_Section):

@@ -11,12 +11,10 @@ import ast
 import functools
 import hashlib
 import importlib.metadata
-import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 PROJECT_PACKAGES = ("tasks", "flows", "insats", "schemas")
@@ -75,12 +73,12 @@ def content_hash(path: Path) -> str:
 
 
 def _module_file(name: str) -> Path | None:
-    module = sys.modules.get(name)
-    file = getattr(module, "__file__", None)
-    if file is None:
-        spec = importlib.util.find_spec(name)
-        file = spec.origin if spec is not None else None
-    return Path(file) if file and file.endswith(".py") else None
+    """Source file of a project module, found on disk without importing it (None if not a module)."""
+    base = PROJECT_ROOT.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _project_imports(file: Path, package: str) -> set[str]:
@@ -103,9 +101,8 @@ def _project_imports(file: Path, package: str) -> set[str]:
     return found
 
 
-@functools.lru_cache(maxsize=256)
-def code_fingerprint(module_name: str) -> str:
-    """Hash of the source of ``module_name`` and every project module it imports, transitively.
+def reachable_modules(module_name: str) -> dict[str, Path]:
+    """``module_name`` and every project module it imports, transitively, with their source files.
 
     Package ``__init__`` files on the way are included, since importing a submodule runs them.
     """
@@ -123,17 +120,22 @@ def code_fingerprint(module_name: str) -> str:
         todo.extend(_project_imports(file, package))
         parts = name.split(".")
         todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
+    return seen
+
+
+@functools.lru_cache(maxsize=256)
+def code_fingerprint(module_name: str) -> str:
+    """Hash of the source of ``module_name`` and of every project module it can reach."""
     digest = hashlib.sha256()
-    for name in sorted(seen):
+    for name, file in sorted(reachable_modules(module_name).items()):
         digest.update(name.encode())
-        digest.update(seen[name].read_bytes())
+        digest.update(file.read_bytes())
     return digest.hexdigest()
 
 
 def function_fingerprint(fn: Any) -> str:
     """Code fingerprint of the module defining ``fn`` (and all project code it can reach)."""
-    module: ModuleType | None = sys.modules.get(fn.__module__)
-    return code_fingerprint(module.__name__ if module else fn.__module__)
+    return code_fingerprint(fn.__module__)
 
 
 @functools.lru_cache(maxsize=1)
