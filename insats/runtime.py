@@ -39,6 +39,9 @@ def prefect_api() -> Iterator[str]:
     try:
         yield server.api_url
     finally:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=5)  # send buffered run logs while the server can still receive them
         os.environ.pop("PREFECT_API_URL", None)
         server.stop()
 

@@ -1,0 +1,3 @@
+from insats.cli import app
+
+app(prog_name="insats")

@@ -1,0 +1,119 @@
+"""The whole chain through the real CLI and Prefect's embedded API, on the default demo data."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from insats.provenance import sha256_file
+from tasks.identity import find_identity_numbers
+
+pytestmark = pytest.mark.slow
+
+STEPS_PER_RUN = {
+    "employer_interviews": ["segment_interviews", "code_interviews", "profile_demand", "publish_study"],
+    "intervention_mapping": ["ingest_extract", "load_inventory", "count_participants", "align_and_rank", "publish_study"],
+    "outcome_evaluation": ["ingest_extract", "build_panel", "matching_sample", "estimate_effect", "combine", "publish_study"],
+}
+
+
+def _truth(ws) -> dict:
+    return json.loads((ws.raw / "truth.json").read_text(encoding="utf-8"))
+
+
+def test_demo_prints_where_outputs_and_brief_are(chain):
+    ws, proc = chain
+    brief = Path(re.search(r"Seminar brief: (\S+)", proc.stdout).group(1))
+    assert brief.is_file() and brief.is_relative_to(ws.root / "reports")
+    html = brief.read_text(encoding="utf-8")
+    assert "<img" in html and "data:image/png;base64," in html
+    for study in ("employer_interviews", "intervention_mapping", "outcome_evaluation"):
+        manifest = json.loads((ws.processed / study / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["run"]["flow_run_id"] and manifest["run"]["config_sha256"]
+        assert manifest["run"]["code_version"]["package"]
+        assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+        for entry in manifest["tables"].values():
+            assert sha256_file(ws.processed / study / entry["file"]) == entry["sha256"]
+
+
+def test_planted_top_competency_tops_the_demand_profile(chain):
+    ws, _ = chain
+    profile = pd.read_parquet(ws.processed / "employer_interviews" / "demand_profile.parquet")
+    top = profile.sort_values("rank").iloc[0]["code_id"]
+    assert top == _truth(ws)["employer_interviews"]["top_competency"]
+
+
+def test_planted_effect_lies_in_the_ci_and_matching_balances(chain):
+    ws, _ = chain
+    truth = _truth(ws)["outcome_evaluation"]
+    effects = pd.read_parquet(ws.processed / "outcome_evaluation" / "effects.parquet")
+    row = effects.set_index("intervention_id").loc[truth["planted_intervention"]]
+    assert row["ci_low"] <= truth["true_att_self_sufficiency_12m"] <= row["ci_high"]
+    assert row["ci_high"] - row["ci_low"] < 0.25  # informative, not a CI that covers everything
+    balance = pd.read_parquet(ws.processed / "outcome_evaluation" / "balance.parquet")
+    assert (balance["smd_after"].abs() < 0.1).all(), balance[["covariate", "smd_before", "smd_after"]]
+
+
+def test_no_identity_number_leaves_ingestion(chain):
+    ws, _ = chain
+    scanned = 0
+    for folder in (ws.root / "data" / "processed", ws.root / "data" / "interim", ws.root / "reports"):
+        for path in folder.rglob("*"):
+            if not path.is_file():
+                continue
+            scanned += 1
+            if path.suffix == ".parquet":
+                df = pd.read_parquet(path)
+                text = df.astype(str).to_csv(index=False)
+            else:
+                text = path.read_bytes().decode("utf-8", errors="replace")
+            assert not find_identity_numbers(text), f"identity number in {path}"
+    assert scanned > 10
+
+
+def test_raw_inputs_are_checksummed_and_untouched(chain):
+    ws, _ = chain
+    manifest = json.loads((ws.processed / "outcome_evaluation" / "manifest.json").read_text(encoding="utf-8"))
+    recorded = {Path(i["path"]).name: i["sha256"] for i in manifest["inputs"] if "raw" in i["path"]}
+    assert {"persons.sav", "assistance.sav", "spells.sav", "outcomes.sav"} <= set(recorded)
+    for name, digest in recorded.items():
+        assert sha256_file(ws.raw / "register" / name) == digest
+
+
+def test_notebook_executes_on_the_demo_outputs(chain, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    ws, _ = chain
+    monkeypatch.setenv("INSATS_CONFIG", str(ws.config))
+    root = Path(__file__).resolve().parents[1]
+    nb = nbformat.read(root / "notebooks" / "demo_outputs.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(root / "notebooks")}}).execute()
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) >= 2
+
+
+def test_second_run_is_served_from_cache_and_history_lists_the_runs(chain):
+    ws, _ = chain
+    before = {s: (ws.processed / s / "manifest.json").read_bytes() for s in STEPS_PER_RUN}
+    proc = ws.cli("run", "pipeline")
+    log = proc.stdout + proc.stderr
+    for study, steps in STEPS_PER_RUN.items():
+        for name in steps:
+            assert f"{name}: inputs, config and code unchanged - reused the cached result" in log, (study, name)
+    assert "Task run 'estimate_effect" not in log or "Cached" in log
+    # Nothing was recomputed, so the published outputs are byte for byte those of the first run.
+    assert before == {s: (ws.processed / s / "manifest.json").read_bytes() for s in STEPS_PER_RUN}
+
+    history = json.loads(ws.cli("history", "--format", "json").stdout)
+    studies = [r["study"] for r in history]
+    assert studies.count("pipeline") == 2 and studies.count("outcome_evaluation") == 2
+    assert all(r["state"] == "Completed" for r in history)
+    evaluation = next(r for r in history if r["study"] == "outcome_evaluation")
+    assert evaluation["config_sha256"] and "persons.sav=" in evaluation["input_checksums"]
+    table = ws.cli("history").stdout
+    assert "outcome_evaluation" in table and "Completed" in table

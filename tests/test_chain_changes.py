@@ -1,0 +1,63 @@
+"""What a changed or broken input does to a chain that has run before."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pyreadstat
+import pytest
+
+from tests.conftest import make_workspace
+
+pytestmark = pytest.mark.slow
+CACHED = "{}: inputs, config and code unchanged - reused the cached result"
+
+
+@pytest.fixture(scope="module")
+def ran(chain, tmp_path_factory):
+    main, _ = chain
+    ws = make_workspace(tmp_path_factory.mktemp("changes"), "project", raw_from=main.raw)
+    ws.cli("run", "pipeline")
+    return ws
+
+
+def test_changing_one_input_reruns_only_what_depends_on_it(ran):
+    inventory = ran.raw / "mapping" / "interventions.csv"
+    df = pd.read_csv(inventory, dtype=str, keep_default_na=False, encoding="utf-8")
+    df.loc[df.index[0], "target_group"] = df.loc[df.index[0], "target_group"] + " – reviderad"
+    df.to_csv(inventory, index=False, encoding="utf-8")
+    proc = ran.cli("run", "pipeline")
+    log = proc.stdout + proc.stderr
+    for step in ("segment_interviews", "code_interviews", "profile_demand", "ingest_extract", "count_participants"):
+        assert CACHED.format(step) in log, step
+    assert CACHED.format("load_inventory") not in log
+    # Study 3 re-reads the (re-published) candidates, but its panel and estimates did not change.
+    for step in ("build_panel", "matching_sample", "estimate_effect"):
+        assert CACHED.format(step) in log, step
+    inventory_table = pd.read_parquet(ran.processed / "intervention_mapping" / "inventory.parquet")
+    assert inventory_table["target_group"].str.endswith("– reviderad").any()
+
+
+def test_broken_input_stops_the_chain_at_its_gate_and_keeps_earlier_outputs(ran):
+    outcomes = ran.raw / "register" / "outcomes.sav"
+    df, meta = pyreadstat.read_sav(outcomes)
+    df.loc[df.index[:7], "sysselsatt"] = 2
+    pyreadstat.write_sav(df, outcomes, column_labels=meta.column_names_to_labels)
+    before = (ran.processed / "outcome_evaluation" / "manifest.json").read_bytes()
+
+    proc = ran.cli("run", "pipeline", check=False)
+    assert proc.returncode == 1
+    first = proc.stderr.strip().splitlines()
+    error = next(line for line in first if line.startswith("Error:"))
+    assert "outcomes.sav" in error and "input.outcomes" in error
+    assert "expect_column_values_to_be_in_set" in error and "'employed'" in error and "7 unexpected" in error
+    assert "Traceback" not in proc.stderr
+    # The failed study published nothing; what it published before is intact; no half-written folders.
+    assert (ran.processed / "outcome_evaluation" / "manifest.json").read_bytes() == before
+    leftovers = [p for p in ran.processed.rglob("*") if ".staging-" in p.name or ".old-" in p.name or p.suffix == ".tmp"]
+    assert leftovers == []
+    history = json.loads(ran.cli("history", "--format", "json").stdout)
+    failed = [r for r in history if r["state"] == "Failed"]
+    assert {r["study"] for r in failed} == {"outcome_evaluation", "pipeline"}
+    assert any("input.outcomes" in r["failure_reason"] for r in failed)
