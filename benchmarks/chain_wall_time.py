@@ -37,15 +37,30 @@ def main() -> None:
             ws = Path(tmp)
             (ws / "configs").mkdir()
             text = (ROOT / "configs" / "demo.yaml").read_text(encoding="utf-8")
-            (ws / "configs" / "demo.yaml").write_text(text.replace("persons: 3000", f"persons: {args.persons}"), encoding="utf-8")
+            (ws / "configs" / "demo.yaml").write_text(
+                text.replace("persons: 3000", f"persons: {args.persons}"), encoding="utf-8"
+            )
             cfg = str(ws / "configs" / "demo.yaml")
-            gen, _ = run([sys.executable, "-m", "insats", "demo-data", "--out", str(ws / "data/raw/demo"),
-                          "--persons", str(args.persons)], ws)
+            gen, _ = run(
+                [
+                    sys.executable,
+                    "-m",
+                    "insats",
+                    "demo-data",
+                    "--out",
+                    str(ws / "data/raw/demo"),
+                    "--persons",
+                    str(args.persons),
+                ],
+                ws,
+            )
             wall, out = run([sys.executable, "-m", "insats", "demo", "--config", cfg], ws)
             chain = float(re.search(r"Pipeline finished in ([\d.]+) s", out).group(1))
             cached, out2 = run([sys.executable, "-m", "insats", "run", "pipeline", "--config", cfg], ws)
-            print(f"run {i + 1}: persons={args.persons} demo-data={gen:.1f}s  insats demo wall={wall:.1f}s "
-                  f"(chain {chain:.1f}s)  cached re-run wall={cached:.1f}s  cores={os.cpu_count()}")
+            print(
+                f"run {i + 1}: persons={args.persons} demo-data={gen:.1f}s  insats demo wall={wall:.1f}s "
+                f"(chain {chain:.1f}s)  cached re-run wall={cached:.1f}s  cores={os.cpu_count()}"
+            )
             shutil.rmtree(ws / "data", ignore_errors=True)
 
 

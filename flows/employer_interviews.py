@@ -27,17 +27,21 @@ def read_employers(path: Path) -> pd.DataFrame:
 
 
 @step
-def segment_interviews(transcripts: Path, employers: Path, out_dir: str) -> dict:
+def segment_interviews(transcripts: Path, employers: Path, redact_names: list[str], out_dir: str) -> dict:
     """Read every transcript listed in the metadata, redact it, and split it into speaker turns."""
     meta = read_employers(employers)
     frames = []
     for row in meta.itertuples():
         source = transcripts / row.file
         if not source.is_file():
-            raise FileNotFoundError(f"{employers}: interview {row.interview_id} names {row.file}, not found in {transcripts}")
-        text, _log = redact(read_transcript(source))
+            raise FileNotFoundError(
+                f"{employers}: interview {row.interview_id} names {row.file}, not found in {transcripts}"
+            )
+        text, _log = redact(read_transcript(source), names=redact_names)
         frames.append(segment_turns(text, row.interview_id))
-    return written(segments=write_parquet(pd.concat(frames, ignore_index=True), Path(out_dir) / "segments.parquet"))
+    return written(
+        segments=write_parquet(pd.concat(frames, ignore_index=True), Path(out_dir) / "segments.parquet")
+    )
 
 
 @step
@@ -52,8 +56,12 @@ def profile_demand(coded_segments: Path, employers: Path, codebook: Path, parent
     """Code frequencies per employer and the share of employers demanding each competency."""
     coded, meta, book = pd.read_parquet(coded_segments), read_employers(employers), load_codebook(codebook)
     return written(
-        code_frequencies=write_parquet(code_frequencies(coded, meta), Path(out_dir) / "code_frequencies.parquet"),
-        demand_profile=write_parquet(demand_profile(coded, meta, book, parent=parent), Path(out_dir) / "demand_profile.parquet"),
+        code_frequencies=write_parquet(
+            code_frequencies(coded, meta), Path(out_dir) / "code_frequencies.parquet"
+        ),
+        demand_profile=write_parquet(
+            demand_profile(coded, meta, book, parent=parent), Path(out_dir) / "demand_profile.parquet"
+        ),
     )
 
 
@@ -66,10 +74,22 @@ def employer_interviews(config_path: str) -> Outputs:
     record_inputs(STUDY, config, inputs)
     interim = str(config.interim_dir(STUDY))
 
-    segments = run_step(segment_interviews, transcripts=cfg.transcripts, employers=cfg.employers, out_dir=interim)
-    coded = run_step(code_interviews, segments=Path(segments["segments"]), codebook=cfg.codebook, out_dir=interim)
+    segments = run_step(
+        segment_interviews,
+        transcripts=cfg.transcripts,
+        employers=cfg.employers,
+        redact_names=cfg.redact_names,
+        out_dir=interim,
+    )
+    coded = run_step(
+        code_interviews, segments=Path(segments["segments"]), codebook=cfg.codebook, out_dir=interim
+    )
     profile = run_step(
-        profile_demand, coded_segments=Path(coded["coded_segments"]), employers=cfg.employers,
-        codebook=cfg.codebook, parent=cfg.demand_parent, out_dir=interim,
+        profile_demand,
+        coded_segments=Path(coded["coded_segments"]),
+        employers=cfg.employers,
+        codebook=cfg.codebook,
+        parent=cfg.demand_parent,
+        out_dir=interim,
     )
     return publish(STUDY, config, {**segments, **coded, **profile}, inputs, artifact_table="demand_profile")

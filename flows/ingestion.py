@@ -20,13 +20,21 @@ from tasks.register.standardise import standardise
 
 def _key(config: Config) -> bytes:
     reg = config.register
-    return load_key(env_var=reg.pseudonym_key_env, key_file=reg.pseudonym_key_file, demo=config.mode == "demo")
+    return load_key(
+        env_var=reg.pseudonym_key_env, key_file=reg.pseudonym_key_file, demo=config.mode == "demo"
+    )
 
 
 @step
 def ingest_extract(
-    kind: str, source: Path, columns: dict[str, str], key_fingerprint: str, key_env: str,
-    key_file: Path | None, demo: bool, out_dir: str,
+    kind: str,
+    source: Path,
+    columns: dict[str, str],
+    key_fingerprint: str,
+    key_env: str,
+    key_file: Path | None,
+    demo: bool,
+    out_dir: str,
 ) -> dict:
     """One register file -> validated, pseudonymised Parquet. ``key_fingerprint`` keys the cache on the key."""
     df = standardise(read_extract(source), kind, columns, source=str(source))
@@ -45,8 +53,13 @@ def ingest_register(config: Config, kinds: tuple[str, ...] = REGISTER_KINDS) -> 
         (
             ingest_extract,
             dict(
-                kind=kind, source=reg.files[kind], columns=reg.columns[kind], key_fingerprint=fingerprint,
-                key_env=reg.pseudonym_key_env, key_file=reg.pseudonym_key_file, demo=config.mode == "demo",
+                kind=kind,
+                source=reg.files[kind],
+                columns=reg.columns[kind],
+                key_fingerprint=fingerprint,
+                key_env=reg.pseudonym_key_env,
+                key_file=reg.pseudonym_key_file,
+                demo=config.mode == "demo",
                 out_dir=str(config.interim_dir("register")),
             ),
         )

@@ -38,11 +38,15 @@ def count_participants(spells: Path, out_dir: str) -> dict:
 
 
 @step
-def align_and_rank(inventory: Path, demand_profile: Path, participants: Path, min_participants: int, out_dir: str) -> dict:
+def align_and_rank(
+    inventory: Path, demand_profile: Path, participants: Path, min_participants: int, out_dir: str
+) -> dict:
     """Score each intervention against the demand profile and rank candidates for evaluation."""
     inv, profile = pd.read_parquet(inventory), pd.read_parquet(demand_profile)
     alignment = alignment_scores(inv, profile)
-    candidates = evaluation_candidates(inv, alignment, pd.read_parquet(participants), min_participants=min_participants)
+    candidates = evaluation_candidates(
+        inv, alignment, pd.read_parquet(participants), min_participants=min_participants
+    )
     return written(
         alignment=write_parquet(alignment, Path(out_dir) / "alignment.parquet"),
         candidates=write_parquet(candidates, Path(out_dir) / "candidates.parquet"),
@@ -57,7 +61,11 @@ def intervention_mapping(config_path: str, demand_profile: str | None = None) ->
     """
     config = load_config(config_path)
     cfg = config.intervention_mapping
-    profile = Path(demand_profile) if demand_profile else read_published(config, "employer_interviews", "demand_profile")
+    profile = (
+        Path(demand_profile)
+        if demand_profile
+        else read_published(config, "employer_interviews", "demand_profile")
+    )
     inputs = [cfg.inventory, profile, config.register.files["spells"]]
     record_inputs(STUDY, config, inputs)
     interim = str(config.interim_dir(STUDY))
@@ -66,10 +74,18 @@ def intervention_mapping(config_path: str, demand_profile: str | None = None) ->
     inventory = run_step(load_inventory, inventory=cfg.inventory, demand_profile=profile, out_dir=interim)
     participants = run_step(count_participants, spells=Path(register["spells"]), out_dir=interim)
     ranked = run_step(
-        align_and_rank, inventory=Path(inventory["inventory"]), demand_profile=profile,
-        participants=Path(participants["participants"]), min_participants=cfg.min_participants, out_dir=interim,
+        align_and_rank,
+        inventory=Path(inventory["inventory"]),
+        demand_profile=profile,
+        participants=Path(participants["participants"]),
+        min_participants=cfg.min_participants,
+        out_dir=interim,
     )
     return publish(
-        STUDY, config, {**inventory, **participants, **ranked}, inputs,
-        artifact_table="candidates", count_columns=["n_participants"],
+        STUDY,
+        config,
+        {**inventory, **participants, **ranked},
+        inputs,
+        artifact_table="candidates",
+        count_columns=["n_participants"],
     )

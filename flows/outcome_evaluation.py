@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 from prefect import flow, get_run_logger
+from tasks.evaluation.report import effects_row
 
 from flows.ingestion import ingest_register
 from flows.steps import Outputs, publish, read_published, record_inputs, run_step, run_steps, step, written
@@ -15,7 +16,6 @@ from tasks.evaluation.balance import balance_table
 from tasks.evaluation.design import sequential_matching_sample
 from tasks.evaluation.estimators import psm_nearest_neighbour
 from tasks.evaluation.panel import build_person_month_panel
-from tasks.evaluation.report import effects_row
 
 STUDY = "outcome_evaluation"
 
@@ -33,16 +33,24 @@ def choose_interventions(config: Config, candidates: Path) -> list[str]:
 
 
 @step
-def build_panel(persons: Path, assistance: Path, outcomes: Path, first_month: str, last_month: str, out_dir: str) -> dict:
+def build_panel(
+    persons: Path, assistance: Path, outcomes: Path, first_month: str, last_month: str, out_dir: str
+) -> dict:
     """Person-month panel of assistance receipt and outcomes over the extract's period."""
     panel = build_person_month_panel(
-        pd.read_parquet(persons), pd.read_parquet(assistance), pd.read_parquet(outcomes), first_month, last_month
+        pd.read_parquet(persons),
+        pd.read_parquet(assistance),
+        pd.read_parquet(outcomes),
+        first_month,
+        last_month,
     )
     return written(panel=write_parquet(panel, Path(out_dir) / "panel.parquet"))
 
 
 @step
-def matching_sample(panel: Path, spells: Path, intervention_id: str, horizon: int, window: int, out_dir: str) -> dict:
+def matching_sample(
+    panel: Path, spells: Path, intervention_id: str, horizon: int, window: int, out_dir: str
+) -> dict:
     """Starters and same-month eligible non-starters, with pre-start covariates and the outcome."""
     sample = sequential_matching_sample(
         pd.read_parquet(panel), pd.read_parquet(spells), intervention_id, horizon=horizon, window=window
@@ -51,7 +59,9 @@ def matching_sample(panel: Path, spells: Path, intervention_id: str, horizon: in
 
 
 @step
-def estimate_effect(sample: Path, intervention_id: str, horizon: int, caliper_sd: float, seed: int, out_dir: str) -> dict:
+def estimate_effect(
+    sample: Path, intervention_id: str, horizon: int, caliper_sd: float, seed: int, out_dir: str
+) -> dict:
     """Propensity-score 1:1 nearest-neighbour matching with a caliper; effect, CI and balance."""
     frame = pd.read_parquet(sample)
     estimate = psm_nearest_neighbour(frame, caliper_sd=caliper_sd, seed=seed)
@@ -69,8 +79,12 @@ def combine(effects: list[Path], balance: list[Path], out_dir: str) -> dict:
     """One effects table and one balance table over all evaluated interventions."""
     out = Path(out_dir)
     return written(
-        effects=write_parquet(pd.concat([pd.read_parquet(p) for p in effects], ignore_index=True), out / "effects.parquet"),
-        balance=write_parquet(pd.concat([pd.read_parquet(p) for p in balance], ignore_index=True), out / "balance.parquet"),
+        effects=write_parquet(
+            pd.concat([pd.read_parquet(p) for p in effects], ignore_index=True), out / "effects.parquet"
+        ),
+        balance=write_parquet(
+            pd.concat([pd.read_parquet(p) for p in balance], ignore_index=True), out / "balance.parquet"
+        ),
     )
 
 
@@ -84,7 +98,9 @@ def outcome_evaluation(config_path: str, candidates: str | None = None) -> Outpu
     config = load_config(config_path)
     cfg = config.outcome_evaluation
     period = config.register.period
-    candidates_path = Path(candidates) if candidates else read_published(config, "intervention_mapping", "candidates")
+    candidates_path = (
+        Path(candidates) if candidates else read_published(config, "intervention_mapping", "candidates")
+    )
     inputs = [*config.register.files.values(), candidates_path]
     record_inputs(STUDY, config, inputs)
     interim = str(config.interim_dir(STUDY))
@@ -93,24 +109,53 @@ def outcome_evaluation(config_path: str, candidates: str | None = None) -> Outpu
 
     register = ingest_register(config)
     panel = run_step(
-        build_panel, persons=Path(register["persons"]), assistance=Path(register["assistance"]),
-        outcomes=Path(register["outcomes"]), first_month=period.first_month, last_month=period.last_month, out_dir=interim,
+        build_panel,
+        persons=Path(register["persons"]),
+        assistance=Path(register["assistance"]),
+        outcomes=Path(register["outcomes"]),
+        first_month=period.first_month,
+        last_month=period.last_month,
+        out_dir=interim,
     )
     samples = run_steps(
-        (matching_sample, dict(panel=Path(panel["panel"]), spells=Path(register["spells"]), intervention_id=i,
-                               horizon=cfg.horizon_months, window=cfg.window_months, out_dir=interim))
+        (
+            matching_sample,
+            dict(
+                panel=Path(panel["panel"]),
+                spells=Path(register["spells"]),
+                intervention_id=i,
+                horizon=cfg.horizon_months,
+                window=cfg.window_months,
+                out_dir=interim,
+            ),
+        )
         for i in interventions
     )
     estimates = run_steps(
-        (estimate_effect, dict(sample=Path(s["sample"]), intervention_id=i, horizon=cfg.horizon_months,
-                               caliper_sd=cfg.caliper_sd, seed=cfg.seed, out_dir=interim))
+        (
+            estimate_effect,
+            dict(
+                sample=Path(s["sample"]),
+                intervention_id=i,
+                horizon=cfg.horizon_months,
+                caliper_sd=cfg.caliper_sd,
+                seed=cfg.seed,
+                out_dir=interim,
+            ),
+        )
         for i, s in zip(interventions, samples, strict=True)
     )
     tables = run_step(
-        combine, effects=[Path(e["effects"]) for e in estimates], balance=[Path(e["balance"]) for e in estimates],
+        combine,
+        effects=[Path(e["effects"]) for e in estimates],
+        balance=[Path(e["balance"]) for e in estimates],
         out_dir=interim,
     )
     return publish(
-        STUDY, config, tables, inputs, artifact_table="effects",
+        STUDY,
+        config,
+        tables,
+        inputs,
+        artifact_table="effects",
         count_columns=["n_treated", "n_controls", "n_treated_unmatched", "n_later_starter_controls"],
     )

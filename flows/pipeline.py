@@ -19,7 +19,9 @@ STUDY_FLOWS = {
 
 
 @flow(name="pipeline")
-def pipeline(config_path: str, task_runner: str = "thread", dask_address: str | None = None) -> dict[str, dict[str, str]]:
+def pipeline(
+    config_path: str, task_runner: str = "thread", dask_address: str | None = None
+) -> dict[str, dict[str, str]]:
     """Employer interviews -> intervention mapping -> outcome evaluation -> seminar brief.
 
     A study whose outputs fail their contract raises, which stops the chain before the next study.
@@ -33,4 +35,9 @@ def pipeline(config_path: str, task_runner: str = "thread", dask_address: str | 
     study2 = on_runner(intervention_mapping)(config_path, demand_profile=study1["demand_profile"])
     study3 = on_runner(outcome_evaluation)(config_path, candidates=study2["candidates"])
     brief = seminar_brief(config_path)
-    return {"employer_interviews": study1, "intervention_mapping": study2, "outcome_evaluation": study3, "seminar": brief}
+    return {
+        "employer_interviews": study1,
+        "intervention_mapping": study2,
+        "outcome_evaluation": study3,
+        "seminar": brief,
+    }

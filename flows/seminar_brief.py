@@ -31,23 +31,35 @@ def write_brief(config_path: str, quarter: str, lang: str, tables: dict[str, Pat
     """Render the brief for a quarter and write it with a provenance manifest beside it."""
     config = load_config(config_path)
     since, until = quarter_bounds(quarter)
-    manifests = {
-        study: json.loads((config.study_dir(study) / MANIFEST).read_text(encoding="utf-8"))
-        for study in {s for s, _ in SOURCES.values()}
-    }
+    manifests = {}
+    for study in dict.fromkeys(s for s, _ in SOURCES.values()):
+        manifest = json.loads((config.study_dir(study) / MANIFEST).read_text(encoding="utf-8"))
+        run = manifest["run"]
+        manifests[study] = {
+            "inputs": manifest["inputs"],
+            "config_hash": run["config_sha256"],
+            "code_version": run["code_version"],
+            "flow_run_id": run["flow_run_id"],
+        }
     content = BriefContent(
         quarter=quarter,
         generated_at=datetime.now(UTC),
         history=read_history(since=since, until=until),
         manifests=manifests,
         disclosure_threshold=config.seminar.disclosure_threshold,
+        min_participants=config.intervention_mapping.min_participants,
         **{name: pd.read_parquet(path) for name, path in tables.items()},
     )
     folder = config.paths.reports / "seminar" / quarter
     brief = write_text(render_brief(content, lang=lang), folder / f"brief.{lang}.html")
     write_json(
-        {"brief": brief.name, "quarter": quarter, "lang": lang, "inputs": checksum_inputs(tables.values()),
-         "run": run_record(config)},
+        {
+            "brief": brief.name,
+            "quarter": quarter,
+            "lang": lang,
+            "inputs": checksum_inputs(tables.values()),
+            "run": run_record(config),
+        },
         folder / f"brief.{lang}.manifest.json",
     )
     return {"brief": str(brief)}

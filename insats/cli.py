@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +28,7 @@ app = typer.Typer(
 )
 
 
-class Target(str, Enum):
+class Target(StrEnum):
     pipeline = "pipeline"
     employer_interviews = "employer-interviews"
     intervention_mapping = "intervention-mapping"
@@ -36,12 +36,12 @@ class Target(str, Enum):
     seminar = "seminar"
 
 
-class Runner(str, Enum):
+class Runner(StrEnum):
     thread = "thread"
     dask = "dask"
 
 
-class HistoryFormat(str, Enum):
+class HistoryFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -69,8 +69,13 @@ def user_errors() -> Iterator[None]:
         if os.environ.get("INSATS_DEBUG"):
             traceback.print_exc()
         cause = exc.__cause__ or exc.__context__
-        detail = f"({type(exc).__name__}" + (f", caused by {type(cause).__name__}: {cause}" if cause else "") + ")"
-        fail(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, detail + "; set INSATS_DEBUG=1 for the traceback")
+        detail = (
+            f"({type(exc).__name__}" + (f", caused by {type(cause).__name__}: {cause}" if cause else "") + ")"
+        )
+        fail(
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+            detail + "; set INSATS_DEBUG=1 for the traceback",
+        )
 
 
 def _load(config: Path) -> Any:
@@ -86,13 +91,17 @@ def _load(config: Path) -> Any:
 
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML).")]
-RunnerOption = Annotated[Runner, typer.Option("--task-runner", help="thread (default) or dask (prefect-dask).")]
+RunnerOption = Annotated[
+    Runner, typer.Option("--task-runner", help="thread (default) or dask (prefect-dask).")
+]
 AddressOption = Annotated[
     str | None, typer.Option("--dask-address", help="Dask scheduler address; a local cluster when omitted.")
 ]
 
 
-def _run_flow(target: Target, config_path: Path, runner: Runner, dask_address: str | None, **extra: Any) -> Any:
+def _run_flow(
+    target: Target, config_path: Path, runner: Runner, dask_address: str | None, **extra: Any
+) -> Any:
     from flows.pipeline import STUDY_FLOWS, pipeline
     from insats.runtime import dask_scheduler, make_task_runner, prefect_api
 
@@ -126,7 +135,9 @@ def demo_data(
         from insats.demo import write_demo_data
 
         truth = write_demo_data(out, seed=seed, persons=persons)
-        typer.echo(f"Demo inputs written to {out} (seed {seed}, {persons} persons); planted truths in {out / 'truth.json'}")
+        typer.echo(
+            f"Demo inputs written to {out} (seed {seed}, {persons} persons); planted truths in {out / 'truth.json'}"
+        )
         typer.echo(json.dumps(truth, indent=2, ensure_ascii=False))
 
 
@@ -168,8 +179,13 @@ def run(
 
 @app.command()
 def validate(
-    file: Annotated[Path | None, typer.Argument(help="The file to validate (.sav .dta .sas7bdat .xpt .csv .xlsx .parquet).")] = None,
-    suite: Annotated[str | None, typer.Option("--suite", help="Suite name, e.g. input.persons (see --list-suites).")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="The file to validate (.sav .dta .sas7bdat .xpt .csv .xlsx .parquet)."),
+    ] = None,
+    suite: Annotated[
+        str | None, typer.Option("--suite", help="Suite name, e.g. input.persons (see --list-suites).")
+    ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     list_suites_: Annotated[bool, typer.Option("--list-suites", help="List the suites and exit.")] = False,
 ) -> None:
@@ -217,7 +233,9 @@ def _read_for_suite(file: Path, suite: str, config: Path) -> Any:
 
 @app.command()
 def history(
-    since: Annotated[datetime | None, typer.Option(help="Only runs started on or after this date (YYYY-MM-DD).")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="Only runs started on or after this date (YYYY-MM-DD).")
+    ] = None,
     fmt: Annotated[HistoryFormat, typer.Option("--format", help="table, csv or json.")] = HistoryFormat.table,
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
@@ -232,13 +250,15 @@ def history(
         if fmt is HistoryFormat.csv:
             sys.stdout.write(df.to_csv(index=False))
         elif fmt is HistoryFormat.json:
-            sys.stdout.write(df.to_json(orient="records", date_format="iso", force_ascii=False, indent=2) + "\n")
+            sys.stdout.write(
+                df.to_json(orient="records", date_format="iso", force_ascii=False, indent=2) + "\n"
+            )
         elif df.empty:
             typer.echo("No flow runs recorded" + (f" since {since:%Y-%m-%d}" if since else "") + ".")
         else:
             shown = df.assign(
-                start=df["start"].dt.strftime("%Y-%m-%d %H:%M:%S"),
-                config_sha256=df["config_sha256"].str[:12],
+                start_time=df["start_time"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+                config_hash=df["config_hash"].str[:12],
                 input_checksums=df["input_checksums"].str.count("=").astype(str) + " files",
             ).drop(columns=["flow_run_id", "outputs"])
             typer.echo(shown.to_string(index=False, max_colwidth=60))

@@ -45,6 +45,7 @@ class EmployerInterviews(_Section):
     employers: Path
     codebook: Path
     demand_parent: str = "KOMP"
+    redact_names: list[str] = []
 
 
 class InterventionMapping(_Section):
@@ -156,9 +157,7 @@ def load_config(path: str | Path) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"Config file {path} is invalid: {problems}") from exc
     root = (path.parent / config.root).resolve()
     config.root = root

@@ -20,8 +20,16 @@ FLOW_STUDIES = {
     "pipeline": "pipeline",
 }
 COLUMNS = [
-    "flow_run_id", "run", "study", "state", "start", "duration_s",
-    "config_sha256", "input_checksums", "outputs", "failure_reason",
+    "flow_run_id",
+    "flow_run_name",
+    "study",
+    "state",
+    "start_time",
+    "duration_seconds",
+    "config_hash",
+    "input_checksums",
+    "outputs",
+    "failure_reason",
 ]
 
 
@@ -50,7 +58,10 @@ def read_history(since: datetime | None = None, until: datetime | None = None) -
 
     start_filter = FlowRunFilterStartTime(after_=since, before_=until) if since or until else None
     with get_client(sync_client=True) as client:
-        flows = {f.id: f.name for f in client.read_flows(flow_filter=FlowFilter(name=FlowFilterName(any_=list(FLOW_STUDIES))))}
+        flows = {
+            f.id: f.name
+            for f in client.read_flows(flow_filter=FlowFilter(name=FlowFilterName(any_=list(FLOW_STUDIES))))
+        }
         if not flows:
             return pd.DataFrame(columns=COLUMNS)
         runs = client.read_flow_runs(
@@ -60,7 +71,13 @@ def read_history(since: datetime | None = None, until: datetime | None = None) -
             limit=None,
         )
         run_ids = [r.id for r in runs]
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=run_ids))) if run_ids else []
+        artifacts = (
+            client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=run_ids))
+            )
+            if run_ids
+            else []
+        )
 
     by_run: dict[Any, list[Any]] = {}
     for a in artifacts:
@@ -83,12 +100,12 @@ def read_history(since: datetime | None = None, until: datetime | None = None) -
         rows.append(
             {
                 "flow_run_id": str(r.id),
-                "run": r.name,
+                "flow_run_name": r.name,
                 "study": FLOW_STUDIES.get(flows.get(r.flow_id, ""), ""),
                 "state": state.name if state else "Unknown",
-                "start": pd.Timestamp(start).tz_convert(UTC) if start else pd.NaT,
-                "duration_s": round(r.total_run_time.total_seconds(), 1) if r.total_run_time else None,
-                "config_sha256": config_sha,
+                "start_time": pd.Timestamp(start).tz_convert(UTC) if start else pd.NaT,
+                "duration_seconds": round(r.total_run_time.total_seconds(), 1) if r.total_run_time else None,
+                "config_hash": config_sha,
                 "input_checksums": "; ".join(checksums),
                 "outputs": "; ".join(sorted(outputs)),
                 "failure_reason": (state.message or "") if failed else "",

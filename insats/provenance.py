@@ -20,8 +20,17 @@ from typing import Any
 PROJECT_PACKAGES = ("tasks", "flows", "insats", "schemas")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RECORDED_PACKAGES = (
-    "insats", "prefect", "pandas", "numpy", "pyarrow", "statsmodels", "scikit-learn", "nltk",
-    "pyreadstat", "great_expectations", "matplotlib",
+    "insats",
+    "prefect",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "statsmodels",
+    "scikit-learn",
+    "nltk",
+    "pyreadstat",
+    "great_expectations",
+    "matplotlib",
 )
 
 _CHUNK = 1 << 20
@@ -141,14 +150,27 @@ def function_fingerprint(fn: Any) -> str:
 @functools.lru_cache(maxsize=1)
 def code_version() -> dict[str, Any]:
     """Package version, git commit and whether the work tree had uncommitted changes."""
-    info: dict[str, Any] = {"package": importlib.metadata.version("insats"), "git_commit": None, "git_dirty": None}
+    info: dict[str, Any] = {
+        "package": importlib.metadata.version("insats"),
+        "git_commit": None,
+        "git_dirty": None,
+    }
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5, check=True
+            ["git", "rev-parse", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5, check=True,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         info.update(git_commit=commit, git_dirty=bool(dirty))
     except (OSError, subprocess.SubprocessError):

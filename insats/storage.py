@@ -36,7 +36,9 @@ def _check_not_raw(path: Path) -> None:
     resolved = Path(path).resolve()
     for raw in _RAW_ROOTS:
         if resolved == raw or raw in resolved.parents:
-            raise RawDataWriteError(f"Refusing to write {path}: it lies under the read-only raw-data folder {raw}")
+            raise RawDataWriteError(
+                f"Refusing to write {path}: it lies under the read-only raw-data folder {raw}"
+            )
 
 
 @contextmanager
@@ -59,7 +61,10 @@ def write_parquet(df: pd.DataFrame, target: Path, metadata: dict[str, Any] | Non
     """Write a DataFrame as Parquet atomically; ``metadata`` is stored as JSON in the file's schema."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     if metadata:
-        merged = {**(table.schema.metadata or {}), b"insats": json.dumps(metadata, default=str, ensure_ascii=False).encode("utf-8")}
+        merged = {
+            **(table.schema.metadata or {}),
+            b"insats": json.dumps(metadata, default=str, ensure_ascii=False).encode("utf-8"),
+        }
         table = table.replace_schema_metadata(merged)
     with atomic_path(target) as tmp:
         pq.write_table(table, tmp)

@@ -88,7 +88,9 @@ class ValidationReport:
     def summary(self, table: str) -> str:
         lines = [o.describe() for o in self.outcomes]
         verdict = "fit for use" if self.success else f"NOT fit for use ({len(self.failures)} failed)"
-        return "\n".join([f"{table}: suite {self.suite} v{self.suite_version}, {self.n_rows} rows: {verdict}", *lines])
+        return "\n".join(
+            [f"{table}: suite {self.suite} v{self.suite_version}, {self.n_rows} rows: {verdict}", *lines]
+        )
 
 
 def _mask(value: Any) -> str:
@@ -137,7 +139,9 @@ def validate_frame(df: pd.DataFrame, suite_name: str) -> ValidationReport:
     path = suite_path(suite_name)
     suite = _suite(suite_name, path.stat().st_mtime_ns)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": df.reset_index(drop=True)})
-    result = batch.validate(suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": N_SAMPLES})
+    result = batch.validate(
+        suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": N_SAMPLES}
+    )
     outcomes = []
     for r in result.results:
         cfg = r.expectation_config

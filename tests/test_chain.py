@@ -16,8 +16,21 @@ pytestmark = pytest.mark.slow
 
 STEPS_PER_RUN = {
     "employer_interviews": ["segment_interviews", "code_interviews", "profile_demand", "publish_study"],
-    "intervention_mapping": ["ingest_extract", "load_inventory", "count_participants", "align_and_rank", "publish_study"],
-    "outcome_evaluation": ["ingest_extract", "build_panel", "matching_sample", "estimate_effect", "combine", "publish_study"],
+    "intervention_mapping": [
+        "ingest_extract",
+        "load_inventory",
+        "count_participants",
+        "align_and_rank",
+        "publish_study",
+    ],
+    "outcome_evaluation": [
+        "ingest_extract",
+        "build_panel",
+        "matching_sample",
+        "estimate_effect",
+        "combine",
+        "publish_study",
+    ],
 }
 
 
@@ -92,8 +105,16 @@ def test_notebook_executes_on_the_demo_outputs(chain, monkeypatch):
     monkeypatch.setenv("INSATS_CONFIG", str(ws.config))
     root = Path(__file__).resolve().parents[1]
     nb = nbformat.read(root / "notebooks" / "demo_outputs.ipynb", as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(root / "notebooks")}}).execute()
-    images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(root / "notebooks")}}
+    ).execute()
+    images = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
     assert len(images) >= 2
 
 
@@ -104,7 +125,10 @@ def test_second_run_is_served_from_cache_and_history_lists_the_runs(chain):
     log = proc.stdout + proc.stderr
     for study, steps in STEPS_PER_RUN.items():
         for name in steps:
-            assert f"{name}: inputs, config and code unchanged - reused the cached result" in log, (study, name)
+            assert f"{name}: inputs, config and code unchanged - reused the cached result" in log, (
+                study,
+                name,
+            )
     assert "Task run 'estimate_effect" not in log or "Cached" in log
     # Nothing was recomputed, so the published outputs are byte for byte those of the first run.
     assert before == {s: (ws.processed / s / "manifest.json").read_bytes() for s in STEPS_PER_RUN}
@@ -114,6 +138,6 @@ def test_second_run_is_served_from_cache_and_history_lists_the_runs(chain):
     assert studies.count("pipeline") == 2 and studies.count("outcome_evaluation") == 2
     assert all(r["state"] == "Completed" for r in history)
     evaluation = next(r for r in history if r["study"] == "outcome_evaluation")
-    assert evaluation["config_sha256"] and "persons.sav=" in evaluation["input_checksums"]
+    assert evaluation["config_hash"] and "persons.sav=" in evaluation["input_checksums"]
     table = ws.cli("history").stdout
     assert "outcome_evaluation" in table and "Completed" in table

@@ -29,7 +29,13 @@ def test_changing_one_input_reruns_only_what_depends_on_it(ran):
     df.to_csv(inventory, index=False, encoding="utf-8")
     proc = ran.cli("run", "pipeline")
     log = proc.stdout + proc.stderr
-    for step in ("segment_interviews", "code_interviews", "profile_demand", "ingest_extract", "count_participants"):
+    for step in (
+        "segment_interviews",
+        "code_interviews",
+        "profile_demand",
+        "ingest_extract",
+        "count_participants",
+    ):
         assert CACHED.format(step) in log, step
     assert CACHED.format("load_inventory") not in log
     # Study 3 re-reads the (re-published) candidates, but its panel and estimates did not change.
@@ -55,7 +61,11 @@ def test_broken_input_stops_the_chain_at_its_gate_and_keeps_earlier_outputs(ran)
     assert "Traceback" not in proc.stderr
     # The failed study published nothing; what it published before is intact; no half-written folders.
     assert (ran.processed / "outcome_evaluation" / "manifest.json").read_bytes() == before
-    leftovers = [p for p in ran.processed.rglob("*") if ".staging-" in p.name or ".old-" in p.name or p.suffix == ".tmp"]
+    leftovers = [
+        p
+        for p in ran.processed.rglob("*")
+        if ".staging-" in p.name or ".old-" in p.name or p.suffix == ".tmp"
+    ]
     assert leftovers == []
     history = json.loads(ran.cli("history", "--format", "json").stdout)
     failed = [r for r in history if r["state"] == "Failed"]

@@ -20,5 +20,6 @@ def test_dask_task_runner_gives_the_same_estimates(chain, tmp_path_factory):
     pd.testing.assert_frame_equal(ours, theirs)
     for table in ("employer_interviews/demand_profile", "intervention_mapping/candidates"):
         pd.testing.assert_frame_equal(
-            pd.read_parquet(ws.processed / f"{table}.parquet"), pd.read_parquet(main.processed / f"{table}.parquet")
+            pd.read_parquet(ws.processed / f"{table}.parquet"),
+            pd.read_parquet(main.processed / f"{table}.parquet"),
         )

@@ -11,7 +11,12 @@ def _pnr(yymmdd: str, serial: str) -> str:
 
 def test_every_suite_has_a_description():
     suites = list_suites()
-    assert {"input.persons", "interim.persons", "employer_interviews.demand_profile", "outcome_evaluation.effects"} <= set(suites)
+    assert {
+        "input.persons",
+        "interim.persons",
+        "employer_interviews.demand_profile",
+        "outcome_evaluation.effects",
+    } <= set(suites)
     assert all(suites.values())
 
 
@@ -37,8 +42,17 @@ def test_gate_names_table_expectation_and_masked_samples():
 
 def test_identity_numbers_are_masked_in_reports():
     pnr = _pnr("850612", "983")
-    df = pd.DataFrame({"person_id": [pnr], "sex": [1], "birth_year": [1985], "born_abroad": [0],
-                       "education": [1], "household_type": [1], "municipality": ["0484"]})
+    df = pd.DataFrame(
+        {
+            "person_id": [pnr],
+            "sex": [1],
+            "birth_year": [1985],
+            "born_abroad": [0],
+            "education": [1],
+            "household_type": [1],
+            "municipality": ["0484"],
+        }
+    )
     report = validate_frame(df, "interim.persons")
     assert not report.success
     text = report.summary("t") + str(report.raw)

@@ -1,0 +1,6 @@
+"""Study 1: employer interviews -> employer demand profile.
+
+Order: ``transcripts.read_transcript`` -> ``redaction.redact`` -> ``transcripts.segment_turns`` ->
+``coding.code_segments`` (against ``codebook.load_codebook``) -> ``profile.code_frequencies`` /
+``profile.demand_profile``. Segment offsets refer to the redacted text.
+"""

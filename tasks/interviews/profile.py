@@ -1,0 +1,117 @@
+"""From coded segments to code frequencies per employer and an employer demand profile.
+
+The unit of the profile is the *employer* (``employer_id`` in the interview metadata), not the interview
+or the segment: an employer interviewed twice, or mentioning Swedish in five turns, counts once.
+Negated mentions ("vi kräver inte körkort") are not demand and are excluded unless asked for.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tasks.interviews.codebook import Codebook
+
+FREQUENCY_COLUMNS = ["employer_id", "code_id", "n_segments"]
+PROFILE_COLUMNS = [
+    "code_id",
+    "label",
+    "label_en",
+    "n_employers",
+    "n_employers_total",
+    "share_employers",
+    "rank",
+]
+
+
+def _require(df: pd.DataFrame, columns: list[str], name: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name}: missing column(s) {missing}; has {list(df.columns)}")
+
+
+def _with_employer(coded: pd.DataFrame, employers: pd.DataFrame, include_negated: bool) -> pd.DataFrame:
+    """Coded rows (negated ones dropped unless ``include_negated``) with their employer_id attached."""
+    _require(coded, ["interview_id", "segment_id", "code_id", "negated"], "coded segments")
+    _require(employers, ["interview_id", "employer_id"], "employers")
+    if employers.empty:
+        raise ValueError("employers: no interviews listed; cannot compute shares of employers")
+    ids = employers["interview_id"].astype(str)
+    if ids.duplicated().any():
+        raise ValueError(f"employers: interview_id {ids[ids.duplicated()].iloc[0]!r} listed more than once")
+    if employers["employer_id"].isna().any():
+        row = int(employers["employer_id"].isna().to_numpy().argmax())
+        raise ValueError(f"employers: row {row} (interview {ids.iloc[row]!r}) has no employer_id")
+    unknown = sorted(set(coded["interview_id"].astype(str)) - set(ids))
+    if unknown:
+        raise ValueError(f"coded segments: interview_id(s) {unknown[:5]} not in the employers table")
+    rows = coded if include_negated else coded[~coded["negated"].astype(bool)]
+    mapping = dict(zip(ids, employers["employer_id"].astype(str), strict=True))
+    return rows.assign(employer_id=rows["interview_id"].astype(str).map(mapping))
+
+
+def code_frequencies(
+    coded: pd.DataFrame, employers: pd.DataFrame, include_negated: bool = False
+) -> pd.DataFrame:
+    """Number of distinct segments per employer and code.
+
+    ``coded``: output of ``coding.code_segments``; ``employers``: interview metadata with interview_id and
+    employer_id. Returns columns employer_id, code_id, n_segments (int >= 1), only for pairs that occur,
+    sorted by employer_id and code_id. Negated rows are not counted unless ``include_negated``.
+    """
+    rows = _with_employer(coded, employers, include_negated)
+    out = (
+        rows.groupby(["employer_id", "code_id"], sort=True)["segment_id"]
+        .nunique()
+        .rename("n_segments")
+        .reset_index()
+    )
+    return out[FREQUENCY_COLUMNS].astype({"n_segments": "int64"}).reset_index(drop=True)
+
+
+def demand_profile(
+    coded: pd.DataFrame,
+    employers: pd.DataFrame,
+    codebook: Codebook,
+    parent: str = "KOMP",
+    include_negated: bool = False,
+) -> pd.DataFrame:
+    """Share of employers mentioning each child code of ``parent``.
+
+    One row for every direct child of ``parent`` (codes nobody mentioned included with 0); a mention of
+    a deeper descendant counts for the child it sits under. Columns: code_id, label, label_en,
+    n_employers (employers with >= 1 non-negated mention), n_employers_total (distinct employer_id in
+    ``employers``, interviewed but silent employers included), share_employers (0..1), rank (1 = most
+    mentioned; ties share the lowest rank, ``method="min"``). Sorted by rank, then codebook order.
+    Raises ValueError for an unknown parent, a parent without children, or code ids absent from the
+    codebook.
+    """
+    if parent not in codebook.ids:
+        raise ValueError(f"{codebook.source}: parent code {parent!r} not in the codebook")
+    children = codebook.children(parent)
+    if not children:
+        raise ValueError(f"{codebook.source}: code {parent!r} has no child codes to profile")
+    rows = _with_employer(coded, employers, include_negated)
+    unknown = sorted(set(rows["code_id"].astype(str)) - set(codebook.ids))
+    if unknown:
+        raise ValueError(f"coded segments: code id(s) {unknown[:5]} not in {codebook.source}")
+    roll_up = {child.id: child.id for child in children}
+    for child in children:
+        for d in codebook.descendants(child.id):
+            roll_up[d.id] = child.id
+    rows = rows.assign(child=rows["code_id"].astype(str).map(roll_up)).dropna(subset=["child"])
+    counts = rows.groupby("child")["employer_id"].nunique()
+    total = int(employers["employer_id"].astype(str).nunique())
+    out = pd.DataFrame(
+        {
+            "code_id": [c.id for c in children],
+            "label": [c.label for c in children],
+            "label_en": [c.label_en for c in children],
+            "n_employers": [int(counts.get(c.id, 0)) for c in children],
+            "n_employers_total": total,
+            "order": range(len(children)),
+        }
+    )
+    out["share_employers"] = out["n_employers"] / total
+    out["rank"] = out["n_employers"].rank(method="min", ascending=False).astype("int64")
+    out = out.sort_values(["rank", "order"], kind="stable").reset_index(drop=True)
+    return out[PROFILE_COLUMNS].astype({"n_employers": "int64", "n_employers_total": "int64"})

@@ -1,0 +1,101 @@
+"""Redaction of personal data in transcripts before they are segmented, coded or stored.
+
+What is replaced (placeholder):
+
+- Swedish personnummer / samordningsnummer with a valid date and check digit (``tasks.identity``),
+  10 or 12 digits, with or without ``-``/``+``: ``[PERSONNUMMER]``
+- e-mail addresses: ``[E-POST]``
+- Swedish phone numbers: ``07x-xxx xx xx``, ``070 123 45 67``, ``0701234567``, landlines such as
+  ``016-12 34 56`` (a leading 0 followed by 7-9 digits with single spaces or hyphens between groups) and
+  international ``+46 70 123 45 67`` / ``+46 (0)16 12 34 56``: ``[TELEFON]``
+- names from a caller-supplied list (whole words, case-insensitive, genitive ``-s`` included): ``[NAMN]``
+
+Redaction runs on the normalised transcript (``transcripts.read_transcript``) and *before*
+``transcripts.segment_turns``: segment offsets refer to the redacted text. The log records kind and
+the span of each placeholder in the redacted text; it never contains the replaced value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tasks.identity import find_identity_numbers
+
+PLACEHOLDERS: dict[str, str] = {
+    "identity_number": "[PERSONNUMMER]",
+    "email": "[E-POST]",
+    "phone": "[TELEFON]",
+    "name": "[NAMN]",
+}
+
+EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
+# Domestic: 0 + 7..9 digits (area code and number), single space/hyphen allowed between digits.
+# International: +46, optional "(0)", then 7..9 digits. Not inside a longer digit run or word.
+PHONE_PATTERN = re.compile(
+    r"(?<![\w+])(?:\+46[ -]?(?:\(0\)[ -]?)?[1-9](?:[ -]?\d){6,8}|0[1-9](?:[ -]?\d){6,8})(?![\d])"
+)
+
+
+def _name_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
+    cleaned: list[str] = []
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise ValueError(f"names[{i}] must be a string, got {type(name).__name__}")
+        if name.strip():
+            cleaned.append(name.strip())
+    if not cleaned:
+        return None
+    # Longest first so "Anna Lindqvist" wins over "Anna"; any whitespace between name parts.
+    parts = [
+        r"\s+".join(re.escape(p) for p in n.split()) for n in sorted(set(cleaned), key=len, reverse=True)
+    ]
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")s?(?!\w)", re.IGNORECASE)
+
+
+def find_personal_data(text: str, names: Sequence[str] = ()) -> list[tuple[int, int, str]]:
+    """Non-overlapping ``(start, end, kind)`` spans of personal data in ``text``, sorted by start.
+
+    Priority when spans overlap: identity number, e-mail, phone, name (a longer/more specific finding
+    is never cut by a later kind).
+    """
+    candidates: list[tuple[str, list[tuple[int, int]]]] = [
+        ("identity_number", find_identity_numbers(text)),
+        ("email", [m.span() for m in EMAIL_PATTERN.finditer(text)]),
+        ("phone", [m.span() for m in PHONE_PATTERN.finditer(text)]),
+    ]
+    name_re = _name_pattern(names)
+    if name_re is not None:
+        candidates.append(("name", [m.span() for m in name_re.finditer(text)]))
+    accepted: list[tuple[int, int, str]] = []
+    for kind, spans in candidates:
+        for start, end in spans:
+            if all(end <= a or start >= b for a, b, _ in accepted):
+                accepted.append((start, end, kind))
+    return sorted(accepted)
+
+
+def redact(text: str, names: Sequence[str] = ()) -> tuple[str, list[dict[str, object]]]:
+    """Replace personal data in ``text`` by placeholders; return ``(redacted_text, log)``.
+
+    ``log`` has one dict per replacement: ``kind`` ("identity_number", "email", "phone", "name"),
+    ``placeholder``, and ``start``/``end`` of the placeholder in the *redacted* text. The replaced value
+    is never logged.
+    """
+    pieces: list[str] = []
+    log: list[dict[str, object]] = []
+    cursor = 0
+    out_len = 0
+    for start, end, kind in find_personal_data(text, names):
+        kept = text[cursor:start]
+        pieces.append(kept)
+        out_len += len(kept)
+        placeholder = PLACEHOLDERS[kind]
+        pieces.append(placeholder)
+        log.append(
+            {"kind": kind, "placeholder": placeholder, "start": out_len, "end": out_len + len(placeholder)}
+        )
+        out_len += len(placeholder)
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces), log

@@ -1,0 +1,94 @@
+"""Disclosure control: small person counts and what is derived from them are suppressed; zeros are kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tasks.disclosure import (
+    DISCLOSURE_RULE_TEXT,
+    assert_no_small_counts,
+    disclosure_rule_text,
+    suppress_small_counts,
+)
+
+
+@pytest.fixture()
+def table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "group": ["a", "b", "c", "d", "e", "f"],
+            "n": [0, 1, 4, 5, 120, np.nan],
+            "n_other": [10, 10, 10, 2, 10, 10],
+            "share": [0.0, 0.1, 0.4, 0.5, 0.6, 0.7],
+            "mean_age": [30.0, 31.0, 32.0, 33.0, 34.0, 35.0],
+            "label": ["x", "y", "z", "w", "v", "u"],
+        }
+    )
+
+
+def test_small_counts_suppressed_zeros_kept(table: pd.DataFrame) -> None:
+    out = suppress_small_counts(table, ["n"], threshold=5)
+    assert out["n"].dtype == "Int64"
+    assert out["n"].isna().tolist() == [False, True, True, False, False, True]
+    assert out.loc[0, "n"] == 0  # zero is not disclosive
+    assert out.loc[3, "n"] == 5  # the threshold itself is shown
+    assert out.loc[4, "n"] == 120
+    assert out["suppressed"].tolist() == [False, True, True, False, False, False]
+    assert out.attrs["disclosure"]["n_suppressed_cells"] == 2
+    # The input is untouched.
+    assert table.loc[1, "n"] == 1
+
+
+def test_derived_columns_suppressed_on_the_same_rows(table: pd.DataFrame) -> None:
+    out = suppress_small_counts(
+        table, ["n", "n_other"], threshold=5, derived_columns={"n": ["share", "mean_age", "label"]}
+    )
+    assert out["share"].isna().tolist() == [False, True, True, False, False, False]
+    assert out["mean_age"].isna().tolist() == [False, True, True, False, False, False]
+    assert out["label"].isna().tolist() == [False, True, True, False, False, False]
+    assert out.loc[4, "share"] == pytest.approx(0.6)
+    # n_other=2 on row 3 is suppressed, but it has no derived columns: share on row 3 stays.
+    assert pd.isna(out.loc[3, "n_other"]) and out.loc[3, "share"] == pytest.approx(0.5)
+    assert out["suppressed"].tolist() == [False, True, True, True, False, False]
+
+
+def test_threshold_is_a_parameter(table: pd.DataFrame) -> None:
+    out = suppress_small_counts(table, ["n"], threshold=10)
+    assert out["n"].isna().tolist() == [False, True, True, True, False, True]
+
+
+def test_suppressed_flag_accumulates(table: pd.DataFrame) -> None:
+    once = suppress_small_counts(table, ["n"])
+    twice = suppress_small_counts(once, ["n_other"])
+    assert twice["suppressed"].tolist() == [False, True, True, True, False, False]
+
+
+def test_bad_input_rejected(table: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="n_missing"):
+        suppress_small_counts(table, ["n_missing"])
+    with pytest.raises(ValueError, match="not among count_columns"):
+        suppress_small_counts(table, ["n"], derived_columns={"n_other": ["share"]})
+    with pytest.raises(ValueError, match="count column 'label'"):
+        suppress_small_counts(table, ["label"])
+    neg = table.assign(n=[0, -1, 4, 5, 120, 3])
+    with pytest.raises(ValueError, match="negative count"):
+        suppress_small_counts(neg, ["n"])
+
+
+def test_assert_no_small_counts(table: pd.DataFrame) -> None:
+    with pytest.raises(ValueError) as err:
+        assert_no_small_counts(table, ["n_other", "n"], threshold=5, table="effects")
+    msg = str(err.value)
+    assert "effects" in msg and "column 'n_other'" in msg and "row 3" in msg and "threshold 5" in msg
+    assert_no_small_counts(suppress_small_counts(table, ["n", "n_other"]), ["n", "n_other"])
+
+
+def test_rule_text() -> None:
+    assert set(DISCLOSURE_RULE_TEXT) == {"en", "sv"}
+    assert "1 to 4" in DISCLOSURE_RULE_TEXT["en"] and '"<5"' in DISCLOSURE_RULE_TEXT["en"]
+    assert "1 till 4" in DISCLOSURE_RULE_TEXT["sv"] and "Röjandekontroll" in DISCLOSURE_RULE_TEXT["sv"]
+    assert "1 till 9" in disclosure_rule_text("sv", 10)
+    with pytest.raises(ValueError, match="language"):
+        disclosure_rule_text("de")
