@@ -6,15 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 from prefect import flow, get_run_logger
-from tasks.evaluation.report import effects_row
 
 from flows.ingestion import ingest_register
 from flows.steps import Outputs, publish, read_published, record_inputs, run_step, run_steps, step, written
 from insats.config import Config, load_config
 from insats.storage import write_parquet
 from tasks.evaluation.balance import balance_table
-from tasks.evaluation.design import sequential_matching_sample
-from tasks.evaluation.estimators import psm_nearest_neighbour
+from tasks.evaluation.design import covariate_columns, sequential_matching_sample
+from tasks.evaluation.estimators import PropensityScoreMatching
 from tasks.evaluation.panel import build_person_month_panel
 
 STUDY = "outcome_evaluation"
@@ -55,18 +54,34 @@ def matching_sample(
     sample = sequential_matching_sample(
         pd.read_parquet(panel), pd.read_parquet(spells), intervention_id, horizon=horizon, window=window
     )
-    return written(sample=write_parquet(sample.frame, Path(out_dir) / f"sample_{intervention_id}.parquet"))
+    return written(sample=write_parquet(sample, Path(out_dir) / f"sample_{intervention_id}.parquet"))
 
 
 @step
 def estimate_effect(
-    sample: Path, intervention_id: str, horizon: int, caliper_sd: float, seed: int, out_dir: str
+    sample: Path, intervention_id: str, horizon: int, caliper_sd: float, out_dir: str
 ) -> dict:
     """Propensity-score 1:1 nearest-neighbour matching with a caliper; effect, CI and balance."""
     frame = pd.read_parquet(sample)
-    estimate = psm_nearest_neighbour(frame, caliper_sd=caliper_sd, seed=seed)
-    effects = effects_row(estimate, intervention_id=intervention_id, horizon=horizon)
-    balance = balance_table(frame, estimate).assign(intervention_id=intervention_id)
+    covariates = covariate_columns(frame)
+    estimate = PropensityScoreMatching(caliper_sd=caliper_sd).estimate(frame, covariates, outcome="self_sufficient")
+    record = estimate.to_record()
+    effects = pd.DataFrame(
+        [
+            {
+                "intervention_id": intervention_id,
+                "outcome": record["outcome"],
+                "horizon_months": horizon,
+                "estimator": record["estimator"],
+                **{k: record[k] for k in ("att", "se", "ci_low", "ci_high", "p_value", "n_treated")},
+                "n_controls": record["n_controls_used"],
+                "n_treated_unmatched": record["n_treated_unmatched"],
+                "n_later_starter_controls": record["n_later_starter_controls"],
+            }
+        ]
+    )
+    balance = balance_table(frame, covariates, pairs=estimate.pairs)
+    balance.insert(0, "intervention_id", intervention_id)
     out = Path(out_dir)
     return written(
         effects=write_parquet(effects, out / f"effects_{intervention_id}.parquet"),
@@ -139,7 +154,6 @@ def outcome_evaluation(config_path: str, candidates: str | None = None) -> Outpu
                 intervention_id=i,
                 horizon=cfg.horizon_months,
                 caliper_sd=cfg.caliper_sd,
-                seed=cfg.seed,
                 out_dir=interim,
             ),
         )

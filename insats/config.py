@@ -88,7 +88,6 @@ class OutcomeEvaluation(_Section):
     horizon_months: int = Field(12, ge=1)
     window_months: int = Field(3, ge=1)
     caliper_sd: float = Field(0.2, gt=0)
-    seed: int = 2026
 
 
 class Seminar(_Section):

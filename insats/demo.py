@@ -29,6 +29,7 @@ def write_demo_data(out: Path, seed: int = 2026, persons: int = 3000) -> dict[st
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the demo folder should look like any other
     try:
         interviews = make_interviews(seed=seed)
         write_interviews(interviews, tmp / "interviews")

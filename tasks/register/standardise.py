@@ -1,0 +1,333 @@
+"""Rename a register extract's source columns to canonical names and parse their types.
+
+Canonical tables (one per ``kind``; identity numbers are still in clear, ``tasks.register.pseudonymise``
+replaces them next):
+
+* ``persons``: personnummer (str), sex (Int64 1 man / 2 woman), birth_year (Int64), born_abroad
+  (Int64 0/1), education (Int64 1 compulsory / 2 upper secondary / 3 post-secondary), household_type
+  (Int64 1..4: single without / with children, couple without / with children), municipality (str, 4
+  digits, zero-padded).
+* ``assistance``: personnummer, household_id (str), month (datetime64, first of month), amount (float SEK).
+* ``spells``: personnummer, intervention_id (str), start_date, end_date (datetime64; end NaT = ongoing).
+* ``outcomes``: personnummer, month (datetime64, first of month), employed (Int64 0/1), studying (Int64 0/1).
+
+Codes may be missing (``<NA>``) except in key columns (personnummer, month, intervention_id, start_date);
+a value outside the code set, an unparseable month or date, or an end before a start raises ``ValueError``
+naming the source file, the column (canonical and source name) and the first offending rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
+    "persons": {
+        "personnummer": "personnummer",
+        "sex": "kon",
+        "birth_year": "fodelsear",
+        "born_abroad": "utrikes_fodd",
+        "education": "utbildning",
+        "household_type": "hushallstyp",
+        "municipality": "kommunkod",
+    },
+    "assistance": {
+        "personnummer": "personnummer",
+        "household_id": "hushall_id",
+        "month": "manad",
+        "amount": "belopp",
+    },
+    "spells": {
+        "personnummer": "personnummer",
+        "intervention_id": "insats_id",
+        "start_date": "startdatum",
+        "end_date": "slutdatum",
+    },
+    "outcomes": {
+        "personnummer": "personnummer",
+        "month": "manad",
+        "employed": "sysselsatt",
+        "studying": "studerar",
+    },
+}
+
+CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in DEFAULT_COLUMNS.items()}
+
+_CODES: dict[str, tuple[int, ...]] = {
+    "sex": (1, 2),
+    "born_abroad": (0, 1),
+    "education": (1, 2, 3),
+    "household_type": (1, 2, 3, 4),
+    "employed": (0, 1),
+    "studying": (0, 1),
+}
+_KEYS = ("personnummer", "month", "intervention_id", "start_date")
+_MAX_SHOWN = 5
+DATETIME_DTYPE = "datetime64[ns]"
+
+
+class _Column:
+    """Context for error messages: canonical name, source column name, file."""
+
+    def __init__(self, canonical: str, source_col: str, source: str) -> None:
+        self.canonical, self.source_col, self.source = canonical, source_col, source
+
+    def error(self, expected: str, original: pd.Series, bad: np.ndarray) -> ValueError:
+        """ValueError listing the first offending rows (1-based data rows, header excluded)."""
+        idx = np.flatnonzero(bad)
+        values = original.iloc[idx[:_MAX_SHOWN]].tolist()  # plain Python values for a readable repr
+        rows = ", ".join(f"{int(i) + 1} ({v!r})" for i, v in zip(idx[:_MAX_SHOWN], values, strict=True))
+        more = f" and {idx.size - _MAX_SHOWN} more" if idx.size > _MAX_SHOWN else ""
+        return ValueError(
+            f"{self.source}: column {self.canonical!r} (source column {self.source_col!r}): expected "
+            f"{expected}; bad value(s) in data row(s) {rows}{more}"
+        )
+
+
+# A parser takes the DISTINCT values of a column and returns (parsed values, bad mask) for them.
+Parser = Callable[[pd.Series], tuple[pd.Series, np.ndarray]]
+
+
+def _on_uniques(s: pd.Series, parse: Parser) -> tuple[pd.Series, np.ndarray]:
+    """Run ``parse`` on the distinct non-missing values of ``s`` and broadcast back to the rows.
+
+    Months, ids and dates repeat a lot (30M person-months hold a few dozen months), so this turns
+    string parsing of a whole column into parsing of its distinct values. Returns the parsed column
+    (missing where ``s`` is missing) and a row mask of bad values.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    parsed_u, bad_u = parse(pd.Series(uniques))
+    parsed_u = parsed_u.reset_index(drop=True)
+    # Append one missing value for the NA sentinel (-1 indexes the last element).
+    filler = pd.Series([pd.NA if parsed_u.dtype != DATETIME_DTYPE else pd.NaT]).astype(parsed_u.dtype)
+    table = pd.concat([parsed_u, filler], ignore_index=True)
+    parsed = table.take(codes).set_axis(s.index)
+    bad = np.append(np.asarray(bad_u, dtype=bool), False)[codes]
+    return parsed, bad
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Text (``string`` dtype) version of a column: whole floats print without ``.0``; blanks -> <NA>."""
+    if pd.api.types.is_float_dtype(s):
+        values = s.to_numpy(dtype=float, na_value=np.nan)
+        finite = values[~np.isnan(values)]
+        if np.all(finite == np.round(finite)):
+            s = s.astype("Int64")
+    out = s.astype("string").str.strip()
+    return out.mask(out == "")
+
+
+def _text_parser(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    return _as_text(s), np.zeros(len(s), dtype=bool)
+
+
+def _identity_parser(numeric: bool) -> Parser:
+    """Identity numbers as text; a numeric column lost the leading zero of 10-digit numbers: pad to 10.
+
+    Validity is checked by ``pseudonymise`` (which never echoes a clear number in its errors)."""
+
+    def parse(u: pd.Series) -> tuple[pd.Series, np.ndarray]:
+        text = _as_text(u)
+        if numeric:
+            text = text.where(text.str.len() > 10, text.str.zfill(10))
+        return text, np.zeros(len(u), dtype=bool)
+
+    return parse
+
+
+def _parse_codes(s: pd.Series, allowed: tuple[int, ...]) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        ok = s.isin(allowed)
+        return s.where(ok).astype("Int64"), (s.notna() & ~ok).to_numpy(dtype=bool)
+    text = _as_text(s)
+    numbers = pd.to_numeric(text, errors="coerce")
+    ok = numbers.isin(allowed)
+    return numbers.where(ok).astype("Int64"), (text.notna() & ~ok).to_numpy()
+
+
+def _parse_int(s: pd.Series, low: int, high: int) -> tuple[pd.Series, np.ndarray]:
+    numbers = pd.to_numeric(_as_text(s), errors="coerce") if not pd.api.types.is_numeric_dtype(s) else s
+    values = numbers.to_numpy(dtype=float, na_value=np.nan)
+    present = ~np.asarray(pd.isna(s))
+    ok = ~np.isnan(values) & (values == np.round(values)) & (values >= low) & (values <= high)
+    return pd.Series(np.where(ok, values, np.nan), index=s.index).astype("Int64"), present & ~ok
+
+
+def _parse_amount(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        values = s.astype("float64")
+        return values, np.zeros(len(s), dtype=bool)
+    text = _as_text(s).str.replace(r"[ \u00a0\u202f]", "", regex=True).str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    return numbers, (numbers.isna() & text.notna()).to_numpy()
+
+
+def _parse_municipality(u: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    padded = _as_text(u).str.zfill(4)
+    ok = padded.str.fullmatch(r"\d{4}").fillna(False).to_numpy(dtype=bool)
+    return padded.where(ok), padded.notna().to_numpy(dtype=bool) & ~ok
+
+
+def _is_date_objects(u: pd.Series) -> bool:
+    """True for an object column of ``date``/``datetime`` values (pyreadstat without conversion)."""
+    return u.dtype == object and len(u) > 0 and bool(u.map(lambda v: hasattr(v, "year")).all())
+
+
+def _parse_by_patterns(u: pd.Series, patterns: tuple[tuple[str, str], ...]) -> tuple[pd.Series, np.ndarray]:
+    text = _as_text(u)
+    out = pd.Series(pd.NaT, index=u.index, dtype=DATETIME_DTYPE)
+    for pattern, fmt in patterns:
+        hit = text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+        if hit.any():
+            parsed = pd.to_datetime(text[hit], format=fmt, errors="coerce").astype(DATETIME_DTYPE)
+            out.iloc[np.flatnonzero(hit)] = parsed.to_numpy()
+    return out, (out.isna() & text.notna()).to_numpy()
+
+
+def _month_parser(u: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if _is_date_objects(u):
+        dates = pd.to_datetime(u, errors="coerce").astype(DATETIME_DTYPE)
+        bad = (dates.isna() & u.notna()).to_numpy()
+    else:
+        patterns = (
+            (r"\d{6}", "%Y%m"),
+            (r"\d{4}-\d{1,2}", "%Y-%m"),
+            (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
+            (r"\d{8}", "%Y%m%d"),
+            (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}", "%Y-%m-%d %H:%M:%S"),
+        )
+        dates, bad = _parse_by_patterns(u, patterns)
+    return dates.dt.to_period("M").dt.to_timestamp().astype(DATETIME_DTYPE), bad
+
+
+def _date_parser(u: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if _is_date_objects(u):
+        dates = pd.to_datetime(u, errors="coerce").dt.normalize().astype(DATETIME_DTYPE)
+        return dates, (dates.isna() & u.notna()).to_numpy()
+    patterns = (
+        (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
+        (r"\d{8}", "%Y%m%d"),
+        (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}", "%Y-%m-%d %H:%M:%S"),
+    )
+    dates, bad = _parse_by_patterns(u, patterns)
+    return dates.dt.normalize(), bad
+
+
+def _parse_month(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Months as YYYYMM numbers (arithmetic, fast), or text/dates via the distinct values."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.to_period("M").dt.to_timestamp().astype(DATETIME_DTYPE), np.zeros(len(s), dtype=bool)
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        values = s.to_numpy(dtype=float, na_value=np.nan)
+        year, month = np.floor_divide(values, 100), np.mod(values, 100)
+        ok = (values == np.round(values)) & (year >= 1800) & (year <= 2200) & (month >= 1) & (month <= 12)
+        months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype(np.int64)
+        out = pd.Series(months.astype("datetime64[M]").astype(DATETIME_DTYPE), index=s.index)
+        return out.where(ok), ~np.isnan(values) & ~ok
+    return _on_uniques(s, _month_parser)
+
+
+def _parse_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.normalize().astype(DATETIME_DTYPE), np.zeros(len(s), dtype=bool)
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        s = _as_text(s)  # YYYYMMDD stored as a number
+    return _on_uniques(s, _date_parser)
+
+
+_EXPECTED = {
+    "sex": "codes [1, 2]",
+    "born_abroad": "codes [0, 1]",
+    "education": "codes [1, 2, 3]",
+    "household_type": "codes [1, 2, 3, 4]",
+    "employed": "codes [0, 1]",
+    "studying": "codes [0, 1]",
+    "birth_year": "a year between 1880 and 2100",
+    "municipality": "a 4-digit municipality code such as '0484'",
+    "month": "a month as YYYYMM, YYYY-MM or a date",
+    "start_date": "a date as YYYY-MM-DD or YYYYMMDD",
+    "end_date": "a date as YYYY-MM-DD or YYYYMMDD",
+    "amount": "an amount in SEK (number, decimal point or comma)",
+}
+
+
+def _parse_column(canonical: str, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if canonical == "personnummer":
+        return _on_uniques(s, _identity_parser(pd.api.types.is_numeric_dtype(s)))
+    if canonical in _CODES:
+        return _parse_codes(s, _CODES[canonical])
+    if canonical == "birth_year":
+        return _parse_int(s, 1880, 2100)
+    if canonical == "municipality":
+        return _on_uniques(s, _parse_municipality)
+    if canonical == "month":
+        return _parse_month(s)
+    if canonical in ("start_date", "end_date"):
+        return _parse_date(s)
+    if canonical == "amount":
+        return _parse_amount(s)
+    return _on_uniques(s, _text_parser)  # household_id, intervention_id
+
+
+def _resolve_columns(
+    df: pd.DataFrame, kind: str, columns: Mapping[str, str], source: str
+) -> dict[str, str]:
+    """canonical -> actual column in ``df`` (exact name, else a unique case-insensitive match)."""
+    lower: dict[str, list[str]] = {}
+    for c in df.columns:
+        lower.setdefault(str(c).strip().lower(), []).append(c)
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    for canonical in CANONICAL_COLUMNS[kind]:
+        wanted = columns.get(canonical, canonical)
+        if wanted in df.columns:
+            found[canonical] = wanted
+        elif len(lower.get(wanted.strip().lower(), [])) == 1:
+            found[canonical] = lower[wanted.strip().lower()][0]
+        else:
+            missing.append(f"{canonical} (source column {wanted!r})")
+    if missing:
+        raise ValueError(
+            f"{source}: the {kind} extract lacks required column(s): {', '.join(missing)}. "
+            f"Columns present: {', '.join(map(str, df.columns))}. Map them in the site config "
+            f"(register.columns.{kind})."
+        )
+    return found
+
+
+def standardise(df: pd.DataFrame, kind: str, columns: dict[str, str], source: str) -> pd.DataFrame:
+    """Return the extract with canonical column names (in canonical order) and parsed types.
+
+    ``columns`` maps canonical -> source column name (a canonical name absent from it is looked up under
+    its own name); matching falls back to a unique case-insensitive match. Source columns not mapped are
+    dropped. ``source`` (usually the file name) is used in error messages. Row order is kept, the index
+    reset to 0..n-1. See the module docstring for canonical types. Missing key values, codes outside
+    their sets, unparseable months/dates, or ``end_date < start_date`` raise ``ValueError``.
+    Months may be YYYYMM (int or text), ``YYYY-MM`` or dates; dates ``YYYY-MM-DD``, ``YYYYMMDD`` or
+    datetime values. String parsing runs on distinct values only, so 30M-row outcome tables are cheap.
+    """
+    if kind not in CANONICAL_COLUMNS:
+        raise ValueError(f"{source}: unknown register kind {kind!r}; expected one of {list(CANONICAL_COLUMNS)}")
+    found = _resolve_columns(df, kind, columns, source)
+    data = df.reset_index(drop=True)
+    out: dict[str, pd.Series] = {}
+    for canonical, source_col in found.items():
+        s = data[source_col]
+        col = _Column(canonical, str(source_col), source)
+        parsed, bad = _parse_column(canonical, s)
+        if bad.any():
+            raise col.error(_EXPECTED.get(canonical, "a valid value"), s, bad)
+        if canonical in _KEYS:
+            empty = parsed.isna().to_numpy()
+            if empty.any():
+                raise col.error("a value in every row (key column)", s, empty)
+        out[canonical] = parsed
+    result = pd.DataFrame(out)
+    if kind == "spells":
+        backwards = (result["end_date"] < result["start_date"]).to_numpy(dtype=bool)
+        if backwards.any():
+            col = _Column("end_date", found["end_date"], source)
+            raise col.error("an end date on or after the start date", result["end_date"], backwards)
+    return result
