@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 import traceback
@@ -135,10 +134,13 @@ def demo_data(
         from insats.demo import write_demo_data
 
         truth = write_demo_data(out, seed=seed, persons=persons)
+        planted = truth["outcome_evaluation"]
+        typer.echo(f"Demo inputs written to {out} (seed {seed}, {persons} persons); planted truths in truth.json:")
+        typer.echo(f"  top competency in the employer interviews: {truth['employer_interviews']['top_competency']}")
         typer.echo(
-            f"Demo inputs written to {out} (seed {seed}, {persons} persons); planted truths in {out / 'truth.json'}"
+            f"  effect of {planted['planted_intervention']} on self-sufficiency 12 months after start: "
+            f"{planted['true_att_self_sufficiency_12m']:+.3f}"
         )
-        typer.echo(json.dumps(truth, indent=2, ensure_ascii=False))
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,6 +20,9 @@ import pandas as pd
 from tasks.identity import IDENTITY_NUMBER_PATTERN, mask_identity_number
 
 N_SAMPLES = 5
+# One GX context per process; it is not thread-safe (a batch's frame can be swapped under a running
+# validation), and steps run on a thread pool, so validations take turns.
+_GX_LOCK = threading.Lock()
 
 
 class GateError(RuntimeError):
@@ -137,11 +141,12 @@ def _batch_definition() -> Any:
 def validate_frame(df: pd.DataFrame, suite_name: str) -> ValidationReport:
     """Validate a DataFrame against a stored suite. Never raises for failing data; see ``ValidationReport``."""
     path = suite_path(suite_name)
-    suite = _suite(suite_name, path.stat().st_mtime_ns)
-    batch = _batch_definition().get_batch(batch_parameters={"dataframe": df.reset_index(drop=True)})
-    result = batch.validate(
-        suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": N_SAMPLES}
-    )
+    with _GX_LOCK:
+        suite = _suite(suite_name, path.stat().st_mtime_ns)
+        batch = _batch_definition().get_batch(batch_parameters={"dataframe": df.reset_index(drop=True)})
+        result = batch.validate(
+            suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": N_SAMPLES}
+        )
     outcomes = []
     for r in result.results:
         cfg = r.expectation_config

@@ -205,7 +205,8 @@ def test_standardise_bad_code_names_row_column_and_file() -> None:
             "kommunkod": ["0484"] * 3,
         }
     )
-    with pytest.raises(ValueError, match=r"persons\.sav: column 'sex' \(source column 'kon'\).*row\(s\) 3 \(3\)"):
+    expected = r"persons\.sav: column 'sex' \(source column 'kon'\).*row\(s\) 3 \(3\)"
+    with pytest.raises(ValueError, match=expected):
         standardise(raw, "persons", DEFAULT_COLUMNS["persons"], "persons.sav")
 
 
@@ -228,7 +229,9 @@ def test_bad_month_is_reported_with_row() -> None:
 
 
 def test_amount_with_decimal_comma_and_spells_dates() -> None:
-    raw = pd.DataFrame({"personnummer": [PNR_1], "manad": ["2021-03"], "hushall_id": [7], "belopp": ["1 200,50"]})
+    raw = pd.DataFrame(
+        {"personnummer": [PNR_1], "manad": ["2021-03"], "hushall_id": [7], "belopp": ["1 200,50"]}
+    )
     out = standardise(raw, "assistance", DEFAULT_COLUMNS["assistance"], "a.csv")
     assert out["amount"].iloc[0] == pytest.approx(1200.5)
     assert out["household_id"].iloc[0] == "7"

@@ -57,3 +57,15 @@ def test_identity_numbers_are_masked_in_reports():
     assert not report.success
     text = report.summary("t") + str(report.raw)
     assert pnr not in text and pnr[:8] + "-****" in text
+
+
+def test_validations_on_parallel_threads_do_not_mix_up_frames():
+    from concurrent.futures import ThreadPoolExecutor
+
+    good = pd.DataFrame({"employer_id": ["AG01"] * 50, "code_id": [f"K{i}" for i in range(50)], "n_segments": 1})
+    bad = good.assign(n_segments=0)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(lambda df: validate_frame(df, "employer_interviews.code_frequencies").success, [good, bad] * 6)
+        )
+    assert results == [True, False] * 6

@@ -11,9 +11,10 @@ Data generating process (monthly, vectorised over persons; months indexed ``t = 
   municipality (mostly Eskilstuna 0484).
 * Assistance is a Markov process. On assistance in ``t``: exit to ``t + 1`` with a logistic probability
   (``EXIT_COEF``) rising with education and months employed in the last 12, falling with age, being born
-  abroad and the elapsed spell length (duration dependence, counted from the start of the extract). Exits go to work (70 %), studies (15 %) or neither; off assistance a
-  person re-enters with a probability depending on that destination. 8 % of the months on assistance are
-  months with part-time work (employment with supplementary assistance).
+  abroad and the elapsed spell length (duration dependence, counted from the start of the extract).
+  Exits go to work (70 %), studies (15 %) or neither; off assistance a person re-enters with a
+  probability depending on that destination (``ENTRY_COEF``). 8 % of the months on assistance are months
+  with part-time work (employment with supplementary assistance).
 * Selection into the planted intervention (default INS01): in each month ``t`` a person on assistance who
   has not yet started it starts with a logistic probability (``TREAT_COEF``) that rises with months on
   assistance in the last 12 months, age and being born abroad, and falls with months employed in the last

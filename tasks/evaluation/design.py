@@ -102,7 +102,8 @@ def sequential_matching_sample(
     several months, and a control in months before his own start). ``later_starter`` = control who starts
     within ``m + 1 .. m + horizon`` (the outcome may be affected; reported, not excluded).
 
-    Columns: person_id (categorical), month (datetime64), treated (int8), later_starter (int8), the ``COVARIATES``
+    Columns: person_id (categorical), month (datetime64), treated (int8), later_starter (int8), the
+    ``COVARIATES``
     (small ints; history counts are left-censored at the panel start: use ``min_history`` to require
     that many months of history), and outcomes: ``self_sufficient`` (int8: no assistance in months
     ``m + horizon - window + 1 .. m + horizon``), ``employed_at_horizon`` and ``studying_at_horizon``

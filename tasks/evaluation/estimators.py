@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Self
 
 import numpy as np
@@ -73,7 +73,7 @@ class EffectEstimate:
 
     def to_record(self) -> dict[str, float | int | str]:
         """The scalar fields as a flat dict (one row of an effects table)."""
-        return {k: v for k, v in asdict(self).items() if k not in ("pairs", "weights")}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("pairs", "weights")}
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:

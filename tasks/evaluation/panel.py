@@ -27,7 +27,7 @@ def _month_index(months: pd.Series, first: pd.Period) -> np.ndarray:
 
 
 def _person_codes(ids: pd.Series, categories: pd.Index, table: str) -> np.ndarray:
-    codes = pd.Categorical(ids, categories=categories).codes.astype(np.int64)
+    codes = categories.get_indexer(ids).astype(np.int64)
     unknown = codes < 0
     if unknown.any():
         examples = ", ".join(map(str, pd.unique(ids[unknown])[:3]))

@@ -38,7 +38,7 @@ def _whole_floats_to_int(df: pd.DataFrame) -> pd.DataFrame:
     integers. All-missing columns stay float. (An amount column of whole kronor becomes Int64 too;
     ``standardise`` casts amounts to float.)
     """
-    out = df.copy()
+    out = df  # freshly read frames only: cast in place, no copy of a 30M-row table
     for col in out.columns:
         s = out[col]
         if not pd.api.types.is_float_dtype(s):
@@ -157,10 +157,11 @@ def read_extract(path: Path, encoding: str | None = None) -> pd.DataFrame:
 
     Supported: ``.sav``/``.zsav`` (SPSS), ``.dta`` (Stata), ``.sas7bdat``, ``.xpt`` (SAS), ``.csv``,
     ``.parquet``, ``.xlsx``. Statistical formats: codes are kept (no value labels applied), dates become
-    ``datetime64``, float columns whose values are all whole numbers become ``Int64``. CSV: separator sniffed among ``,`` ``;`` tab; encoding UTF-8 (with or
-    without BOM) else cp1252 unless ``encoding`` is given; with ``;``/tab separators a decimal comma (and
-    space thousands separators) is accepted; columns with leading-zero values stay text. XLSX: first sheet,
-    title rows above the header skipped. ``encoding`` applies to CSV and the statistical formats.
+    ``datetime64``, float columns whose values are all whole numbers become ``Int64``. CSV: separator
+    sniffed among ``,`` ``;`` tab; encoding UTF-8 (with or without BOM) else cp1252 unless ``encoding`` is
+    given; with ``;``/tab separators a decimal comma (and space thousands separators) is accepted; columns
+    with leading-zero values stay text. XLSX: first sheet, title rows above the header skipped.
+    ``encoding`` applies to CSV and the statistical formats.
 
     Raises ``ValueError`` naming the file for an unknown suffix, a missing, empty (no bytes or no rows) or
     unreadable file.

@@ -309,7 +309,8 @@ def standardise(df: pd.DataFrame, kind: str, columns: dict[str, str], source: st
     datetime values. String parsing runs on distinct values only, so 30M-row outcome tables are cheap.
     """
     if kind not in CANONICAL_COLUMNS:
-        raise ValueError(f"{source}: unknown register kind {kind!r}; expected one of {list(CANONICAL_COLUMNS)}")
+        known = list(CANONICAL_COLUMNS)
+        raise ValueError(f"{source}: unknown register kind {kind!r}; expected one of {known}")
     found = _resolve_columns(df, kind, columns, source)
     data = df.reset_index(drop=True)
     out: dict[str, pd.Series] = {}
