@@ -218,10 +218,15 @@ def test_tiny_sequential_sample_by_hand() -> None:
     assert set(COVARIATES) <= set(s.columns)
 
 
-def test_sample_needs_follow_up() -> None:
+def test_sample_needs_follow_up_and_a_rectangular_panel() -> None:
     panel, spells = _tiny()
     with pytest.raises(ValueError, match="follow-up"):
         sequential_matching_sample(panel, spells, "INS01", horizon=8, window=3)
+    with pytest.raises(ValueError, match="one row per person and month"):
+        sequential_matching_sample(panel.drop(index=5), spells, "INS01", horizon=3, window=2)
+    duplicated = pd.concat([panel.drop(index=5), panel.iloc[[6]]], ignore_index=True)
+    with pytest.raises(ValueError, match="one row per person and month"):
+        sequential_matching_sample(duplicated, spells, "INS01", horizon=3, window=2)
 
 
 def test_nearest_neighbour_match_by_hand() -> None:

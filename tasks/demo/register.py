@@ -330,7 +330,8 @@ def make_register(
     ``outcomes`` (one row per person-month: manad, sysselsatt 0/1, studerar 0/1). ``truth`` holds
     ``planted_intervention``, ``true_att_self_sufficiency_12m`` (sample ATT over starters with 12 months of
     follow-up, from common-random-number counterfactual paths), ``naive_difference`` (mean outcome of those
-    starters minus that of all not-yet-started person-months on assistance in the same months),
+    starters minus that of all control person-months of the sequential design: on assistance, not yet
+    started, in a month with 12 months of follow-up),
     ``n_treated_with_followup``, ``horizon_months``, ``window_months``, ``seed``, ``n_persons``, plus
     ``exit_uplift`` (the calibrated ``delta``) and ``share_controls_starting_within_horizon``.
     Deterministic for a given seed.

@@ -55,9 +55,11 @@ def _grid(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index, pd.Dat
     expected = pd.period_range(months[0].to_period("M"), months[-1].to_period("M"), freq="M")
     if len(expected) != len(months):
         raise ValueError("panel: months are not consecutive; build it with build_person_month_panel")
-    if len(panel) != len(ids) * len(months):
+    cells = np.bincount(p_codes * len(months) + m_codes, minlength=len(ids) * len(months))
+    if len(panel) != len(ids) * len(months) or cells.max(initial=0) > 1:
         raise ValueError(
-            f"panel: expected one row per person and month ({len(ids)} x {len(months)}), got {len(panel)}"
+            f"panel: expected exactly one row per person and month ({len(ids)} x {len(months)}), "
+            f"got {len(panel)} rows"
         )
     return p_codes, m_codes.astype(np.int64), ids, months
 
