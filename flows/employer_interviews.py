@@ -39,9 +39,7 @@ def segment_interviews(transcripts: Path, employers: Path, redact_names: list[st
             )
         text, _log = redact(read_transcript(source), names=redact_names)
         frames.append(segment_turns(text, row.interview_id))
-    return written(
-        segments=write_parquet(pd.concat(frames, ignore_index=True), Path(out_dir) / "segments.parquet")
-    )
+    return written(segments=write_parquet(pd.concat(frames, ignore_index=True), Path(out_dir) / "segments.parquet"))
 
 
 @step
@@ -56,9 +54,7 @@ def profile_demand(coded_segments: Path, employers: Path, codebook: Path, parent
     """Code frequencies per employer and the share of employers demanding each competency."""
     coded, meta, book = pd.read_parquet(coded_segments), read_employers(employers), load_codebook(codebook)
     return written(
-        code_frequencies=write_parquet(
-            code_frequencies(coded, meta), Path(out_dir) / "code_frequencies.parquet"
-        ),
+        code_frequencies=write_parquet(code_frequencies(coded, meta), Path(out_dir) / "code_frequencies.parquet"),
         demand_profile=write_parquet(
             demand_profile(coded, meta, book, parent=parent), Path(out_dir) / "demand_profile.parquet"
         ),
@@ -81,9 +77,7 @@ def employer_interviews(config_path: str) -> Outputs:
         redact_names=cfg.redact_names,
         out_dir=interim,
     )
-    coded = run_step(
-        code_interviews, segments=Path(segments["segments"]), codebook=cfg.codebook, out_dir=interim
-    )
+    coded = run_step(code_interviews, segments=Path(segments["segments"]), codebook=cfg.codebook, out_dir=interim)
     profile = run_step(
         profile_demand,
         coded_segments=Path(coded["coded_segments"]),

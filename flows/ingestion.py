@@ -20,9 +20,7 @@ from tasks.register.standardise import standardise
 
 def _key(config: Config) -> bytes:
     reg = config.register
-    return load_key(
-        env_var=reg.pseudonym_key_env, key_file=reg.pseudonym_key_file, demo=config.mode == "demo"
-    )
+    return load_key(env_var=reg.pseudonym_key_env, key_file=reg.pseudonym_key_file, demo=config.mode == "demo")
 
 
 @step

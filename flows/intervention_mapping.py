@@ -44,9 +44,7 @@ def align_and_rank(
     """Score each intervention against the demand profile and rank candidates for evaluation."""
     inv, profile = pd.read_parquet(inventory), pd.read_parquet(demand_profile)
     alignment = alignment_scores(inv, profile)
-    candidates = evaluation_candidates(
-        inv, alignment, pd.read_parquet(participants), min_participants=min_participants
-    )
+    candidates = evaluation_candidates(inv, alignment, pd.read_parquet(participants), min_participants=min_participants)
     return written(
         alignment=write_parquet(alignment, Path(out_dir) / "alignment.parquet"),
         candidates=write_parquet(candidates, Path(out_dir) / "candidates.parquet"),
@@ -62,9 +60,7 @@ def intervention_mapping(config_path: str, demand_profile: str | None = None) ->
     config = load_config(config_path)
     cfg = config.intervention_mapping
     profile = (
-        Path(demand_profile)
-        if demand_profile
-        else read_published(config, "employer_interviews", "demand_profile")
+        Path(demand_profile) if demand_profile else read_published(config, "employer_interviews", "demand_profile")
     )
     inputs = [cfg.inventory, profile, config.register.files["spells"]]
     record_inputs(STUDY, config, inputs)

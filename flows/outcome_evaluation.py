@@ -47,9 +47,7 @@ def build_panel(
 
 
 @step
-def matching_sample(
-    panel: Path, spells: Path, intervention_id: str, horizon: int, window: int, out_dir: str
-) -> dict:
+def matching_sample(panel: Path, spells: Path, intervention_id: str, horizon: int, window: int, out_dir: str) -> dict:
     """Starters and same-month eligible non-starters, with pre-start covariates and the outcome."""
     sample = sequential_matching_sample(
         pd.read_parquet(panel), pd.read_parquet(spells), intervention_id, horizon=horizon, window=window
@@ -58,9 +56,7 @@ def matching_sample(
 
 
 @step
-def estimate_effect(
-    sample: Path, intervention_id: str, horizon: int, caliper_sd: float, out_dir: str
-) -> dict:
+def estimate_effect(sample: Path, intervention_id: str, horizon: int, caliper_sd: float, out_dir: str) -> dict:
     """Propensity-score 1:1 nearest-neighbour matching with a caliper; effect, CI and balance."""
     frame = pd.read_parquet(sample)
     covariates = covariate_columns(frame)
@@ -113,9 +109,7 @@ def outcome_evaluation(config_path: str, candidates: str | None = None) -> Outpu
     config = load_config(config_path)
     cfg = config.outcome_evaluation
     period = config.register.period
-    candidates_path = (
-        Path(candidates) if candidates else read_published(config, "intervention_mapping", "candidates")
-    )
+    candidates_path = Path(candidates) if candidates else read_published(config, "intervention_mapping", "candidates")
     inputs = [*config.register.files.values(), candidates_path]
     record_inputs(STUDY, config, inputs)
     interim = str(config.interim_dir(STUDY))

@@ -144,9 +144,7 @@ def read_published(config: Config, study: str, table: str) -> Path:
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     entry = manifest["tables"].get(table)
     if entry is None:
-        raise KeyError(
-            f"Study {study!r} published no table {table!r} (it has {', '.join(manifest['tables'])})"
-        )
+        raise KeyError(f"Study {study!r} published no table {table!r} (it has {', '.join(manifest['tables'])})")
     path = folder / entry["file"]
     if sha256_file(path) != entry["sha256"]:
         raise RuntimeError(f"{path} differs from what study {study!r} validated and published: re-run it")
@@ -230,9 +228,7 @@ def publish_study(
 
     folder = publish_folder(Path(target), fill)
     key_table = frames[artifact_table]
-    shown = suppress_small_counts(
-        key_table, [c for c in count_columns if c in key_table], disclosure_threshold
-    )
+    shown = suppress_small_counts(key_table, [c for c in count_columns if c in key_table], disclosure_threshold)
     create_table_artifact(
         table=json.loads(shown.to_json(orient="records", force_ascii=False, date_format="iso")),
         key=f"{study.replace('_', '-')}-{artifact_table.replace('_', '-')}",

@@ -68,9 +68,7 @@ def user_errors() -> Iterator[None]:
         if os.environ.get("INSATS_DEBUG"):
             traceback.print_exc()
         cause = exc.__cause__ or exc.__context__
-        detail = (
-            f"({type(exc).__name__}" + (f", caused by {type(cause).__name__}: {cause}" if cause else "") + ")"
-        )
+        detail = f"({type(exc).__name__}" + (f", caused by {type(cause).__name__}: {cause}" if cause else "") + ")"
         fail(
             str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
             detail + "; set INSATS_DEBUG=1 for the traceback",
@@ -90,17 +88,13 @@ def _load(config: Path) -> Any:
 
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML).")]
-RunnerOption = Annotated[
-    Runner, typer.Option("--task-runner", help="thread (default) or dask (prefect-dask).")
-]
+RunnerOption = Annotated[Runner, typer.Option("--task-runner", help="thread (default) or dask (prefect-dask).")]
 AddressOption = Annotated[
     str | None, typer.Option("--dask-address", help="Dask scheduler address; a local cluster when omitted.")
 ]
 
 
-def _run_flow(
-    target: Target, config_path: Path, runner: Runner, dask_address: str | None, **extra: Any
-) -> Any:
+def _run_flow(target: Target, config_path: Path, runner: Runner, dask_address: str | None, **extra: Any) -> Any:
     from flows.pipeline import STUDY_FLOWS, pipeline
     from insats.runtime import dask_scheduler, make_task_runner, prefect_api
 
@@ -252,9 +246,7 @@ def history(
         if fmt is HistoryFormat.csv:
             sys.stdout.write(df.to_csv(index=False))
         elif fmt is HistoryFormat.json:
-            sys.stdout.write(
-                df.to_json(orient="records", date_format="iso", force_ascii=False, indent=2) + "\n"
-            )
+            sys.stdout.write(df.to_json(orient="records", date_format="iso", force_ascii=False, indent=2) + "\n")
         elif df.empty:
             typer.echo("No flow runs recorded" + (f" since {since:%Y-%m-%d}" if since else "") + ".")
         else:

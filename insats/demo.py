@@ -24,9 +24,7 @@ def write_demo_data(out: Path, seed: int = 2026, persons: int = 3000) -> dict[st
     """
     out = Path(out)
     if out.exists() and any(out.iterdir()):
-        raise FileExistsError(
-            f"{out} already holds files; demo data are written only to a new or empty folder"
-        )
+        raise FileExistsError(f"{out} already holds files; demo data are written only to a new or empty folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; the demo folder should look like any other
@@ -42,9 +40,7 @@ def write_demo_data(out: Path, seed: int = 2026, persons: int = 3000) -> dict[st
             "employer_interviews": interviews.truth,
             "outcome_evaluation": register_truth,
         }
-        (tmp / TRUTH_FILE).write_text(
-            json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        (tmp / TRUTH_FILE).write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if out.exists():
             out.rmdir()
         os.replace(tmp, out)

@@ -72,9 +72,7 @@ def read_history(since: datetime | None = None, until: datetime | None = None) -
         )
         run_ids = [r.id for r in runs]
         artifacts = (
-            client.read_artifacts(
-                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=run_ids))
-            )
+            client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=run_ids)))
             if run_ids
             else []
         )

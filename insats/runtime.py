@@ -9,12 +9,46 @@ flow, and every Dask worker process, talks to that one server. With ``PREFECT_AP
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from insats.config import Config
+
+
+class _NoTracebackFormatter(logging.Formatter):
+    """Formats a record as the wrapped formatter would, but without the exception's traceback.
+
+    The record itself is left intact, so Prefect's API log handler still stores the full traceback
+    with the run (``insats history`` and the UI show it); the terminal gets one line per event.
+    """
+
+    def __init__(self, inner: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+def quiet_console_tracebacks() -> None:
+    """Keep tracebacks off the terminal (``INSATS_DEBUG=1`` keeps them); errors are reported in one line."""
+    if os.environ.get("INSATS_DEBUG"):
+        return
+    import prefect  # noqa: F401 - configures Prefect's logging handlers
+
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)] + [logging.getLogger()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler.formatter, _NoTracebackFormatter):
+                handler.setFormatter(_NoTracebackFormatter(handler.formatter))
 
 
 def configure_prefect_home(config: Config) -> Path:
@@ -27,6 +61,7 @@ def configure_prefect_home(config: Config) -> Path:
 @contextlib.contextmanager
 def prefect_api() -> Iterator[str]:
     """Yield the API URL in use, starting the embedded local server for the duration if none is configured."""
+    quiet_console_tracebacks()
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
         yield configured

@@ -36,9 +36,7 @@ def _check_not_raw(path: Path) -> None:
     resolved = Path(path).resolve()
     for raw in _RAW_ROOTS:
         if resolved == raw or raw in resolved.parents:
-            raise RawDataWriteError(
-                f"Refusing to write {path}: it lies under the read-only raw-data folder {raw}"
-            )
+            raise RawDataWriteError(f"Refusing to write {path}: it lies under the read-only raw-data folder {raw}")
 
 
 @contextmanager

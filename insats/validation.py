@@ -92,9 +92,7 @@ class ValidationReport:
     def summary(self, table: str) -> str:
         lines = [o.describe() for o in self.outcomes]
         verdict = "fit for use" if self.success else f"NOT fit for use ({len(self.failures)} failed)"
-        return "\n".join(
-            [f"{table}: suite {self.suite} v{self.suite_version}, {self.n_rows} rows: {verdict}", *lines]
-        )
+        return "\n".join([f"{table}: suite {self.suite} v{self.suite_version}, {self.n_rows} rows: {verdict}", *lines])
 
 
 def _mask(value: Any) -> str:

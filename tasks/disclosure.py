@@ -47,9 +47,7 @@ DISCLOSURE_RULE_TEXT: dict[str, str] = {lang: disclosure_rule_text(lang) for lan
 def _check_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(
-            f"{what}: column(s) {', '.join(missing)} not in the table; found {', '.join(df.columns)}"
-        )
+        raise ValueError(f"{what}: column(s) {', '.join(missing)} not in the table; found {', '.join(df.columns)}")
 
 
 def _small_mask(values: pd.Series, threshold: int, column: str) -> pd.Series:
@@ -57,13 +55,10 @@ def _small_mask(values: pd.Series, threshold: int, column: str) -> pd.Series:
     bad = values.notna() & num.isna()
     if bad.any():
         raise ValueError(
-            f"count column '{column}', row {values.index[bad.to_numpy()][0]!r}: "
-            f"not a number ({values[bad].iloc[0]!r})"
+            f"count column '{column}', row {values.index[bad.to_numpy()][0]!r}: not a number ({values[bad].iloc[0]!r})"
         )
     if (num < 0).any():
-        raise ValueError(
-            f"count column '{column}': negative count in row {values.index[(num < 0).to_numpy()][0]!r}"
-        )
+        raise ValueError(f"count column '{column}': negative count in row {values.index[(num < 0).to_numpy()][0]!r}")
     return ((num >= 1) & (num < threshold)).fillna(False).astype(bool)
 
 
@@ -89,9 +84,7 @@ def suppress_small_counts(
     unknown_keys = [k for k in derived_columns if k not in count_columns]
     if unknown_keys:
         raise ValueError(f"derived_columns keys {unknown_keys} are not among count_columns {count_columns}")
-    _check_columns(
-        df, [c for cols in derived_columns.values() for c in cols], "suppress_small_counts derived"
-    )
+    _check_columns(df, [c for cols in derived_columns.values() for c in cols], "suppress_small_counts derived")
 
     out = df.copy()
     any_row = pd.Series(False, index=df.index)

@@ -109,11 +109,7 @@ def test_notebook_executes_on_the_demo_outputs(chain, monkeypatch):
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(root / "notebooks")}}
     ).execute()
     images = [
-        o
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if "image/png" in o.get("data", {})
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})
     ]
     assert len(images) >= 2
 

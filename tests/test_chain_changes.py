@@ -62,9 +62,7 @@ def test_broken_input_stops_the_chain_at_its_gate_and_keeps_earlier_outputs(ran)
     # The failed study published nothing; what it published before is intact; no half-written folders.
     assert (ran.processed / "outcome_evaluation" / "manifest.json").read_bytes() == before
     leftovers = [
-        p
-        for p in ran.processed.rglob("*")
-        if ".staging-" in p.name or ".old-" in p.name or p.suffix == ".tmp"
+        p for p in ran.processed.rglob("*") if ".staging-" in p.name or ".old-" in p.name or p.suffix == ".tmp"
     ]
     assert leftovers == []
     history = json.loads(ran.cli("history", "--format", "json").stdout)

@@ -64,9 +64,7 @@ def test_csv_and_xlsx_round_trip_identically(inventory: pd.DataFrame, tmp_path: 
     raw_csv = pd.read_csv(paths["csv"], dtype=str, encoding="utf-8").fillna("")
     raw_xlsx = pd.read_excel(paths["xlsx"], dtype=str).fillna("")
     pd.testing.assert_frame_equal(raw_csv, raw_xlsx)
-    assert "Gränsgångare – digital vägledning i Årby och Lagersberg" in paths["csv"].read_text(
-        encoding="utf-8"
-    )
+    assert "Gränsgångare – digital vägledning i Årby och Lagersberg" in paths["csv"].read_text(encoding="utf-8")
 
 
 def test_written_files_are_reproducible(inventory: pd.DataFrame, tmp_path: Path) -> None:

@@ -13,8 +13,14 @@ from tasks.demo.register import make_register, write_register
 from tasks.identity import normalise_identity_number
 
 TRUTH_KEYS = {
-    "planted_intervention", "true_att_self_sufficiency_12m", "naive_difference", "n_treated_with_followup",
-    "horizon_months", "window_months", "seed", "n_persons",
+    "planted_intervention",
+    "true_att_self_sufficiency_12m",
+    "naive_difference",
+    "n_treated_with_followup",
+    "horizon_months",
+    "window_months",
+    "seed",
+    "n_persons",
 }
 
 
@@ -37,7 +43,13 @@ def test_deterministic_for_a_seed_and_different_across_seeds() -> None:
 def test_tables_have_the_source_columns(demo: tuple[dict[str, pd.DataFrame], dict]) -> None:
     frames, _ = demo
     assert list(frames["persons"].columns) == [
-        "personnummer", "kon", "fodelsear", "utrikes_fodd", "utbildning", "hushallstyp", "kommunkod",
+        "personnummer",
+        "kon",
+        "fodelsear",
+        "utrikes_fodd",
+        "utbildning",
+        "hushallstyp",
+        "kommunkod",
     ]
     assert list(frames["assistance"].columns) == ["personnummer", "hushall_id", "manad", "belopp"]
     assert list(frames["spells"].columns) == ["personnummer", "insats_id", "startdatum", "slutdatum"]

@@ -42,9 +42,7 @@ def chain() -> Chain:
         kind: pseudonymise(standardise(df, kind, DEFAULT_COLUMNS[kind], f"{kind}.sav"), DEMO_KEY)
         for kind, df in frames.items()
     }
-    panel = build_person_month_panel(
-        tables["persons"], tables["assistance"], tables["outcomes"], "2021-01", "2024-12"
-    )
+    panel = build_person_month_panel(tables["persons"], tables["assistance"], tables["outcomes"], "2021-01", "2024-12")
     sample = sequential_matching_sample(panel, tables["spells"], "INS01", horizon=12, window=3)
     covariates = covariate_columns(sample)
     result = PropensityScoreMatching(caliper_sd=0.2).estimate(sample, covariates, "self_sufficient")
@@ -98,13 +96,17 @@ def test_estimate_counts_and_pairs_consistent(chain: Chain) -> None:
     assert (s.loc[r.pairs["treated_index"], "treated"] == 1).all()
     assert (s.loc[r.pairs["control_index"], "treated"] == 0).all()
     # Exact matching on calendar month.
-    assert (s.loc[r.pairs["treated_index"], "month"].to_numpy()
-            == s.loc[r.pairs["control_index"], "month"].to_numpy()).all()
+    assert (
+        s.loc[r.pairs["treated_index"], "month"].to_numpy() == s.loc[r.pairs["control_index"], "month"].to_numpy()
+    ).all()
     # Weights of each treated sum to one; the ATT is the mean matched difference.
     assert np.allclose(r.pairs.groupby("treated_index")["weight"].sum(), 1.0)
     y = s["self_sufficient"].astype(float)
-    y0_hat = (y.loc[r.pairs["control_index"]].to_numpy() * r.pairs["weight"]).groupby(
-        r.pairs["treated_index"].to_numpy()).sum()
+    y0_hat = (
+        (y.loc[r.pairs["control_index"]].to_numpy() * r.pairs["weight"])
+        .groupby(r.pairs["treated_index"].to_numpy())
+        .sum()
+    )
     assert r.att == pytest.approx(float((y.loc[y0_hat.index] - y0_hat).mean()))
     record = r.to_record()
     assert "pairs" not in record and record["att"] == r.att
@@ -130,7 +132,7 @@ def test_covariates_come_from_before_the_month(chain: Chain) -> None:
         assert row["asst_months_12"] == before["on_assistance"].tail(12).sum()
         assert row["asst_months_24"] == before["on_assistance"].tail(24).sum()
         assert row["employed_months_12"] == before["employed"].tail(12).sum()
-        horizon = person.loc[row["month"] + pd.DateOffset(months=10): row["month"] + pd.DateOffset(months=12)]
+        horizon = person.loc[row["month"] + pd.DateOffset(months=10) : row["month"] + pd.DateOffset(months=12)]
         assert row["self_sufficient"] == int(horizon["on_assistance"].sum() == 0)
 
 
@@ -142,10 +144,17 @@ IDS = ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb", "cccccccccccccccc"]
 def _tiny() -> tuple[pd.DataFrame, pd.DataFrame]:
     """3 persons x 8 months (2021-01..2021-08). A on in months 0-4 and starts INS01 in month 2; B on all
     months, employed in months 0-1, no INS01; C on in months 1-3, starts INS01 in month 4 (off then)."""
-    persons = pd.DataFrame({
-        "person_id": IDS, "sex": [1, 2, 2], "birth_year": [1980, 1990, 2000], "born_abroad": [0, 1, 1],
-        "education": [1, 2, 3], "household_type": [1, 2, 4], "municipality": ["0484", "0482", "0484"],
-    })
+    persons = pd.DataFrame(
+        {
+            "person_id": IDS,
+            "sex": [1, 2, 2],
+            "birth_year": [1980, 1990, 2000],
+            "born_abroad": [0, 1, 1],
+            "education": [1, 2, 3],
+            "household_type": [1, 2, 4],
+            "municipality": ["0484", "0482", "0484"],
+        }
+    )
     months = pd.date_range("2021-01-01", periods=8, freq="MS")
     on = {IDS[0]: range(0, 5), IDS[1]: range(0, 8), IDS[2]: range(1, 4)}
     assistance = pd.DataFrame(
@@ -160,12 +169,14 @@ def _tiny() -> tuple[pd.DataFrame, pd.DataFrame]:
         columns=["person_id", "month", "employed", "studying"],
     )
     panel = build_person_month_panel(persons, assistance, outcomes, "2021-01", "2021-08")
-    spells = pd.DataFrame({
-        "person_id": [IDS[0], IDS[0], IDS[2], IDS[1], "zzzzzzzzzzzzzzzz"],
-        "intervention_id": ["INS01", "INS01", "INS01", "INS02", "INS01"],
-        "start_date": pd.to_datetime(["2021-03-15", "2021-07-01", "2021-05-02", "2021-02-01", "2021-02-01"]),
-        "end_date": pd.to_datetime(["2021-06-01", None, None, None, None]),
-    })
+    spells = pd.DataFrame(
+        {
+            "person_id": [IDS[0], IDS[0], IDS[2], IDS[1], "zzzzzzzzzzzzzzzz"],
+            "intervention_id": ["INS01", "INS01", "INS01", "INS02", "INS01"],
+            "start_date": pd.to_datetime(["2021-03-15", "2021-07-01", "2021-05-02", "2021-02-01", "2021-02-01"]),
+            "end_date": pd.to_datetime(["2021-06-01", None, None, None, None]),
+        }
+    )
     return panel, spells
 
 
@@ -180,10 +191,20 @@ def test_tiny_panel() -> None:
 
 
 def test_panel_rejects_unknown_person() -> None:
-    persons = pd.DataFrame({"person_id": [IDS[0]], "sex": [1], "birth_year": [1980], "born_abroad": [0],
-                            "education": [1], "household_type": [1], "municipality": ["0484"]})
-    assistance = pd.DataFrame({"person_id": [IDS[1]], "household_id": ["H"],
-                               "month": [pd.Timestamp("2021-01-01")], "amount": [1.0]})
+    persons = pd.DataFrame(
+        {
+            "person_id": [IDS[0]],
+            "sex": [1],
+            "birth_year": [1980],
+            "born_abroad": [0],
+            "education": [1],
+            "household_type": [1],
+            "municipality": ["0484"],
+        }
+    )
+    assistance = pd.DataFrame(
+        {"person_id": [IDS[1]], "household_id": ["H"], "month": [pd.Timestamp("2021-01-01")], "amount": [1.0]}
+    )
     outcomes = pd.DataFrame(columns=["person_id", "month", "employed", "studying"])
     with pytest.raises(ValueError, match="assistance: 1 row"):
         build_person_month_panel(persons, assistance, outcomes, "2021-01", "2021-03")
@@ -194,8 +215,20 @@ def test_tiny_sequential_sample_by_hand() -> None:
     s = sequential_matching_sample(panel, spells, "INS01", horizon=3, window=2)
     # Months with follow-up to m+3 inside 8 months: m = 0..4.
     key = {(str(r.person_id)[0], r.month.month - 1): r for r in s.itertuples()}
-    assert set(key) == {("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2), ("b", 3), ("b", 4),
-                        ("c", 1), ("c", 2), ("c", 3), ("c", 4)}
+    assert set(key) == {
+        ("a", 0),
+        ("a", 1),
+        ("a", 2),
+        ("b", 0),
+        ("b", 1),
+        ("b", 2),
+        ("b", 3),
+        ("b", 4),
+        ("c", 1),
+        ("c", 2),
+        ("c", 3),
+        ("c", 4),
+    }
     treated = {k for k, r in key.items() if r.treated == 1}
     assert treated == {("a", 2), ("c", 4)}  # C is off in month 4 but on in month 3
     later = {k for k, r in key.items() if r.later_starter == 1}
@@ -277,8 +310,9 @@ def test_matching_has_no_dense_matrix() -> None:
 
 
 def test_balance_table_by_hand() -> None:
-    sample = pd.DataFrame({"treated": [1, 1, 0, 0, 0, 0], "x": [1.0, 3.0, 0.0, 2.0, 4.0, 10.0],
-                           "k": [1, 1, 1, 1, 1, 1]})
+    sample = pd.DataFrame(
+        {"treated": [1, 1, 0, 0, 0, 0], "x": [1.0, 3.0, 0.0, 2.0, 4.0, 10.0], "k": [1, 1, 1, 1, 1, 1]}
+    )
     pairs = pd.DataFrame({"treated_index": [0, 1], "control_index": [3, 4], "weight": [1.0, 1.0]})
     b = balance_table(sample, ["x", "k"], pairs=pairs).set_index("covariate")
     pooled = np.sqrt((2.0 + 56.0 / 3.0) / 2.0)
@@ -306,8 +340,7 @@ def test_no_effect_gives_interval_around_zero() -> None:
     """The default demo with no planted effect: the estimate's interval contains 0."""
     frames, truth = make_register(planted_effect=0.0)
     tables = {k: pseudonymise(standardise(v, k, DEFAULT_COLUMNS[k], k), DEMO_KEY) for k, v in frames.items()}
-    panel = build_person_month_panel(tables["persons"], tables["assistance"], tables["outcomes"],
-                                     "2021-01", "2024-12")
+    panel = build_person_month_panel(tables["persons"], tables["assistance"], tables["outcomes"], "2021-01", "2024-12")
     sample = sequential_matching_sample(panel, tables["spells"], "INS01")
     r = PropensityScoreMatching().estimate(sample, covariate_columns(sample))
     assert truth["true_att_self_sufficiency_12m"] == 0.0

@@ -34,9 +34,7 @@ def demo(tmp_path_factory):
     employers = pd.read_csv(paths["employers"], dtype=str, encoding="utf-8", keep_default_na=False)
     texts, logs, frames = {}, {}, []
     for row in employers.itertuples():
-        text, log = redact(
-            read_transcript(paths["transcripts"] / row.file), names=[bundle.truth["pii"]["name"]]
-        )
+        text, log = redact(read_transcript(paths["transcripts"] / row.file), names=[bundle.truth["pii"]["name"]])
         texts[row.interview_id], logs[row.interview_id] = text, log
         frames.append(segment_turns(text, row.interview_id))
     segments = pd.concat(frames, ignore_index=True)
@@ -86,9 +84,7 @@ def test_negated_korkort_coded_but_not_demand(demo):
     assert rows["matched"].str.lower().eq("körkort").all()
     truth = demo["bundle"].truth
     profile = demand_profile(coded, demo["employers"], demo["book"]).set_index("code_id")
-    with_neg = demand_profile(coded, demo["employers"], demo["book"], include_negated=True).set_index(
-        "code_id"
-    )
+    with_neg = demand_profile(coded, demo["employers"], demo["book"], include_negated=True).set_index("code_id")
     n_planted = len(truth["planted_employers"]["KOMP.KORKORT"])
     n_negated = len(truth["negated_employers"]["KOMP.KORKORT"])
     assert profile.loc["KOMP.KORKORT", "n_employers"] == n_planted
@@ -329,9 +325,7 @@ def test_stems_inflections_and_compounds():
     assert _codes("Körkortet är viktigt.") == {"KOMP.KORKORT": ("Körkortet", False)}
     assert _codes("Att man passar tiderna.") == {"KOMP.PUNKTLIGHET": ("passar tiderna", False)}
     assert _codes("Samarbetsförmågan är viktig.") == {"KOMP.SAMARBETE": ("Samarbetsförmågan", False)}
-    assert _codes("Hon har en undersköterskeutbildning.") == {
-        "KOMP.YRKESKUNSKAP": ("undersköterskeutbildning", False)
-    }
+    assert _codes("Hon har en undersköterskeutbildning.") == {"KOMP.YRKESKUNSKAP": ("undersköterskeutbildning", False)}
     # A phrase absorbs the single word inside it; matched words keep their spelling.
     assert _codes("Man ska kunna PRATA SVENSKA.") == {"KOMP.SVENSKA": ("PRATA SVENSKA", False)}
 
@@ -357,9 +351,7 @@ def test_negation_window_clause_and_parity():
 
 
 def test_one_row_per_segment_and_code():
-    coded = _code(
-        "Vi kräver inte körkort för lagret, men körkort är bra för chaufförerna.", "Ingen text här."
-    )
+    coded = _code("Vi kräver inte körkort för lagret, men körkort är bra för chaufförerna.", "Ingen text här.")
     assert len(coded) == 1
     row = coded.iloc[0]
     assert row["code_id"] == "KOMP.KORKORT" and row["matched"] == "körkort" and not row["negated"]

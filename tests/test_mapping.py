@@ -82,9 +82,7 @@ def test_unknown_competency_duplicate_id_and_bad_date_all_reported(tmp_path: Pat
 
 def test_missing_required_columns(tmp_path: Path) -> None:
     path = _write_csv(tmp_path / "insatser.csv", ["intervention_id,name,start_date", "INS01,X,2021-01-01"])
-    with pytest.raises(
-        ValueError, match=r"missing required column\(s\) provider, method_family, competencies"
-    ):
+    with pytest.raises(ValueError, match=r"missing required column\(s\) provider, method_family, competencies"):
         _check_file(path)
 
 

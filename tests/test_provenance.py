@@ -18,9 +18,7 @@ def test_sha256_and_folder_hash_follow_contents(tmp_path):
 def test_code_of_a_step_includes_the_helpers_it_calls():
     # A flow's cache key must change when a task module it imports changes, not only its own body.
     modules = reachable_modules("flows.employer_interviews")
-    assert {"tasks.interviews.coding", "tasks.interviews.redaction", "tasks.identity", "flows.steps"} <= set(
-        modules
-    )
+    assert {"tasks.interviews.coding", "tasks.interviews.redaction", "tasks.identity", "flows.steps"} <= set(modules)
     assert "flows.outcome_evaluation" not in modules  # unrelated studies do not invalidate each other
 
 

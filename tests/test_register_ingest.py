@@ -48,8 +48,12 @@ def frame() -> pd.DataFrame:
 def test_sav_round_trip_with_labels_and_dates(frame: pd.DataFrame, tmp_path: Path) -> None:
     path = tmp_path / "persons.sav"
     df = frame.assign(start=pd.to_datetime(["2021-03-01", "2022-12-31", None]))
-    pyreadstat.write_sav(df, str(path), variable_value_labels={"kon": {1: "Man", 2: "Kvinna"}},
-                         column_labels={"ort": "Ort (kommundel)", "kon": "Kön"})
+    pyreadstat.write_sav(
+        df,
+        str(path),
+        variable_value_labels={"kon": {1: "Man", 2: "Kvinna"}},
+        column_labels={"ort": "Ort (kommundel)", "kon": "Kön"},
+    )
     out = read_extract(path)
     assert out["kon"].dtype == "Int64"  # whole floats come back as integers
     assert list(out["kon"]) == [1, 2, 2]  # codes, not labels
@@ -138,9 +142,7 @@ def test_parquet_and_xlsx_with_title_row(frame: pd.DataFrame, tmp_path: Path) ->
         ("garbage.sas7bdat", b"\x00" * 64, "Readstat|Error|error"),
     ],
 )
-def test_bad_files_raise_value_error_naming_the_file(
-    tmp_path: Path, name: str, content: bytes, reason: str
-) -> None:
+def test_bad_files_raise_value_error_naming_the_file(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(ValueError, match=re.escape(name)) as info:
@@ -197,61 +199,105 @@ def test_standardise_missing_columns_lists_canonical_source_and_file() -> None:
     assert "amount (source column 'belopp')" in message
 
 
-def test_standardise_bad_code_names_row_column_and_file() -> None:
+def test_standardise_unreadable_code_names_row_column_and_file() -> None:
     raw = pd.DataFrame(
         {
-            "personnummer": [PNR_1, PNR_2, PNR_3], "kon": [1, 2, 3], "fodelsear": [1985, 2003, 1979],
-            "utrikes_fodd": [0, 1, 0], "utbildning": [1, 2, 3], "hushallstyp": [1, 2, 3],
+            "personnummer": [PNR_1, PNR_2, PNR_3],
+            "kon": ["1", "2", "k"],
+            "fodelsear": [1985, 2003, 1979],
+            "utrikes_fodd": [0, 1, 0],
+            "utbildning": [1, 2, 3],
+            "hushallstyp": [1, 2, 3],
             "kommunkod": ["0484"] * 3,
         }
     )
-    expected = r"persons\.sav: column 'sex' \(source column 'kon'\).*row\(s\) 3 \(3\)"
+    expected = r"persons\.sav: column 'sex' \(source column 'kon'\).*row\(s\) 3 \('k'\)"
     with pytest.raises(ValueError, match=expected):
         standardise(raw, "persons", DEFAULT_COLUMNS["persons"], "persons.sav")
+
+
+def test_code_outside_its_list_is_left_to_the_input_suite() -> None:
+    from insats.validation import validate_frame
+
+    raw = pd.DataFrame(
+        {
+            "personnummer": [PNR_1, PNR_2, PNR_3],
+            "kon": [1, 2, 3],
+            "fodelsear": [1985, 2003, 1979],
+            "utrikes_fodd": [0, 1, 0],
+            "utbildning": [1, 2, 3],
+            "hushallstyp": [1, 2, 3],
+            "kommunkod": [484, 484, 484],
+        }
+    )
+    out = standardise(raw, "persons", DEFAULT_COLUMNS["persons"], "persons.sav")
+    assert list(out["municipality"]) == ["0484"] * 3
+    report = validate_frame(out, "input.persons")
+    assert [(o.column, o.unexpected_count, o.samples) for o in report.failures] == [("sex", 1, ["3"])]
 
 
 @pytest.mark.parametrize(
     "value", [202103, "202103", "2021-03", "2021-03-15", "20210315", pd.Timestamp("2021-03-15 10:30")]
 )
 def test_month_formats(value: object) -> None:
-    raw = pd.DataFrame({"personnummer": [PNR_1], "manad": pd.Series([value]), "sysselsatt": [1],
-                        "studerar": [0]})
+    raw = pd.DataFrame({"personnummer": [PNR_1], "manad": pd.Series([value]), "sysselsatt": [1], "studerar": [0]})
     out = standardise(raw, "outcomes", DEFAULT_COLUMNS["outcomes"], "o.csv")
     assert out["month"].iloc[0] == pd.Timestamp("2021-03-01")
     assert pd.api.types.is_datetime64_any_dtype(out["month"])
 
 
 def test_bad_month_is_reported_with_row() -> None:
-    raw = pd.DataFrame({"personnummer": [PNR_1, PNR_2], "manad": [202103, 202113], "hushall_id": ["a", "b"],
-                        "belopp": ["100,5", "200"]})
+    raw = pd.DataFrame(
+        {
+            "personnummer": [PNR_1, PNR_2],
+            "manad": [202103, 202113],
+            "hushall_id": ["a", "b"],
+            "belopp": ["100,5", "200"],
+        }
+    )
     with pytest.raises(ValueError, match=r"a\.csv: column 'month' \(source column 'manad'\).*row\(s\) 2"):
         standardise(raw, "assistance", DEFAULT_COLUMNS["assistance"], "a.csv")
 
 
 def test_amount_with_decimal_comma_and_spells_dates() -> None:
-    raw = pd.DataFrame(
-        {"personnummer": [PNR_1], "manad": ["2021-03"], "hushall_id": [7], "belopp": ["1 200,50"]}
-    )
+    raw = pd.DataFrame({"personnummer": [PNR_1], "manad": ["2021-03"], "hushall_id": [7], "belopp": ["1 200,50"]})
     out = standardise(raw, "assistance", DEFAULT_COLUMNS["assistance"], "a.csv")
     assert out["amount"].iloc[0] == pytest.approx(1200.5)
     assert out["household_id"].iloc[0] == "7"
-    spells = pd.DataFrame({"personnummer": [PNR_1, PNR_2], "insats_id": ["INS01", "INS02"],
-                           "startdatum": ["20210301", "2021-04-01"], "slutdatum": ["2021-06-30", None]})
+    spells = pd.DataFrame(
+        {
+            "personnummer": [PNR_1, PNR_2],
+            "insats_id": ["INS01", "INS02"],
+            "startdatum": ["20210301", "2021-04-01"],
+            "slutdatum": ["2021-06-30", None],
+        }
+    )
     out = standardise(spells, "spells", DEFAULT_COLUMNS["spells"], "s.csv")
     assert list(out["start_date"]) == [pd.Timestamp("2021-03-01"), pd.Timestamp("2021-04-01")]
     assert out["end_date"].iloc[0] == pd.Timestamp("2021-06-30") and pd.isna(out["end_date"].iloc[1])
 
 
-def test_end_before_start_is_rejected() -> None:
-    spells = pd.DataFrame({"personnummer": [PNR_1], "insats_id": ["INS01"], "startdatum": ["2021-03-01"],
-                           "slutdatum": ["2021-02-01"]})
-    with pytest.raises(ValueError, match=r"s\.csv: column 'end_date'.*on or after the start date"):
-        standardise(spells, "spells", DEFAULT_COLUMNS["spells"], "s.csv")
+def test_end_before_start_is_rejected_by_the_input_suite() -> None:
+    from insats.validation import validate_frame
+
+    spells = pd.DataFrame(
+        {
+            "personnummer": [PNR_1, PNR_2],
+            "insats_id": ["INS01", "INS01"],
+            "startdatum": ["2021-03-01", "2021-03-01"],
+            "slutdatum": ["2021-02-01", None],
+        }
+    )
+    report = validate_frame(standardise(spells, "spells", DEFAULT_COLUMNS["spells"], "s.csv"), "input.spells")
+    assert [(o.expectation, o.unexpected_count) for o in report.failures] == [
+        ("expect_column_pair_values_a_to_be_greater_than_b", 1)
+    ]
 
 
 def test_missing_key_value_is_rejected() -> None:
-    spells = pd.DataFrame({"personnummer": [PNR_1], "insats_id": [None], "startdatum": ["2021-03-01"],
-                           "slutdatum": [None]})
+    spells = pd.DataFrame(
+        {"personnummer": [PNR_1], "insats_id": [None], "startdatum": ["2021-03-01"], "slutdatum": [None]}
+    )
     with pytest.raises(ValueError, match="intervention_id.*every row"):
         standardise(spells, "spells", DEFAULT_COLUMNS["spells"], "s.csv")
 

@@ -61,10 +61,7 @@ CODEBOOK: dict[str, Any] = {
                     "id": "KOMP.SVENSKA",
                     "label": "Svenska språket",
                     "label_en": "Swedish language skills",
-                    "definition": (
-                        "Krav eller förväntningar på att kunna "
-                        "tala, förstå, läsa eller skriva svenska."
-                    ),
+                    "definition": ("Krav eller förväntningar på att kunna tala, förstå, läsa eller skriva svenska."),
                     "keywords": [
                         "svenska",
                         "svenskan",
@@ -80,10 +77,7 @@ CODEBOOK: dict[str, Any] = {
                     "id": "KOMP.PUNKTLIGHET",
                     "label": "Punktlighet och pålitlighet",
                     "label_en": "Punctuality and reliability",
-                    "definition": (
-                        "Att komma i tid, passa tider, höra av "
-                        "sig vid frånvaro och vara att lita på."
-                    ),
+                    "definition": ("Att komma i tid, passa tider, höra av sig vid frånvaro och vara att lita på."),
                     "keywords": [
                         "punktlig",
                         "punktlighet",
@@ -113,10 +107,7 @@ CODEBOOK: dict[str, Any] = {
                     "id": "KOMP.KORKORT",
                     "label": "Körkort",
                     "label_en": "Driving licence",
-                    "definition": (
-                        "Krav på körkort (oftast B-körkort) eller "
-                        "på att kunna köra bil i tjänsten."
-                    ),
+                    "definition": ("Krav på körkort (oftast B-körkort) eller på att kunna köra bil i tjänsten."),
                     "keywords": ["körkort", "B-körkort", "köra bil"],
                 },
                 {
@@ -197,10 +188,7 @@ CODEBOOK: dict[str, Any] = {
                     "id": "SYN.POSITIV",
                     "label": "Positiv syn",
                     "label_en": "Positive view",
-                    "definition": (
-                        "Insatser, praktik eller samarbetet med "
-                        "kommunen beskrivs som bra eller lyckat."
-                    ),
+                    "definition": ("Insatser, praktik eller samarbetet med kommunen beskrivs som bra eller lyckat."),
                     "keywords": [
                         "fungerat bra",
                         "fungerar bra",
@@ -217,8 +205,7 @@ CODEBOOK: dict[str, Any] = {
                     "label": "Negativ syn",
                     "label_en": "Negative view",
                     "definition": (
-                        "Insatserna beskrivs som krångliga, byråkratiska, "
-                        "dåligt matchade eller svåra att nå."
+                        "Insatserna beskrivs som krångliga, byråkratiska, dåligt matchade eller svåra att nå."
                     ),
                     "keywords": [
                         "krångligt",
@@ -251,10 +238,7 @@ CODEBOOK: dict[str, Any] = {
                     "id": "SYN.KONTAKT",
                     "label": "Kontakt med kommunen och jobbcoach",
                     "label_en": "Contact with the municipality and job coach",
-                    "definition": (
-                        "Kontaktpersoner, handläggare, jobbcoacher "
-                        "(Supported Employment) och uppföljning."
-                    ),
+                    "definition": ("Kontaktpersoner, handläggare, jobbcoacher (Supported Employment) och uppföljning."),
                     "keywords": [
                         "kontakt",
                         "kontaktperson",
@@ -753,9 +737,7 @@ def make_interviews(seed: int = 2026, n_employers: int = 20) -> DemoInterviews:
     n_employees = [int(rng.integers(SIZE_RANGES[c][0], SIZE_RANGES[c][1] + 1)) for c in size_classes]
     employer_ids = [f"AG{int(k) + 1:0{width}d}" for k in rng.permutation(n_employers)]
     days = _business_days(date(2025, 2, 3), date(2025, 5, 30))
-    dates = sorted(
-        days[int(k)] for k in rng.choice(len(days), size=n_employers, replace=n_employers > len(days))
-    )
+    dates = sorted(days[int(k)] for k in rng.choice(len(days), size=n_employers, replace=n_employers > len(days)))
     formats = np.array(["txt"] * n_employers, dtype=object)
     formats[rng.permutation(n_employers)[: n_employers // 2]] = "docx"
 
@@ -770,11 +752,7 @@ def make_interviews(seed: int = 2026, n_employers: int = 20) -> DemoInterviews:
     pnr = _fictitious_personnummer(rng)
     interviews: list[Interview] = []
     for i in range(n_employers):
-        pii = (
-            PII_SENTENCE.format(pnr=pnr, name=PII_NAME, phone=PII_PHONE, email=PII_EMAIL)
-            if i == pii_index
-            else None
-        )
+        pii = PII_SENTENCE.format(pnr=pnr, name=PII_NAME, phone=PII_PHONE, email=PII_EMAIL) if i == pii_index else None
         turns = _build_turns(rng, i, sectors[i], n_employees[i], chosen, negated, pii)
         interviews.append(
             Interview(
@@ -848,9 +826,7 @@ def _write_docx(interview: Interview, path: Path) -> None:
     props.author = "insats demo"
     props.title = f"Intervju {interview.interview_id}"
     props.created = props.modified = datetime(2025, 6, 1)
-    document.add_paragraph(
-        f"Intervju {interview.interview_id} – {interview.sector} – {interview.interview_date}"
-    )
+    document.add_paragraph(f"Intervju {interview.interview_id} – {interview.sector} – {interview.interview_date}")
     for role, text in interview.turns:
         document.add_paragraph(f"{labels[role]}: {text}")
     document.save(str(path))
@@ -875,8 +851,6 @@ def write_interviews(bundle: DemoInterviews, out_dir: Path) -> dict[str, Path]:
     bundle.employers.to_csv(employers, index=False, encoding="utf-8")
     codebook = out_dir / "codebook.yaml"
     # Keyword lists in flow style on one line each ([svenska, språket, ...]); width avoids wrapped phrases.
-    text = yaml.safe_dump(
-        bundle.codebook, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=None
-    )
+    text = yaml.safe_dump(bundle.codebook, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=None)
     codebook.write_text(text, encoding="utf-8")
     return {"transcripts": transcripts, "employers": employers, "codebook": codebook}

@@ -137,11 +137,24 @@ class _Uniforms:
 # Coefficients of the data generating process (logit scale). Selection into the planted intervention
 # and the exit hazard share covariates, so starters differ systematically from other recipients.
 EXIT_COEF: dict[str, float] = {
-    "const": -2.5, "edu2": 0.6, "edu3": 1.2, "abroad": -0.8, "age": -0.03, "male": 0.1, "hh2": -0.25,
-    "duration": -0.1, "emp12": 0.08,
+    "const": -2.5,
+    "edu2": 0.6,
+    "edu3": 1.2,
+    "abroad": -0.8,
+    "age": -0.03,
+    "male": 0.1,
+    "hh2": -0.25,
+    "duration": -0.1,
+    "emp12": 0.08,
 }
 TREAT_COEF: dict[str, float] = {
-    "const": -6.8, "asst12": 0.2, "emp12": -0.2, "age": 0.02, "edu2": -0.3, "edu3": -0.7, "abroad": 0.6,
+    "const": -6.8,
+    "asst12": 0.2,
+    "emp12": -0.2,
+    "age": 0.02,
+    "edu2": -0.3,
+    "edu3": -0.7,
+    "abroad": 0.6,
 }
 ENTRY_COEF: dict[str, float] = {"none": -2.2, "work": -3.5, "study": -3.7, "edu3": -0.4, "abroad": 0.3}
 
@@ -205,9 +218,9 @@ def _simulate(
         cur_on = on[:, t]
         employed[:, t] = np.where(cur_on, u.part_time[:, t] < 0.08, dest == 1)
         studying[:, t] = ~cur_on & (dest == 2)
-        emp12 = employed[:, max(0, t - 12):t].sum(axis=1)
+        emp12 = employed[:, max(0, t - 12) : t].sum(axis=1)
         if draw_starts:
-            asst12 = on[:, max(0, t - 12):t].sum(axis=1)
+            asst12 = on[:, max(0, t - 12) : t].sum(axis=1)
             eligible = cur_on & (start_arr < 0)
             p_treat = _logistic(_treat_index(cov, age, asst12, emp12))
             start_arr[eligible & (u.treat[:, t] < p_treat)] = t
@@ -279,9 +292,7 @@ def _month_ints(first_month: str, n_months: int) -> np.ndarray:
     return (periods.year * 100 + periods.month).to_numpy().astype(np.int64)
 
 
-def _identity_numbers(
-    rng: np.random.Generator, birth_year: np.ndarray, sex: np.ndarray
-) -> np.ndarray:
+def _identity_numbers(rng: np.random.Generator, birth_year: np.ndarray, sex: np.ndarray) -> np.ndarray:
     """Unique synthetic identity numbers ``YYYYMMDD-9NNC`` (about 2 % samordningsnummer, day + 60).
 
     The birth-number digits are 900-999 (synthetic series); the last of them is odd for men and even for
@@ -500,9 +511,7 @@ def _make_spells(
     p = np.concatenate(rows_p)
     m = np.concatenate(rows_m)
     length = np.concatenate(rows_len)
-    month_start = pd.DatetimeIndex(
-        [period_start + pd.DateOffset(months=int(x)) for x in range(n_months)]
-    ).to_numpy()
+    month_start = pd.DatetimeIndex([period_start + pd.DateOffset(months=int(x)) for x in range(n_months)]).to_numpy()
     start_date = month_start[m] + rng.integers(0, 28, size=p.size).astype("timedelta64[D]")
     end_date = start_date + (length * 30 + rng.integers(-5, 6, size=p.size)).astype("timedelta64[D]")
     end = pd.Series(end_date).where(pd.Series(end_date) <= period_end)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-BALANCE_COLUMNS = ("covariate", "mean_treated", "mean_control_before", "mean_control_after", "smd_before",
-                   "smd_after")
+BALANCE_COLUMNS = ("covariate", "mean_treated", "mean_control_before", "mean_control_after", "smd_before", "smd_after")
 
 
 def pairs_to_weights(pairs: pd.DataFrame, index: pd.Index) -> pd.Series:

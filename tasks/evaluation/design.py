@@ -58,14 +58,14 @@ def _grid(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index, pd.Dat
     cells = np.bincount(p_codes * len(months) + m_codes, minlength=len(ids) * len(months))
     if len(panel) != len(ids) * len(months) or cells.max(initial=0) > 1:
         raise ValueError(
-            f"panel: expected exactly one row per person and month ({len(ids)} x {len(months)}), "
-            f"got {len(panel)} rows"
+            f"panel: expected exactly one row per person and month ({len(ids)} x {len(months)}), got {len(panel)} rows"
         )
     return p_codes, m_codes.astype(np.int64), ids, months
 
 
-def _matrix(values: np.ndarray, p_codes: np.ndarray, m_codes: np.ndarray, shape: tuple[int, int],
-            dtype: type) -> np.ndarray:
+def _matrix(
+    values: np.ndarray, p_codes: np.ndarray, m_codes: np.ndarray, shape: tuple[int, int], dtype: type
+) -> np.ndarray:
     out = np.zeros(shape, dtype=dtype)
     out[p_codes, m_codes] = values
     return out
@@ -139,7 +139,7 @@ def sequential_matching_sample(
     if len(firsts):
         codes = pd.Index(ids).get_indexer(firsts.index.astype(str))
         known = codes >= 0
-        first_m = (months[0].year * 12 + months[0].month - 1)
+        first_m = months[0].year * 12 + months[0].month - 1
         dates = pd.DatetimeIndex(firsts.to_numpy()[known])
         start[codes[known]] = dates.year * 12 + dates.month - 1 - first_m
 

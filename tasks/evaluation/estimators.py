@@ -119,8 +119,9 @@ def nearest_neighbour_match(
     stratum = np.asarray(stratum, dtype=np.int64)
     ctrl = np.flatnonzero(~treated)
     trt = np.flatnonzero(treated)
-    empty = pd.DataFrame({"treated_pos": np.array([], np.int64), "control_pos": np.array([], np.int64),
-                          "weight": np.array([], float)})
+    empty = pd.DataFrame(
+        {"treated_pos": np.array([], np.int64), "control_pos": np.array([], np.int64), "weight": np.array([], float)}
+    )
     if ctrl.size == 0 or trt.size == 0:
         return empty
     # Composite sort key: strata far apart (offset > score range), scores ordered inside each stratum.
@@ -186,9 +187,7 @@ class EffectEstimator(ABC):
     def fit(self, sample: pd.DataFrame, covariates: list[str], outcome: str = "self_sufficient") -> Self:
         """Estimate the ATT of ``treated`` on ``outcome`` adjusting for ``covariates``."""
 
-    def estimate(
-        self, sample: pd.DataFrame, covariates: list[str], outcome: str = "self_sufficient"
-    ) -> EffectEstimate:
+    def estimate(self, sample: pd.DataFrame, covariates: list[str], outcome: str = "self_sufficient") -> EffectEstimate:
         """``fit(...).result_``."""
         return self.fit(sample, covariates, outcome).result_
 
@@ -242,7 +241,7 @@ class PropensityScoreMatching(EffectEstimator):
         score = fit_logit(x, treated)
         pooled_sd = float(np.sqrt((score[treated].var() + score[~treated].var()) / 2.0))
         caliper = self.caliper_sd * pooled_sd if pooled_sd > 0 else np.inf
-        stratum = (pd.factorize(sample[self.exact])[0] if self.exact else np.zeros(len(sample), np.int64))
+        stratum = pd.factorize(sample[self.exact])[0] if self.exact else np.zeros(len(sample), np.int64)
         pos_pairs = nearest_neighbour_match(score, treated, stratum, caliper)
 
         n = len(sample)
@@ -257,10 +256,7 @@ class PropensityScoreMatching(EffectEstimator):
         else:
             att, se = float("nan"), float("nan")
         used_controls = np.unique(pos_pairs["control_pos"].to_numpy())
-        later = (
-            int(sample["later_starter"].to_numpy()[used_controls].sum())
-            if "later_starter" in sample.columns else 0
-        )
+        later = int(sample["later_starter"].to_numpy()[used_controls].sum()) if "later_starter" in sample.columns else 0
         index = sample.index.to_numpy()
         pairs = pd.DataFrame(
             {

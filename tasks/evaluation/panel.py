@@ -13,7 +13,13 @@ import pandas as pd
 
 PERSON_COVARIATES = ("sex", "birth_year", "born_abroad", "education", "household_type", "municipality")
 PANEL_COLUMNS = (
-    "person_id", "month", "on_assistance", "amount", "employed", "studying", *PERSON_COVARIATES,
+    "person_id",
+    "month",
+    "on_assistance",
+    "amount",
+    "employed",
+    "studying",
+    *PERSON_COVARIATES,
 )
 
 

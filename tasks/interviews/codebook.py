@@ -109,9 +109,7 @@ def _optional_str(node: dict[str, Any], key: str, where: str) -> str:
     return value.strip()
 
 
-def _flatten(
-    nodes: Any, parent: str | None, level: int, source: str, seen: dict[str, str], out: list[Code]
-) -> None:
+def _flatten(nodes: Any, parent: str | None, level: int, source: str, seen: dict[str, str], out: list[Code]) -> None:
     owner = f"children of code {parent!r}" if parent else "'codes'"
     if not isinstance(nodes, list) or not nodes:
         raise ValueError(f"{source}: {owner} must be a non-empty list of codes")

@@ -190,9 +190,7 @@ def _unique(values: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def code_segments(
-    segments: pd.DataFrame, codebook: Codebook, roles: tuple[str, ...] = ("respondent",)
-) -> pd.DataFrame:
+def code_segments(segments: pd.DataFrame, codebook: Codebook, roles: tuple[str, ...] = ("respondent",)) -> pd.DataFrame:
     """Code each segment spoken by one of ``roles`` against every keyword of ``codebook``.
 
     ``segments`` needs columns interview_id, segment_id, speaker_role, text (as from

@@ -49,9 +49,7 @@ def _with_employer(coded: pd.DataFrame, employers: pd.DataFrame, include_negated
     return rows.assign(employer_id=rows["interview_id"].astype(str).map(mapping))
 
 
-def code_frequencies(
-    coded: pd.DataFrame, employers: pd.DataFrame, include_negated: bool = False
-) -> pd.DataFrame:
+def code_frequencies(coded: pd.DataFrame, employers: pd.DataFrame, include_negated: bool = False) -> pd.DataFrame:
     """Number of distinct segments per employer and code.
 
     ``coded``: output of ``coding.code_segments``; ``employers``: interview metadata with interview_id and
@@ -59,12 +57,7 @@ def code_frequencies(
     sorted by employer_id and code_id. Negated rows are not counted unless ``include_negated``.
     """
     rows = _with_employer(coded, employers, include_negated)
-    out = (
-        rows.groupby(["employer_id", "code_id"], sort=True)["segment_id"]
-        .nunique()
-        .rename("n_segments")
-        .reset_index()
-    )
+    out = rows.groupby(["employer_id", "code_id"], sort=True)["segment_id"].nunique().rename("n_segments").reset_index()
     return out[FREQUENCY_COLUMNS].astype({"n_segments": "int64"}).reset_index(drop=True)
 
 

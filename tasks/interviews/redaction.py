@@ -47,9 +47,7 @@ def _name_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
     if not cleaned:
         return None
     # Longest first so "Anna Lindqvist" wins over "Anna"; any whitespace between name parts.
-    parts = [
-        r"\s+".join(re.escape(p) for p in n.split()) for n in sorted(set(cleaned), key=len, reverse=True)
-    ]
+    parts = [r"\s+".join(re.escape(p) for p in n.split()) for n in sorted(set(cleaned), key=len, reverse=True)]
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")s?(?!\w)", re.IGNORECASE)
 
 
@@ -92,9 +90,7 @@ def redact(text: str, names: Sequence[str] = ()) -> tuple[str, list[dict[str, ob
         out_len += len(kept)
         placeholder = PLACEHOLDERS[kind]
         pieces.append(placeholder)
-        log.append(
-            {"kind": kind, "placeholder": placeholder, "start": out_len, "end": out_len + len(placeholder)}
-        )
+        log.append({"kind": kind, "placeholder": placeholder, "start": out_len, "end": out_len + len(placeholder)})
         out_len += len(placeholder)
         cursor = end
     pieces.append(text[cursor:])

@@ -69,12 +69,8 @@ def alignment_scores(inventory: pd.DataFrame, demand_profile: pd.DataFrame) -> p
     total = float(prof["share_employers"].sum())
 
     rows = []
-    for rec in inventory[["intervention_id", "name", "method_family", "competencies"]].itertuples(
-        index=False
-    ):
-        matched = sorted(
-            {c for c in split_competencies(rec.competencies) if c in share}, key=order.__getitem__
-        )
+    for rec in inventory[["intervention_id", "name", "method_family", "competencies"]].itertuples(index=False):
+        matched = sorted({c for c in split_competencies(rec.competencies) if c in share}, key=order.__getitem__)
         covered = sum(share[c] for c in matched)
         rows.append(
             {
@@ -113,9 +109,7 @@ def coverage_gaps(
     ongoing = ongoing_mask(inventory, as_of)
     covered_now: set[str] = set()
     covered_before: dict[str, list[str]] = {}
-    for iid, comps, is_on in zip(
-        inventory["intervention_id"], inventory["competencies"], ongoing, strict=True
-    ):
+    for iid, comps, is_on in zip(inventory["intervention_id"], inventory["competencies"], ongoing, strict=True):
         for code in split_competencies(comps):
             if is_on:
                 covered_now.add(code)

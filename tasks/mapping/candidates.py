@@ -64,9 +64,7 @@ def evaluation_candidates(
     ):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
-            raise ValueError(
-                f"{name}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}"
-            )
+            raise ValueError(f"{name}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
     dup = participants["intervention_id"].astype(str).duplicated()
     if dup.any():
         raise ValueError(

@@ -183,9 +183,7 @@ def _rows_to_frame(rows: list[list[Any]], source: str) -> pd.DataFrame:
         records.append([None if _is_empty(v) else v for v in cells])
         row_numbers.append(i + 1)
     keep = [j for j, h in enumerate(header) if h]  # unnamed, empty columns are dropped
-    df = pd.DataFrame(
-        [[r[j] for j in keep] for r in records], columns=[header[j] for j in keep], dtype=object
-    )
+    df = pd.DataFrame([[r[j] for j in keep] for r in records], columns=[header[j] for j in keep], dtype=object)
     df.attrs["row_numbers"] = row_numbers
     df.attrs["header_row"] = header_idx + 1
     return df
@@ -345,8 +343,7 @@ def check_inventory(df: pd.DataFrame, source: str, known_codes: set[str] | None 
                 problem(
                     row,
                     "competencies",
-                    f"unknown competency id {token.strip()!r} (separate ids with ';'); "
-                    f"allowed values: {allowed_codes}",
+                    f"unknown competency id {token.strip()!r} (separate ids with ';'); allowed values: {allowed_codes}",
                 )
             elif code not in codes:
                 codes.append(code)
@@ -403,9 +400,7 @@ def ongoing_mask(inventory: pd.DataFrame, as_of: pd.Timestamp | None = None) -> 
     if as_of is None:
         return inventory["end_date"].isna()
     as_of = pd.Timestamp(as_of)
-    return (inventory["start_date"] <= as_of) & (
-        inventory["end_date"].isna() | (inventory["end_date"] >= as_of)
-    )
+    return (inventory["start_date"] <= as_of) & (inventory["end_date"].isna() | (inventory["end_date"] >= as_of))
 
 
 def split_competencies(value: Any) -> list[str]:

@@ -47,9 +47,7 @@ def pseudonym(identity_number: str, key: bytes) -> str:
     return _encode(hmac.new(key, normalised.encode("ascii"), hashlib.sha256).digest())
 
 
-def pseudonymise(
-    df: pd.DataFrame, key: bytes, column: str = "personnummer", out: str = "person_id"
-) -> pd.DataFrame:
+def pseudonymise(df: pd.DataFrame, key: bytes, column: str = "personnummer", out: str = "person_id") -> pd.DataFrame:
     """Return ``df`` with ``column`` (identity numbers) replaced by pseudonyms in ``out``, the first column.
 
     Each distinct value is normalised with ``tasks.identity.normalise_identity_number`` and hashed once
@@ -84,9 +82,7 @@ def pseudonymise(
     return result
 
 
-def load_key(
-    env_var: str = "INSATS_PSEUDONYM_KEY", key_file: Path | None = None, demo: bool = False
-) -> bytes:
+def load_key(env_var: str = "INSATS_PSEUDONYM_KEY", key_file: Path | None = None, demo: bool = False) -> bytes:
     """The pseudonymisation key: environment variable ``env_var``, else ``key_file``, else (demo only)
     ``DEMO_KEY``.
 
@@ -114,6 +110,7 @@ def load_key(
             f"{MIN_KEY_BYTES} bytes). Keep the same key for every run so that pseudonyms stay stable."
         )
     if len(key) < MIN_KEY_BYTES:
-        raise ValueError(f"pseudonymisation key from {origin} is too short: {len(key)} bytes, "
-                         f"need at least {MIN_KEY_BYTES}")
+        raise ValueError(
+            f"pseudonymisation key from {origin} is too short: {len(key)} bytes, need at least {MIN_KEY_BYTES}"
+        )
     return key

@@ -169,8 +169,9 @@ def read_extract(path: Path, encoding: str | None = None) -> pd.DataFrame:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise _fail(path, f"unknown file type {suffix or '(no suffix)'!r}; expected one of "
-                          f"{', '.join(SUPPORTED_SUFFIXES)}")
+        raise _fail(
+            path, f"unknown file type {suffix or '(no suffix)'!r}; expected one of {', '.join(SUPPORTED_SUFFIXES)}"
+        )
     if not path.is_file():
         raise _fail(path, "no such file")
     if path.stat().st_size == 0:
@@ -214,7 +215,5 @@ def read_value_labels(path: Path) -> dict[str, dict]:
         raise _fail(path, f"{type(exc).__name__}: {exc}") from exc
     labels: dict[str, dict] = {}
     for col, mapping in (meta.variable_value_labels or {}).items():
-        labels[col] = {
-            (int(k) if isinstance(k, float) and k.is_integer() else k): v for k, v in mapping.items()
-        }
+        labels[col] = {(int(k) if isinstance(k, float) and k.is_integer() else k): v for k, v in mapping.items()}
     return labels

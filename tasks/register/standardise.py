@@ -11,9 +11,11 @@ replaces them next):
 * ``spells``: personnummer, intervention_id (str), start_date, end_date (datetime64; end NaT = ongoing).
 * ``outcomes``: personnummer, month (datetime64, first of month), employed (Int64 0/1), studying (Int64 0/1).
 
-Codes may be missing (``<NA>``) except in key columns (personnummer, month, intervention_id, start_date);
-a value outside the code set, an unparseable month or date, or an end before a start raises ``ValueError``
-naming the source file, the column (canonical and source name) and the first offending rows.
+Codes may be missing (``<NA>``) except in key columns (personnummer, month, intervention_id, start_date).
+This module only PARSES: a value that cannot be read as its type (text in a code column, an unparseable
+month or date) raises ``ValueError`` naming the source file, the column (canonical and source name) and the
+first offending rows. Whether a readable value is allowed (code lists, ranges, end on or after start) is
+the input contract's business: the ``input.<kind>`` suites in ``schemas/``, so there is one place for it.
 """
 
 from __future__ import annotations
@@ -55,14 +57,7 @@ DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
 
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in DEFAULT_COLUMNS.items()}
 
-_CODES: dict[str, tuple[int, ...]] = {
-    "sex": (1, 2),
-    "born_abroad": (0, 1),
-    "education": (1, 2, 3),
-    "household_type": (1, 2, 3, 4),
-    "employed": (0, 1),
-    "studying": (0, 1),
-}
+_WHOLE_NUMBERS = ("sex", "born_abroad", "education", "household_type", "employed", "studying", "birth_year")
 _KEYS = ("personnummer", "month", "intervention_id", "start_date")
 _MAX_SHOWN = 5
 DATETIME_DTYPE = "datetime64[ns]"
@@ -137,21 +132,12 @@ def _identity_parser(numeric: bool) -> Parser:
     return parse
 
 
-def _parse_codes(s: pd.Series, allowed: tuple[int, ...]) -> tuple[pd.Series, np.ndarray]:
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        ok = s.isin(allowed)
-        return s.where(ok).astype("Int64"), (s.notna() & ~ok).to_numpy(dtype=bool)
-    text = _as_text(s)
-    numbers = pd.to_numeric(text, errors="coerce")
-    ok = numbers.isin(allowed)
-    return numbers.where(ok).astype("Int64"), (text.notna() & ~ok).to_numpy()
-
-
-def _parse_int(s: pd.Series, low: int, high: int) -> tuple[pd.Series, np.ndarray]:
+def _parse_whole(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Whole numbers (codes, years) as Int64; flags values that are not whole numbers."""
     numbers = pd.to_numeric(_as_text(s), errors="coerce") if not pd.api.types.is_numeric_dtype(s) else s
     values = numbers.to_numpy(dtype=float, na_value=np.nan)
     present = ~np.asarray(pd.isna(s))
-    ok = ~np.isnan(values) & (values == np.round(values)) & (values >= low) & (values <= high)
+    ok = ~np.isnan(values) & (values == np.round(values))
     return pd.Series(np.where(ok, values, np.nan), index=s.index).astype("Int64"), present & ~ok
 
 
@@ -165,9 +151,10 @@ def _parse_amount(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _parse_municipality(u: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    padded = _as_text(u).str.zfill(4)
-    ok = padded.str.fullmatch(r"\d{4}").fillna(False).to_numpy(dtype=bool)
-    return padded.where(ok), padded.notna().to_numpy(dtype=bool) & ~ok
+    """Zero-pad numeric codes that lost their leading zero (484 -> '0484'); the suite checks the format."""
+    text = _as_text(u)
+    digits = text.str.fullmatch(r"\d{1,4}").fillna(False)
+    return text.where(~digits, text.str.zfill(4)), np.zeros(len(u), dtype=bool)
 
 
 def _is_date_objects(u: pd.Series) -> bool:
@@ -238,14 +225,8 @@ def _parse_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 _EXPECTED = {
-    "sex": "codes [1, 2]",
-    "born_abroad": "codes [0, 1]",
-    "education": "codes [1, 2, 3]",
-    "household_type": "codes [1, 2, 3, 4]",
-    "employed": "codes [0, 1]",
-    "studying": "codes [0, 1]",
-    "birth_year": "a year between 1880 and 2100",
-    "municipality": "a 4-digit municipality code such as '0484'",
+    **{name: "a whole number (a code)" for name in _WHOLE_NUMBERS},
+    "birth_year": "a year as a whole number",
     "month": "a month as YYYYMM, YYYY-MM or a date",
     "start_date": "a date as YYYY-MM-DD or YYYYMMDD",
     "end_date": "a date as YYYY-MM-DD or YYYYMMDD",
@@ -256,10 +237,8 @@ _EXPECTED = {
 def _parse_column(canonical: str, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if canonical == "personnummer":
         return _on_uniques(s, _identity_parser(pd.api.types.is_numeric_dtype(s)))
-    if canonical in _CODES:
-        return _parse_codes(s, _CODES[canonical])
-    if canonical == "birth_year":
-        return _parse_int(s, 1880, 2100)
+    if canonical in _WHOLE_NUMBERS:
+        return _parse_whole(s)
     if canonical == "municipality":
         return _on_uniques(s, _parse_municipality)
     if canonical == "month":
@@ -271,9 +250,7 @@ def _parse_column(canonical: str, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return _on_uniques(s, _text_parser)  # household_id, intervention_id
 
 
-def _resolve_columns(
-    df: pd.DataFrame, kind: str, columns: Mapping[str, str], source: str
-) -> dict[str, str]:
+def _resolve_columns(df: pd.DataFrame, kind: str, columns: Mapping[str, str], source: str) -> dict[str, str]:
     """canonical -> actual column in ``df`` (exact name, else a unique case-insensitive match)."""
     lower: dict[str, list[str]] = {}
     for c in df.columns:
@@ -303,8 +280,8 @@ def standardise(df: pd.DataFrame, kind: str, columns: dict[str, str], source: st
     ``columns`` maps canonical -> source column name (a canonical name absent from it is looked up under
     its own name); matching falls back to a unique case-insensitive match. Source columns not mapped are
     dropped. ``source`` (usually the file name) is used in error messages. Row order is kept, the index
-    reset to 0..n-1. See the module docstring for canonical types. Missing key values, codes outside
-    their sets, unparseable months/dates, or ``end_date < start_date`` raise ``ValueError``.
+    reset to 0..n-1. See the module docstring for canonical types. Missing key values and values that
+    cannot be parsed raise ``ValueError``; allowed values are checked by the ``input.<kind>`` suites.
     Months may be YYYYMM (int or text), ``YYYY-MM`` or dates; dates ``YYYY-MM-DD``, ``YYYYMMDD`` or
     datetime values. String parsing runs on distinct values only, so 30M-row outcome tables are cheap.
     """
@@ -325,10 +302,4 @@ def standardise(df: pd.DataFrame, kind: str, columns: dict[str, str], source: st
             if empty.any():
                 raise col.error("a value in every row (key column)", s, empty)
         out[canonical] = parsed
-    result = pd.DataFrame(out)
-    if kind == "spells":
-        backwards = (result["end_date"] < result["start_date"]).to_numpy(dtype=bool)
-        if backwards.any():
-            col = _Column("end_date", found["end_date"], source)
-            raise col.error("an end date on or after the start date", result["end_date"], backwards)
-    return result
+    return pd.DataFrame(out)

@@ -146,8 +146,7 @@ def _require(df: pd.DataFrame, cols: tuple[str, ...], what: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise ValueError(
-            f"brief: table '{what}' lacks column(s) {', '.join(missing)}; "
-            f"found {', '.join(map(str, df.columns))}"
+            f"brief: table '{what}' lacks column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}"
         )
 
 
@@ -170,9 +169,7 @@ def _header(columns: list[str], lang: str) -> list[str]:
     return [column_label(c, lang) for c in columns]
 
 
-def _suppress(
-    df: pd.DataFrame, counts: list[str], threshold: int, derived: dict[str, list[str]]
-) -> pd.DataFrame:
+def _suppress(df: pd.DataFrame, counts: list[str], threshold: int, derived: dict[str, list[str]]) -> pd.DataFrame:
     """Suppress small counts and mark, per count column, which cells were hidden (``_hidden_<col>``), so
     that a suppressed count ("<5") is told apart from a count that was missing in the input ("–")."""
     sup = suppress_small_counts(df, counts, threshold, derived_columns=derived)
@@ -248,9 +245,7 @@ def _alignment_section(alignment: pd.DataFrame, profile: pd.DataFrame, lang: str
     labels = _code_labels(profile, lang)
     cols = ["intervention_id", "name", "method_family", "alignment_score", "matched_competencies"]
     rows = []
-    al = alignment.sort_values(
-        ["alignment_score", "intervention_id"], ascending=[False, True], kind="mergesort"
-    )
+    al = alignment.sort_values(["alignment_score", "intervention_id"], ascending=[False, True], kind="mergesort")
     for rec in al.to_dict("records"):
         matched = [c for c in str(rec.get("matched_competencies") or "").split(";") if c]
         rows.append(
@@ -328,9 +323,7 @@ def _effects_section(effects: pd.DataFrame, threshold: int, lang: str) -> tuple[
         "effects",
     )
     derived = [c for c in EFFECT_DERIVED if c in effects.columns]
-    sup = _suppress(
-        effects, list(COUNT_COLUMNS[1:]), threshold, {"n_treated": derived, "n_controls": derived}
-    )
+    sup = _suppress(effects, list(COUNT_COLUMNS[1:]), threshold, {"n_treated": derived, "n_controls": derived})
     suppressed_ids = set(sup.loc[sup["_hidden_n_treated"], "intervention_id"].astype(str))
     cols = [
         "intervention_id",

@@ -35,9 +35,7 @@ _GREY = "#9aa5ad"
 def _require(df: pd.DataFrame, cols: tuple[str, ...], what: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise ValueError(
-            f"{what}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}"
-        )
+        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}")
 
 
 def _new_figure(n_rows: int, ncols: int = 1) -> tuple[Figure, list[Axes]]:
@@ -99,17 +97,14 @@ def alignment_figure(alignment: pd.DataFrame, lang: str = "en") -> bytes:
     """Horizontal bars of alignment_score (0..1) per intervention, best-aligned at the top (highlighted)."""
     check_lang(lang)
     _require(alignment, ("intervention_id", "alignment_score"), "alignment")
-    al = alignment.sort_values(
-        ["alignment_score", "intervention_id"], ascending=[False, True], kind="mergesort"
-    )
+    al = alignment.sort_values(["alignment_score", "intervention_id"], ascending=[False, True], kind="mergesort")
     fig, (ax,) = _new_figure(len(al))
     if al.empty:
         _empty(ax, lang)
     else:
         names = al["name"] if "name" in al.columns else al["intervention_id"]
         labels = [
-            _short(f"{i} {n}" if n != i else str(i), 46)
-            for i, n in zip(al["intervention_id"], names, strict=True)
+            _short(f"{i} {n}" if n != i else str(i), 46) for i, n in zip(al["intervention_id"], names, strict=True)
         ]
         y = list(range(len(al)))[::-1]
         scores = al["alignment_score"].astype(float).to_numpy()

@@ -243,9 +243,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "study1": {"en": "Study 1 – Employers' demand", "sv": "Delstudie 1 – Arbetsgivarnas efterfrågan"},
     "study1_text": {
         "en": "Share of interviewed employers who asked for each competency (coded employer interviews).",
-        "sv": (
-            "Andel av de intervjuade arbetsgivarna som efterfrågar respektive kompetens (kodade intervjuer)."
-        ),
+        "sv": ("Andel av de intervjuade arbetsgivarna som efterfrågar respektive kompetens (kodade intervjuer)."),
     },
     "study2": {"en": "Study 2 – Intervention mapping", "sv": "Delstudie 2 – Kartläggning av insatser"},
     "study2_text": {
