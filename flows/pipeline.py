@@ -20,7 +20,7 @@ STUDY_FLOWS = {
 
 @flow(name="pipeline")
 def pipeline(
-    config_path: str, task_runner: str = "thread", dask_address: str | None = None
+    config_path: str, task_runner: str = "thread", dask_address: str | None = None, lang: str | None = None
 ) -> dict[str, dict[str, str]]:
     """Employer interviews -> intervention mapping -> outcome evaluation -> seminar brief.
 
@@ -34,7 +34,7 @@ def pipeline(
     study1 = on_runner(employer_interviews)(config_path)
     study2 = on_runner(intervention_mapping)(config_path, demand_profile=study1["demand_profile"])
     study3 = on_runner(outcome_evaluation)(config_path, candidates=study2["candidates"])
-    brief = seminar_brief(config_path)
+    brief = seminar_brief(config_path, lang=lang)
     return {
         "employer_interviews": study1,
         "intervention_mapping": study2,

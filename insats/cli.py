@@ -89,24 +89,28 @@ def _load(config: Path) -> Any:
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML).")]
 RunnerOption = Annotated[Runner, typer.Option("--task-runner", help="thread (default) or dask (prefect-dask).")]
+LangOption = Annotated[
+    str | None, typer.Option("--lang", help="Language of the seminar brief: en or sv (default: the config's).")
+]
 AddressOption = Annotated[
     str | None, typer.Option("--dask-address", help="Dask scheduler address; a local cluster when omitted.")
 ]
 
 
-def _run_flow(target: Target, config_path: Path, runner: Runner, dask_address: str | None, **extra: Any) -> Any:
+def _run_flow(target: Target, config_path: Path, runner: Runner, dask_address: str | None, lang: str | None) -> Any:
     from flows.pipeline import STUDY_FLOWS, pipeline
     from insats.runtime import dask_scheduler, make_task_runner, prefect_api
 
+    extra = {"lang": lang} if target in (Target.pipeline, Target.seminar) else {}
     with prefect_api():
         if runner is Runner.dask:
             with dask_scheduler(dask_address) as address:
                 if target is Target.pipeline:
-                    return pipeline(str(config_path), task_runner="dask", dask_address=address)
+                    return pipeline(str(config_path), task_runner="dask", dask_address=address, **extra)
                 study = STUDY_FLOWS[target.value].with_options(task_runner=make_task_runner("dask", address))
                 return study(str(config_path), **extra)
         if target is Target.pipeline:
-            return pipeline(str(config_path))
+            return pipeline(str(config_path), **extra)
         return STUDY_FLOWS[target.value](str(config_path), **extra)
 
 
@@ -142,6 +146,7 @@ def demo(
     config: ConfigOption = DEFAULT_CONFIG,
     task_runner: RunnerOption = Runner.thread,
     dask_address: AddressOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Make the demo inputs (if absent) and run the whole chain on them, offline."""
     with user_errors():
@@ -152,7 +157,7 @@ def demo(
             typer.echo(f"Writing demo inputs to {cfg.paths.raw} ...")
             write_demo_data(cfg.paths.raw, seed=cfg.demo.seed, persons=cfg.demo.persons)
         started = time.perf_counter()
-        result = _run_flow(Target.pipeline, config, task_runner, dask_address)
+        result = _run_flow(Target.pipeline, config, task_runner, dask_address, lang)
         typer.echo(f"Pipeline finished in {time.perf_counter() - started:.1f} s. Outputs:")
         _print_outputs(result)
         typer.secho(f"Seminar brief: {result['seminar']['brief']}", fg=typer.colors.GREEN)
@@ -164,11 +169,12 @@ def run(
     config: ConfigOption = DEFAULT_CONFIG,
     task_runner: RunnerOption = Runner.thread,
     dask_address: AddressOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Run the chain or one study flow. A study reads the validated outputs its predecessor last published."""
     with user_errors():
         _load(config)
-        result = _run_flow(target, config, task_runner, dask_address)
+        result = _run_flow(target, config, task_runner, dask_address, lang)
         typer.echo(f"{target.value} finished. Outputs:")
         _print_outputs(result if target is Target.pipeline else {target.value: result})
 

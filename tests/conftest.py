@@ -30,13 +30,15 @@ class Workspace:
     def processed(self) -> Path:
         return self.root / "data" / "processed"
 
-    def cli(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-        """Run ``python -m insats ARGS --config <this workspace>`` with Prefect's embedded local API."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    def cli(
+        self, *args: str, check: bool = True, timeout: int = 600, config: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``python -m insats ARGS --config <this workspace's config>`` with Prefect's embedded local API."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "INSATS_"))}
         env["PYTHONIOENCODING"] = "utf-8"
         cmd = [sys.executable, "-m", "insats", *args]
         if args and args[0] not in ("demo-data",):
-            cmd += ["--config", str(self.config)]
+            cmd += ["--config", str(config or self.config)]
         proc = subprocess.run(cmd, cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(

@@ -137,3 +137,14 @@ def test_second_run_is_served_from_cache_and_history_lists_the_runs(chain):
     assert evaluation["config_hash"] and "persons.sav=" in evaluation["input_checksums"]
     table = ws.cli("history").stdout
     assert "outcome_evaluation" in table and "Completed" in table
+
+
+def test_brief_renders_in_swedish(chain):
+    ws, _ = chain
+    proc = ws.cli("run", "seminar", "--lang", "sv")
+    brief = Path(re.search(r"seminar\.brief: (\S+)", proc.stdout).group(1))
+    html = brief.read_text(encoding="utf-8")
+    assert brief.name == "brief.sv.html" and 'lang="sv"' in html
+    assert "återföringsseminarium" in html.lower() and "egenförsörjning" in html.lower()
+    assert re.search(r"0,\d{2,3}", html)  # decimal comma
+    assert not find_identity_numbers(html)

@@ -69,3 +69,12 @@ def test_broken_input_stops_the_chain_at_its_gate_and_keeps_earlier_outputs(ran)
     failed = [r for r in history if r["state"] == "Failed"]
     assert {r["study"] for r in failed} == {"outcome_evaluation", "pipeline"}
     assert any("input.outcomes" in r["failure_reason"] for r in failed)
+
+
+def test_outside_demo_mode_the_register_is_not_read_without_a_pseudonymisation_key(ran):
+    site = ran.root / "configs" / "site.yaml"
+    site.write_text(ran.config.read_text(encoding="utf-8").replace("mode: demo", "mode: site"), encoding="utf-8")
+    proc = ran.cli("run", "intervention-mapping", config=site, check=False)
+    assert proc.returncode == 1
+    error = next(line for line in proc.stderr.splitlines() if line.startswith("Error:"))
+    assert "INSATS_PSEUDONYM_KEY" in error

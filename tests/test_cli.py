@@ -1,0 +1,83 @@
+"""The command line without Prefect runs: help texts, validation exit codes, clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pyreadstat
+import pytest
+from typer.testing import CliRunner
+
+from insats.cli import app
+from insats.demo import write_demo_data
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_raw(tmp_path_factory):
+    out = tmp_path_factory.mktemp("raw") / "demo"
+    write_demo_data(out, seed=7, persons=300)
+    return out
+
+
+@pytest.mark.parametrize("command", ["demo", "demo-data", "run", "validate", "history"])
+def test_every_command_explains_itself(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "--config" in result.output or "--out" in result.output
+
+
+def test_help_is_fast_because_heavy_libraries_load_lazily():
+    heavy = "('prefect', 'great_expectations', 'statsmodels')"
+    code = f"import sys, insats.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_validate_register_extract_fit_for_use(demo_raw):
+    result = runner.invoke(app, ["validate", str(demo_raw / "register" / "persons.sav"), "--suite", "input.persons"])
+    assert result.exit_code == 0, result.output
+    assert "fit for use" in result.output and "passed" in result.output
+
+
+def test_validate_reports_failures_with_masked_samples_and_exit_1(demo_raw, tmp_path):
+    df, meta = pyreadstat.read_sav(demo_raw / "register" / "persons.sav")
+    df.loc[df.index[:3], "kon"] = 9
+    df.loc[df.index[3], "personnummer"] = df.loc[df.index[4], "personnummer"]  # a duplicated person
+    bad = tmp_path / "personer.sav"
+    pyreadstat.write_sav(df, bad)
+    result = runner.invoke(app, ["validate", str(bad), "--suite", "input.persons"])
+    assert result.exit_code == 1
+    assert "NOT fit for use" in result.output
+    assert "expect_column_values_to_be_in_set on column 'sex': 3 unexpected" in result.output
+    assert "expect_column_values_to_be_unique on column 'personnummer'" in result.output
+    assert df.loc[df.index[4], "personnummer"] not in result.output  # samples are masked
+    assert df.loc[df.index[4], "personnummer"][:8] + "-****" in result.output
+
+
+def test_validate_unreadable_file_exits_2(tmp_path):
+    broken = tmp_path / "persons.sav"
+    broken.write_bytes(b"this is not an SPSS file")
+    result = runner.invoke(app, ["validate", str(broken), "--suite", "input.persons"])
+    assert result.exit_code == 2
+    assert "cannot read" in result.output and "persons.sav" in result.output
+
+
+def test_validate_unknown_suite_lists_the_known_ones(demo_raw):
+    result = runner.invoke(app, ["validate", str(demo_raw / "register" / "persons.sav"), "--suite", "persons"])
+    assert result.exit_code == 1
+    assert "No suite named 'persons'" in result.output and "input.persons" in result.output
+
+
+def test_list_suites():
+    result = runner.invoke(app, ["validate", "--list-suites"])
+    assert result.exit_code == 0
+    assert "outcome_evaluation.effects" in result.output and "Study 3" in result.output
+
+
+def test_demo_data_refuses_to_overwrite(demo_raw):
+    result = runner.invoke(app, ["demo-data", "--out", str(demo_raw)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error:") and "already holds files" in result.output
