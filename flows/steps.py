@@ -72,6 +72,7 @@ class ContentCachePolicy(CachePolicy):
         material = {
             "step": task_ctx.task.name,
             "code": function_fingerprint(fn),
+            "libraries": package_versions(),  # an upgraded pandas or statsmodels is changed code too
             "inputs": _fingerprint({k: v for k, v in inputs.items() if k not in self.ignore}),
         }
         return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()

@@ -135,6 +135,11 @@ def test_second_run_is_served_from_cache_and_history_lists_the_runs(chain):
     assert all(r["state"] == "Completed" for r in history)
     evaluation = next(r for r in history if r["study"] == "outcome_evaluation")
     assert evaluation["config_hash"] and "persons.sav=" in evaluation["input_checksums"]
+    assert (
+        "employer-interviews-demand-profile"
+        in next(r for r in history if r["study"] == "employer_interviews")["outputs"]
+    )  # each study's key table is a Prefect artifact
+    assert "No flow runs recorded since 2999-01-01" in ws.cli("history", "--since", "2999-01-01").stdout
     table = ws.cli("history").stdout
     assert "outcome_evaluation" in table and "Completed" in table
 
