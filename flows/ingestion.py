@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
-from flows.steps import run_steps, step, written
+import pandas as pd
+
+from flows.steps import run_step, run_steps, step, written
 from insats.config import REGISTER_KINDS, Config
 from insats.storage import write_parquet
-from insats.validation import gate
+from insats.validation import gate, input_parameters
 from tasks.register.pseudonymise import load_key, pseudonymise
 from tasks.register.readers import read_extract
 from tasks.register.standardise import standardise
@@ -32,11 +35,12 @@ def ingest_extract(
     key_env: str,
     key_file: Path | None,
     demo: bool,
+    suite_parameters: dict[str, Any],
     out_dir: str,
 ) -> dict:
     """One register file -> validated, pseudonymised Parquet. ``key_fingerprint`` keys the cache on the key."""
     df = standardise(read_extract(source), kind, columns, source=str(source))
-    gate(df, f"input.{kind}", table=str(source))
+    gate(df, f"input.{kind}", table=str(source), parameters=suite_parameters)
     key = load_key(env_var=key_env, key_file=key_file, demo=demo)
     pseudo = pseudonymise(df, key)
     gate(pseudo, f"interim.{kind}", table=f"pseudonymised {kind}")
@@ -58,6 +62,7 @@ def ingest_register(config: Config, kinds: tuple[str, ...] = REGISTER_KINDS) -> 
                 key_env=reg.pseudonym_key_env,
                 key_file=reg.pseudonym_key_file,
                 demo=config.mode == "demo",
+                suite_parameters=input_parameters(config),
                 out_dir=str(config.interim_dir("register")),
             ),
         )
@@ -66,4 +71,17 @@ def ingest_register(config: Config, kinds: tuple[str, ...] = REGISTER_KINDS) -> 
     merged: dict[str, str] = {}
     for outputs in run_steps(calls):
         merged.update(outputs)
+    if "persons" in merged and len(merged) > 1:
+        others = {kind: Path(path) for kind, path in merged.items() if kind != "persons"}
+        run_step(check_person_links, persons=Path(merged["persons"]), tables=others)
     return merged
+
+
+@step
+def check_person_links(persons: Path, tables: dict[str, Path]) -> dict:
+    """Referential integrity: every person in payments, spells and outcomes exists in the persons table."""
+    known = pd.read_parquet(persons, columns=["person_id"])["person_id"].tolist()
+    for kind, path in tables.items():
+        people = pd.read_parquet(path, columns=["person_id"])
+        gate(people, "crosstable.person_exists", table=f"pseudonymised {kind}", parameters={"known_person_ids": known})
+    return written()

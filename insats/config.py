@@ -72,6 +72,7 @@ class Register(_Section):
     columns: dict[Literal["persons", "assistance", "spells", "outcomes"], dict[str, str]]
     pseudonym_key_env: str = "INSATS_PSEUDONYM_KEY"
     pseudonym_key_file: Path | None = None
+    amount_ceiling: float = Field(100_000, gt=0)  # SEK per person and month; above it a payment is implausible
 
     @field_validator("files")
     @classmethod

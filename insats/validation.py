@@ -50,6 +50,24 @@ def list_suites() -> dict[str, str]:
     return out
 
 
+def _suite_parameter_names(name: str) -> list[str]:
+    """Names of the ``$PARAMETER`` placeholders a suite uses."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if "$PARAMETER" in value:
+                found.append(value["$PARAMETER"])
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(load_suite(name)["expectations"])
+    return found
+
+
 def load_suite(name: str) -> dict[str, Any]:
     return json.loads(suite_path(name).read_text(encoding="utf-8"))
 
@@ -114,9 +132,16 @@ def _context() -> Any:
 def _suite(name: str, mtime_ns: int) -> Any:
     import great_expectations as gx
 
+    import insats.expectations  # noqa: F401 - registers the custom expectations the suites use
+
     data = load_suite(name)
     data.pop("id", None)
     suite = gx.ExpectationSuite(**data)
+    if len(suite.expectations) != len(data["expectations"]):
+        # GX logs and drops an expectation it cannot build; a contract must never shrink silently.
+        known = {e.expectation_type for e in suite.expectations}
+        lost = [e["type"] for e in data["expectations"] if e["type"] not in known]
+        raise ValueError(f"Suite {name!r} holds expectation(s) great-expectations cannot build: {', '.join(lost)}")
     return _context().suites.add_or_update(suite)
 
 
@@ -136,14 +161,49 @@ def _batch_definition() -> Any:
         return asset.add_batch_definition_whole_dataframe("whole")
 
 
-def validate_frame(df: pd.DataFrame, suite_name: str) -> ValidationReport:
-    """Validate a DataFrame against a stored suite. Never raises for failing data; see ``ValidationReport``."""
+def codelists_dir() -> Path:
+    return schemas_dir() / "codelists"
+
+
+@functools.lru_cache(maxsize=1)
+def codelists() -> dict[str, list[Any]]:
+    """Code lists shipped as data files: ``schemas/codelists/<name>.csv`` (columns code, label_sv, label_en).
+
+    Suites refer to them as suite parameters ``{"$PARAMETER": "codelist_<name>"}``. Numeric codes are ints.
+    """
+    out: dict[str, list[Any]] = {}
+    for path in sorted(codelists_dir().glob("*.csv")):
+        codes = pd.read_csv(path, dtype=str, encoding="utf-8", keep_default_na=False)["code"].tolist()
+        out[f"codelist_{path.stem}"] = [_code(c) for c in codes]
+    return out
+
+
+def _code(text: str) -> int | str:
+    """Numeric codes (``1``, ``0``) compare as integers; zero-padded ones (kommunkod ``0484``) stay text."""
+    return int(text) if text.isdigit() and (text == "0" or not text.startswith("0")) else text
+
+
+def validate_frame(df: pd.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None) -> ValidationReport:
+    """Validate a DataFrame against a stored suite. Never raises for failing data; see ``ValidationReport``.
+
+    ``parameters`` fill the suite's ``$PARAMETER`` placeholders (e.g. the extract's period); the code lists
+    in ``schemas/codelists`` are always available.
+    """
     path = suite_path(suite_name)
+    values = {**codelists(), **(parameters or {})}
+    missing = sorted(set(_suite_parameter_names(suite_name)) - set(values))
+    if missing:
+        raise ValueError(
+            f"Suite {suite_name!r} needs the parameter(s) {', '.join(missing)} "
+            "(for register extracts they come from the config's register.period and register.amount_ceiling)"
+        )
     with _GX_LOCK:
         suite = _suite(suite_name, path.stat().st_mtime_ns)
         batch = _batch_definition().get_batch(batch_parameters={"dataframe": df.reset_index(drop=True)})
         result = batch.validate(
-            suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": N_SAMPLES}
+            suite,
+            result_format={"result_format": "COMPLETE", "partial_unexpected_count": N_SAMPLES},
+            expectation_parameters=values,
         )
     outcomes = []
     for r in result.results:
@@ -187,10 +247,56 @@ def _masked_json(value: Any) -> Any:
     return value
 
 
-def gate(df: pd.DataFrame, suite_name: str, table: str) -> ValidationReport:
+def gate(df: pd.DataFrame, suite_name: str, table: str, parameters: dict[str, Any] | None = None) -> ValidationReport:
     """Validate and raise GateError naming the table, each failed expectation and sample failing values."""
-    report = validate_frame(df, suite_name)
+    report = validate_frame(df, suite_name, parameters)
     if not report.success:
         failed = "; ".join(o.describe().removeprefix("FAILED").strip() for o in report.failures)
         raise GateError(f"Table {table!r} failed its contract {suite_name!r}: {failed}")
     return report
+
+
+def input_parameters(config: Any) -> dict[str, Any]:
+    """Suite parameters an input extract is checked with: its stated period and the amount ceiling."""
+    period = config.register.period
+    first = pd.Period(period.first_month, freq="M")
+    last = pd.Period(period.last_month, freq="M")
+    return {
+        "period_first": first.start_time,
+        "period_last": last.end_time.normalize(),
+        "amount_ceiling": float(config.register.amount_ceiling),
+    }
+
+
+# Canonical register column -> the code list its values (and its .sav/.dta value labels) must come from.
+CODELIST_OF = {
+    "sex": "sex",
+    "born_abroad": "born_abroad",
+    "education": "education",
+    "household_type": "household_type",
+    "municipality": "municipality",
+    "employed": "yes_no",
+    "studying": "yes_no",
+}
+
+
+def value_label_problems(value_labels: dict[str, dict[Any, str]], columns: dict[str, str]) -> list[str]:
+    """Disagreements between an extract's value labels (``.sav``/``.dta``) and the shipped code lists.
+
+    ``value_labels``: source column -> {code: label}; ``columns``: canonical -> source column name.
+    A labelled code the code list lacks means the extract's coding differs from ours: one line each.
+    """
+    lists = codelists()
+    problems = []
+    for canonical, listname in CODELIST_OF.items():
+        source = columns.get(canonical)
+        labels = value_labels.get(source or "", {})
+        allowed = set(lists[f"codelist_{listname}"])
+        unknown = {code: label for code, label in labels.items() if _code(str(code)) not in allowed}
+        if unknown:
+            shown = ", ".join(f"{code}={label!r}" for code, label in sorted(unknown.items(), key=str))
+            problems.append(
+                f"column {source!r} ({canonical}): value label(s) {shown} not in code list {listname} "
+                f"({', '.join(map(str, sorted(allowed, key=str)[:10]))}{', ...' if len(allowed) > 10 else ''})"
+            )
+    return problems

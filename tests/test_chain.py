@@ -25,6 +25,7 @@ STEPS_PER_RUN = {
     ],
     "outcome_evaluation": [
         "ingest_extract",
+        "check_person_links",
         "build_panel",
         "matching_sample",
         "estimate_effect",

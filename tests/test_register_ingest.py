@@ -288,7 +288,11 @@ def test_end_before_start_is_rejected_by_the_input_suite() -> None:
             "slutdatum": ["2021-02-01", None],
         }
     )
-    report = validate_frame(standardise(spells, "spells", DEFAULT_COLUMNS["spells"], "s.csv"), "input.spells")
+    from insats.config import load_config
+    from insats.validation import input_parameters
+
+    params = input_parameters(load_config(Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"))
+    report = validate_frame(standardise(spells, "spells", DEFAULT_COLUMNS["spells"], "s.csv"), "input.spells", params)
     assert [(o.expectation, o.unexpected_count) for o in report.failures] == [
         ("expect_column_pair_values_a_to_be_greater_than_b", 1)
     ]

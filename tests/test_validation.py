@@ -1,8 +1,12 @@
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from insats.validation import GateError, gate, list_suites, validate_frame
 from tasks.identity import luhn_check_digit
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _pnr(yymmdd: str, serial: str) -> str:
@@ -69,3 +73,73 @@ def test_validations_on_parallel_threads_do_not_mix_up_frames():
             pool.map(lambda df: validate_frame(df, "employer_interviews.code_frequencies").success, [good, bad] * 6)
         )
     assert results == [True, False] * 6
+
+
+def _persons(pnrs, **over):
+    n = len(pnrs)
+    base = {
+        "personnummer": pnrs,
+        "sex": [1] * n,
+        "birth_year": [1985] * n,
+        "born_abroad": [0] * n,
+        "education": [1] * n,
+        "household_type": [1] * n,
+        "municipality": ["0484"] * n,
+    }
+    return pd.DataFrame({**base, **over})
+
+
+def test_wrong_check_digit_and_impossible_date_fail_the_identity_expectation():
+    good = _pnr("850612", "981")
+    wrong = good[:-1] + str((int(good[-1]) + 1) % 10)
+    samordning = _pnr("850672", "982")  # day + 60
+    report = validate_frame(_persons([good, wrong, samordning, "19851332-1234"]), "input.persons")
+    failure = next(o for o in report.failures if o.column == "personnummer")
+    assert failure.expectation == "expect_column_values_to_be_valid_swedish_identity_numbers"
+    assert failure.unexpected_count == 2 and failure.unexpected_rows == [1, 3]
+    assert wrong not in str(failure.samples)  # masked
+
+
+def test_codes_come_from_the_shipped_code_lists():
+    from insats.validation import codelists
+
+    lists = codelists()
+    assert len(lists["codelist_municipality"]) == 290 and "0484" in lists["codelist_municipality"]
+    report = validate_frame(
+        _persons([_pnr("850612", "981"), _pnr("900101", "982")], municipality=["0484", "0499"]), "input.persons"
+    )
+    assert [(o.column, o.samples) for o in report.failures] == [("municipality", ["0499"])]
+
+
+def test_months_outside_the_stated_period_fail():
+    from insats.config import load_config
+    from insats.validation import input_parameters
+
+    params = input_parameters(load_config(ROOT / "configs" / "demo.yaml"))
+    df = pd.DataFrame(
+        {
+            "personnummer": [_pnr("850612", "981")] * 2,
+            "month": pd.to_datetime(["2024-12-01", "2025-01-01"]),
+            "employed": [0, 1],
+            "studying": [0, 0],
+        }
+    )
+    report = validate_frame(df, "input.outcomes", params)
+    assert [(o.column, o.unexpected_rows) for o in report.failures] == [("month", [1])]
+    with pytest.raises(ValueError, match="needs the parameter"):
+        validate_frame(df, "input.outcomes")
+
+
+def test_value_labels_must_agree_with_the_code_lists():
+    from insats.validation import value_label_problems
+
+    columns = {"sex": "kon", "education": "utb"}
+    assert value_label_problems({"kon": {1: "Man", 2: "Kvinna"}, "utb": {1: "Förgymnasial"}}, columns) == []
+    problems = value_label_problems({"kon": {1: "Man", 2: "Kvinna", 3: "Okänt"}}, columns)
+    assert len(problems) == 1 and "'kon'" in problems[0] and "3='Okänt'" in problems[0]
+
+
+def test_cross_table_suite_finds_persons_missing_from_the_persons_table():
+    df = pd.DataFrame({"person_id": ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"]})
+    report = validate_frame(df, "crosstable.person_exists", {"known_person_ids": ["aaaaaaaaaaaaaaaa"]})
+    assert [(o.column, o.unexpected_rows) for o in report.failures] == [("person_id", [1])]
