@@ -190,9 +190,6 @@ def publish_study(
     inputs: list[Path],
     target: str,
     run: dict[str, Any],
-    artifact_table: str,
-    count_columns: list[str],
-    disclosure_threshold: int,
 ) -> dict[str, Any]:
     """The gate: validate every table against its suite, then publish them with a manifest, atomically.
 
@@ -228,14 +225,19 @@ def publish_study(
         write_json(manifest, staging / MANIFEST)
 
     folder = publish_folder(Path(target), fill)
-    key_table = frames[artifact_table]
-    shown = suppress_small_counts(key_table, [c for c in count_columns if c in key_table], disclosure_threshold)
+    return written(**{name: folder / f"{name}.parquet" for name in frames})
+
+
+def publish_key_table(study: str, table: Path, name: str, count_columns: Iterable[str], threshold: int) -> None:
+    """Attach a study's key table to the flow run as a Prefect table artifact (stable key), every run,
+    cached or not, so the UI shows how it changes over time. Person counts below ``threshold`` are suppressed."""
+    df = pd.read_parquet(table)
+    shown = suppress_small_counts(df, [c for c in count_columns if c in df], threshold)
     create_table_artifact(
         table=json.loads(shown.to_json(orient="records", force_ascii=False, date_format="iso")),
-        key=f"{study.replace('_', '-')}-{artifact_table.replace('_', '-')}",
-        description=f"{study}: {artifact_table} (person counts below {disclosure_threshold} suppressed)",
+        key=f"{study.replace('_', '-')}-{name.replace('_', '-')}",
+        description=f"{study}: {name} (person counts below {threshold} suppressed)",
     )
-    return written(**{name: folder / f"{name}.parquet" for name in frames})
 
 
 def publish(
@@ -246,8 +248,11 @@ def publish(
     artifact_table: str,
     count_columns: Iterable[str] = (),
 ) -> Outputs:
-    """Gate and publish a study's tables (cached like any step); returns the published paths."""
-    return run_step(
+    """Gate and publish a study's tables (cached like any step), then attach its key table as an artifact.
+
+    Returns the published paths.
+    """
+    published = run_step(
         publish_study,
         study=study,
         tables={k: Path(v) for k, v in tables.items()},
@@ -255,7 +260,8 @@ def publish(
         inputs=[Path(p) for p in inputs],
         target=str(config.study_dir(study)),
         run=run_record(config),
-        artifact_table=artifact_table,
-        count_columns=list(count_columns),
-        disclosure_threshold=config.seminar.disclosure_threshold,
     )
+    publish_key_table(
+        study, Path(published[artifact_table]), artifact_table, count_columns, config.seminar.disclosure_threshold
+    )
+    return published

@@ -190,11 +190,30 @@ def validate(
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     list_suites_: Annotated[bool, typer.Option("--list-suites", help="List the suites and exit.")] = False,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option("--quarantine", help="Split the rows: DIR/<stem>.passed.parquet and <stem>.quarantine.parquet."),
+    ] = None,
+    docs: Annotated[
+        Path | None, typer.Option("--docs", help="Build GX Data Docs (static HTML) for this run in DIR.")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Text encoding of a CSV/statistical file (default: detected).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Where the JSON validation result and the provenance record go "
+            "(default: the config's paths.interim/validation).",
+        ),
+    ] = None,
 ) -> None:
     """Validate one input or output file against a suite in schemas/. Exit 0 fit for use, 1 not, 2 unreadable.
 
     Register inputs (suites input.persons, input.assistance, input.spells, input.outcomes) are first mapped to
-    canonical column names with the config's register.columns.
+    canonical column names with the config's register.columns. The JSON result and a provenance record of the
+    file are always saved (--out); the raw file is never modified and nothing is written beside it.
     """
     with user_errors():
         from insats.validation import list_suites
@@ -205,30 +224,33 @@ def validate(
             return
         if file is None or suite is None:
             fail("give a FILE and --suite NAME (or --list-suites)", code=2)
-        from insats.validation import validate_frame
-
-        try:
-            df = _read_for_suite(file, suite, config)
-        except (ValueError, OSError) as exc:
-            fail(f"cannot read {file}: {exc}", code=2)
-        report = validate_frame(df, suite)
-        typer.echo(report.summary(str(file)))
-        raise typer.Exit(0 if report.success else 1)
-
-
-def _read_for_suite(file: Path, suite: str, config: Path) -> Any:
-    import pandas as pd
-
-    from tasks.register.readers import read_extract
-
-    if not file.is_file():
-        raise ValueError("no such file")
-    df = pd.read_parquet(file) if file.suffix == ".parquet" else read_extract(file)
-    kind = suite.split(".", 1)[1] if suite.startswith("input.") else None
-    if kind in ("persons", "assistance", "spells", "outcomes"):
         from insats.config import load_config
-        from tasks.register.standardise import standardise
+        from insats.steward import UnreadableExtractError, validate_extract
 
+        cfg = load_config(config)
+        try:
+            run = validate_extract(file, suite, cfg, out=out, quarantine=quarantine, docs=docs, encoding=encoding)
+        except UnreadableExtractError as exc:
+            fail(f"cannot read {file}: {exc}", code=2)
+        typer.echo(run.summary())
+        typer.echo(f"Validation result: {run.validation_path}")
+        typer.echo(f"Provenance record: {run.provenance_path}")
+        if run.quarantine_path is not None:
+            typer.echo(f"Passed rows: {run.passed_path}; quarantined rows: {run.quarantine_path}")
+        if run.docs_index is not None:
+            typer.echo(f"Data Docs: {run.docs_index} (styles load from a CDN; unstyled offline)")
+        raise typer.Exit(0 if run.fit_for_use else 1)
+
+
+def _read_for_suite(file: Path, suite: str, config: Path, encoding: str | None = None) -> Any:
+    """Read ``file`` and, for ``input.<register kind>`` suites, map it to canonical columns (no validation)."""
+    from insats.config import load_config
+    from insats.steward import read_source, register_kind
+    from tasks.register.standardise import standardise
+
+    df = read_source(file, encoding)
+    kind = register_kind(suite)
+    if kind is not None:
         df = standardise(df, kind, load_config(config).register.columns[kind], source=str(file))
     return df
 

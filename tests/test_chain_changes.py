@@ -78,3 +78,15 @@ def test_outside_demo_mode_the_register_is_not_read_without_a_pseudonymisation_k
     assert proc.returncode == 1
     error = next(line for line in proc.stderr.splitlines() if line.startswith("Error:"))
     assert "INSATS_PSEUDONYM_KEY" in error
+
+
+def test_a_cached_step_whose_outputs_were_deleted_is_recomputed(chain, tmp_path_factory):
+    main, _ = chain
+    ws = make_workspace(tmp_path_factory.mktemp("tamper"), "project", raw_from=main.raw)
+    ws.cli("run", "employer-interviews")
+    (ws.root / "data" / "interim" / "employer_interviews" / "segments.parquet").unlink()
+    proc = ws.cli("run", "employer-interviews")
+    log = proc.stdout + proc.stderr
+    assert "segment_interviews: cached outputs are missing or changed on disk - recomputing" in log
+    assert (ws.root / "data" / "interim" / "employer_interviews" / "segments.parquet").is_file()
+    assert CACHED.format("code_interviews") in log  # same segments again, so coding is still cached

@@ -36,8 +36,11 @@ def test_help_is_fast_because_heavy_libraries_load_lazily():
     assert out.strip() == "[]"
 
 
-def test_validate_register_extract_fit_for_use(demo_raw):
-    result = runner.invoke(app, ["validate", str(demo_raw / "register" / "persons.sav"), "--suite", "input.persons"])
+def test_validate_register_extract_fit_for_use(demo_raw, tmp_path):
+    result = runner.invoke(
+        app,
+        ["validate", str(demo_raw / "register" / "persons.sav"), "--suite", "input.persons", "--out", str(tmp_path)],
+    )
     assert result.exit_code == 0, result.output
     assert "fit for use" in result.output and "passed" in result.output
 
@@ -48,7 +51,7 @@ def test_validate_reports_failures_with_masked_samples_and_exit_1(demo_raw, tmp_
     df.loc[df.index[3], "personnummer"] = df.loc[df.index[4], "personnummer"]  # a duplicated person
     bad = tmp_path / "personer.sav"
     pyreadstat.write_sav(df, bad)
-    result = runner.invoke(app, ["validate", str(bad), "--suite", "input.persons"])
+    result = runner.invoke(app, ["validate", str(bad), "--suite", "input.persons", "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert "NOT fit for use" in result.output
     assert "expect_column_values_to_be_in_set on column 'sex': 3 unexpected" in result.output
@@ -60,13 +63,14 @@ def test_validate_reports_failures_with_masked_samples_and_exit_1(demo_raw, tmp_
 def test_validate_unreadable_file_exits_2(tmp_path):
     broken = tmp_path / "persons.sav"
     broken.write_bytes(b"this is not an SPSS file")
-    result = runner.invoke(app, ["validate", str(broken), "--suite", "input.persons"])
+    result = runner.invoke(app, ["validate", str(broken), "--suite", "input.persons", "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "cannot read" in result.output and "persons.sav" in result.output
 
 
-def test_validate_unknown_suite_lists_the_known_ones(demo_raw):
-    result = runner.invoke(app, ["validate", str(demo_raw / "register" / "persons.sav"), "--suite", "persons"])
+def test_validate_unknown_suite_lists_the_known_ones(demo_raw, tmp_path):
+    persons = str(demo_raw / "register" / "persons.sav")
+    result = runner.invoke(app, ["validate", persons, "--suite", "persons", "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert "No suite named 'persons'" in result.output and "input.persons" in result.output
 

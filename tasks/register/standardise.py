@@ -216,11 +216,26 @@ def _parse_month(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return _on_uniques(s, _month_parser)
 
 
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (it counts 1900-02-29, so day 60 onward is right)
+EXCEL_SERIALS = (1, 99_999)  # 1900-01-01 .. 2173-10-14; an 8-digit YYYYMMDD number is far above
+
+
 def _parse_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_datetime64_any_dtype(s):
         return s.dt.normalize().astype(DATETIME_DTYPE), np.zeros(len(s), dtype=bool)
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        s = _as_text(s)  # YYYYMMDD stored as a number
+    numbers = pd.to_numeric(s, errors="coerce") if s.dtype == object else s
+    if pd.api.types.is_numeric_dtype(numbers) and not pd.api.types.is_bool_dtype(numbers):
+        serial = numbers.between(*EXCEL_SERIALS) & (numbers == numbers.round())
+        if serial.any():  # Excel date serials, as date cells exported to CSV or read without formats
+            out = pd.Series(pd.NaT, index=s.index, dtype=DATETIME_DTYPE)
+            out[serial] = EXCEL_EPOCH + pd.to_timedelta(numbers[serial].astype("float64"), unit="D")
+            rest, bad = _parse_date(s[~serial]) if (~serial).any() else (out[~serial], np.zeros(0, dtype=bool))
+            out[~serial] = rest
+            flags = np.zeros(len(s), dtype=bool)
+            flags[np.flatnonzero(~serial.to_numpy())] = bad
+            return out, flags
+        if s.dtype != object:
+            s = _as_text(s)  # YYYYMMDD stored as a number
     return _on_uniques(s, _date_parser)
 
 
@@ -228,8 +243,8 @@ _EXPECTED = {
     **{name: "a whole number (a code)" for name in _WHOLE_NUMBERS},
     "birth_year": "a year as a whole number",
     "month": "a month as YYYYMM, YYYY-MM or a date",
-    "start_date": "a date as YYYY-MM-DD or YYYYMMDD",
-    "end_date": "a date as YYYY-MM-DD or YYYYMMDD",
+    "start_date": "a date as YYYY-MM-DD, YYYYMMDD or an Excel date serial",
+    "end_date": "a date as YYYY-MM-DD, YYYYMMDD or an Excel date serial",
     "amount": "an amount in SEK (number, decimal point or comma)",
 }
 

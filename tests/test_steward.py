@@ -1,0 +1,358 @@
+"""The steward's `insats validate` workflow: provenance, JSON result, quarantine split, Data Docs, bad input.
+
+Every test drives the real command (typer's CliRunner on ``insats.cli.app``) on small seeded demo extracts
+and checks that the raw file is byte-for-byte unchanged afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyreadstat
+import pytest
+from typer.testing import CliRunner
+
+from insats.cli import app
+from tasks.demo.register import make_register, write_register
+from tasks.identity import luhn_check_digit
+
+runner = CliRunner()
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def frames() -> dict[str, pd.DataFrame]:
+    frames, _ = make_register(seed=11, n_persons=200)
+    return frames
+
+
+@pytest.fixture(scope="module")
+def sav_files(frames, tmp_path_factory) -> dict[str, Path]:
+    return write_register(frames, tmp_path_factory.mktemp("raw") / "register")
+
+
+def validate(file: Path, suite: str, tmp: Path, *extra: str) -> tuple[int, str, Path]:
+    """Run `insats validate` with --out under tmp; return (exit code, output, out folder). Checks sha256."""
+    out = tmp / "out"
+    before = sha(file) if file.exists() else None
+    result = runner.invoke(app, ["validate", str(file), "--suite", suite, "--out", str(out), *extra])
+    if before is not None:
+        assert sha(file) == before, "the raw file was modified"
+    return result.exit_code, result.output, out
+
+
+def bad_check_digit(pnr: str) -> str:
+    return pnr[:-1] + str((int(pnr[-1]) + 1) % 10)
+
+
+# --- the happy path: provenance, JSON result, docs --------------------------------------------------
+
+
+def test_demo_extract_fit_for_use_with_provenance_result_and_docs(sav_files, tmp_path):
+    file = sav_files["persons"]
+    code, output, out = validate(file, "input.persons", tmp_path, "--docs", str(tmp_path / "docs"))
+    assert code == 0, output
+    assert "fit for use" in output and "200 rows in = 200 passed + 0 quarantined" in output
+    prov = json.loads((out / "persons.provenance.json").read_text(encoding="utf-8"))
+    assert prov["sha256"] == sha(file) and prov["bytes"] == file.stat().st_size and prov["rows"] == 200
+    assert prov["suite"] == "input.persons" and prov["suite_version"]
+    assert prov["validated_at"].endswith("+00:00") and prov["insats_version"] and len(prov["config_sha256"]) == 64
+    result = json.loads((out / "persons.input.persons.validation.json").read_text(encoding="utf-8"))
+    assert result["success"] is True and len(result["results"]) >= 5
+    # Nothing beside the raw file; Data Docs built offline for this run.
+    assert sorted(p.name for p in file.parent.iterdir()) == sorted(p.name for p in sav_files.values())
+    index = tmp_path / "docs" / "index.html"
+    assert index.is_file()
+    pages = list((tmp_path / "docs" / "validations").rglob("*.html"))
+    assert len(pages) == 1 and "input.persons" in pages[0].read_text(encoding="utf-8")
+
+
+def test_refuses_to_write_beside_the_raw_file(sav_files, tmp_path):
+    file = sav_files["persons"]
+    result = runner.invoke(app, ["validate", str(file), "--suite", "input.persons", "--out", str(file.parent)])
+    assert result.exit_code == 1 and "Refusing to write" in result.output
+    assert not list(file.parent.glob("*.json"))
+
+
+# --- quarantine ---------------------------------------------------------------------------------------
+
+
+def test_quarantine_splits_exactly_with_reasons_and_raw_identity_numbers(frames, tmp_path):
+    df = frames["persons"].copy()
+    df.loc[[5, 17], "kon"] = 9  # not in the sex code list
+    df.loc[40, "personnummer"] = df.loc[41, "personnummer"]  # a duplicated person: both rows go
+    df.loc[60, "personnummer"] = bad_check_digit(df.loc[60, "personnummer"])
+    file = tmp_path / "raw" / "personer.sav"
+    file.parent.mkdir()
+    pyreadstat.write_sav(df, str(file))
+    q = tmp_path / "q"
+    code, output, out = validate(file, "input.persons", tmp_path, "--quarantine", str(q))
+    assert code == 1
+    assert "200 rows in = 195 passed + 5 quarantined" in output
+    assert "expect_column_values_to_be_in_set on column 'sex': 2 unexpected" in output
+    assert df.loc[41, "personnummer"] not in output  # masked on the terminal
+    passed = pd.read_parquet(q / "personer.passed.parquet")
+    bad = pd.read_parquet(q / "personer.quarantine.parquet")
+    assert len(passed) + len(bad) == 200 and len(bad) == 5
+    assert bad["source_row"].tolist() == [6, 18, 41, 42, 61]
+    assert list(passed.columns) == list(df.columns)  # source columns as read
+    sex = bad["reason__expect_column_values_to_be_in_set__sex"]
+    assert sex.tolist() == ["sex not in code list [1, 2]", "sex not in code list [1, 2]", "", "", ""]
+    assert (bad["reason__expect_column_values_to_be_unique__personnummer"] != "").tolist() == [0, 0, 1, 1, 0]
+    # Identity numbers stay raw in the steward's quarantine file, but never in the saved JSON.
+    assert bad["personnummer"].tolist()[2] == df.loc[41, "personnummer"]
+    saved = (out / "personer.input.persons.validation.json").read_text(encoding="utf-8")
+    assert df.loc[41, "personnummer"] not in saved and df.loc[60, "personnummer"] not in saved
+    prov = json.loads((out / "personer.provenance.json").read_text(encoding="utf-8"))
+    assert (prov["rows_passed"], prov["rows_quarantined"], prov["fit_for_use"]) == (195, 5, False)
+
+
+def test_quarantine_may_not_go_under_the_raw_folder(sav_files, tmp_path):
+    from insats.config import load_config
+
+    raw = load_config(Path(__file__).resolve().parents[1] / "configs" / "demo.yaml").paths.raw
+    result = runner.invoke(
+        app,
+        [
+            "validate",
+            str(sav_files["persons"]),
+            "--suite",
+            "input.persons",
+            "--out",
+            str(tmp_path / "o"),
+            "--quarantine",
+            str(raw / "quarantine"),
+        ],
+    )
+    assert result.exit_code == 1 and "Refusing to write" in result.output and "raw-data folder" in result.output
+
+
+# --- unreadable files: exit 2, nothing written ------------------------------------------------------
+
+
+def test_truncated_sav_exits_2(sav_files, tmp_path):
+    file = tmp_path / "assistance.sav"
+    data = sav_files["assistance"].read_bytes()
+    file.write_bytes(data[: len(data) // 2])
+    code, output, out = validate(file, "input.assistance", tmp_path)
+    assert code == 2 and "cannot read" in output and "assistance.sav" in output
+    assert not out.exists()
+
+
+def test_text_file_renamed_sav_exits_2(tmp_path):
+    file = tmp_path / "persons.sav"
+    file.write_text("personnummer,kon\n19850612-1234,1\n", encoding="utf-8")
+    code, output, _ = validate(file, "input.persons", tmp_path)
+    assert code == 2 and "cannot read" in output and "persons.sav" in output
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("persons.sav", b"", "0 bytes"),
+        ("persons.csv", b"", "0 bytes"),
+        ("persons.csv", b"\r\n \n", "empty"),
+        ("persons.csv", b"personnummer;kon\n", "no rows"),
+    ],
+)
+def test_empty_files_exit_2_with_the_reason(tmp_path, name, content, reason):
+    file = tmp_path / name
+    file.write_bytes(content)
+    code, output, _ = validate(file, "input.persons", tmp_path)
+    assert code == 2 and reason in output and name in output
+
+
+# --- encodings, separators, Excel ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("given", [None, "cp1252"])
+def test_cp1252_csv_with_swedish_letters_and_an_extra_column_warns(frames, tmp_path, given):
+    df = frames["persons"].head(50).copy()
+    df["anteckning"] = ["Åsa Öberg, Västerås"] * 50  # a column the config mapping does not know
+    file = tmp_path / "personer.csv"
+    file.write_bytes(df.to_csv(index=False, sep=";").encode("cp1252"))
+    extra = ("--encoding", given) if given else ()
+    code, output, _ = validate(file, "input.persons", tmp_path, "--quarantine", str(tmp_path / "q"), *extra)
+    assert code == 0, output  # an extra column warns, it does not fail
+    assert "Warning: unexpected extra column(s)" in output and "anteckning" in output
+    passed = pd.read_parquet(tmp_path / "q" / "personer.passed.parquet")
+    assert passed["anteckning"].iloc[0] == "Åsa Öberg, Västerås"
+
+
+def test_semicolon_csv_with_decimal_commas(frames, tmp_path):
+    df = frames["assistance"].head(100).copy()
+    text = df.assign(belopp=[f"{v:,.2f}".replace(",", " ").replace(".", ",") for v in df["belopp"]])
+    text.loc[7, "belopp"] = "-150,50"  # a negative payment: only this row is quarantined
+    file = tmp_path / "utbetalningar.csv"
+    file.write_text(text.to_csv(index=False, sep=";"), encoding="utf-8")
+    q = tmp_path / "q"
+    code, output, _ = validate(file, "input.assistance", tmp_path, "--quarantine", str(q))
+    assert code == 1
+    assert "100 rows in = 99 passed + 1 quarantined" in output
+    bad = pd.read_parquet(q / "utbetalningar.quarantine.parquet")
+    assert bad["source_row"].tolist() == [8] and bad["belopp"].tolist() == [-150.5]  # read with the decimal comma
+    assert bad["reason__expect_column_values_to_be_between__amount"].iloc[0].startswith("amount outside [0")
+
+
+def _spells_xlsx(df: pd.DataFrame, path: Path, serials: bool) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(df.columns))
+    epoch = pd.Timestamp("1899-12-30")
+    for row in df.itertuples(index=False):
+        values = list(row)
+        for i in (2, 3):
+            if isinstance(values[i], str):
+                pass  # text typed into a date cell stays text
+            elif pd.isna(values[i]):
+                values[i] = None
+            elif serials:
+                values[i] = int((values[i] - epoch).days)  # a number, as when the date format was lost
+            else:
+                values[i] = values[i].to_pydatetime()
+        ws.append(values)
+    wb.save(path)
+
+
+def test_excel_dates_and_excel_date_serials_read_as_the_same_dates(frames, tmp_path):
+    from tasks.register.readers import read_extract
+    from tasks.register.standardise import DEFAULT_COLUMNS, standardise
+
+    df = frames["spells"].head(40)
+    good = tmp_path / "insatser.xlsx"
+    _spells_xlsx(df, good, serials=False)
+    code, output, _ = validate(good, "input.spells", tmp_path)
+    assert code == 0, output
+    serial = tmp_path / "insatser_serial.xlsx"
+    _spells_xlsx(df, serial, serials=True)  # date cells whose format was lost: numbers of days since 1899-12-30
+    code, output, _ = validate(serial, "input.spells", tmp_path)
+    assert code == 0, output
+    as_dates, as_serials = (
+        standardise(read_extract(f), "spells", DEFAULT_COLUMNS["spells"], source=f.name) for f in (good, serial)
+    )
+    pd.testing.assert_frame_equal(as_dates, as_serials)
+    bad = tmp_path / "insatser_text.xlsx"
+    _spells_xlsx(df.assign(startdatum=["första mars"] + list(df["startdatum"].iloc[1:])), bad, serials=True)
+    code, output, _ = validate(bad, "input.spells", tmp_path)
+    assert code == 1
+    assert "FAILED (whole file) values cannot be parsed" in output
+    assert "'start_date' (source column 'startdatum'): expected a date" in output
+
+
+# --- columns and rows ---------------------------------------------------------------------------------
+
+
+def test_missing_required_column_fails_the_whole_file(frames, tmp_path):
+    file = tmp_path / "personer.parquet"
+    frames["persons"].drop(columns=["kon"]).to_parquet(file)
+    code, output, out = validate(file, "input.persons", tmp_path, "--quarantine", str(tmp_path / "q"))
+    assert code == 1
+    assert "missing required column(s): sex (source column 'kon')" in output
+    assert "The whole file is NOT fit for use" in output and "200 rows in = 200 passed + 0 quarantined" in output
+    assert json.loads((out / "personer.provenance.json").read_text(encoding="utf-8"))["fit_for_use"] is False
+
+
+def test_duplicated_header_row_fails_those_rows(frames, tmp_path):
+    df = frames["persons"].head(100)
+    lines = df.to_csv(index=False).splitlines()
+    lines.insert(31, lines[0])  # a second header line as data row 31 (a concatenated export)
+    file = tmp_path / "personer.csv"
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    q = tmp_path / "q"
+    code, output, _ = validate(file, "input.persons", tmp_path, "--quarantine", str(q))
+    assert code == 1
+    assert "FAILED repeated header row inside the data: 1 row(s), data row(s) 31" in output
+    assert "101 rows in = 100 passed + 1 quarantined" in output
+    bad = pd.read_parquet(q / "personer.quarantine.parquet")
+    assert bad["source_row"].tolist() == [31] and bad["personnummer"].iloc[0] == "personnummer"
+    assert bad["reason__repeated_header_row"].iloc[0] == "a header line repeated inside the data"
+
+
+def test_wrong_check_digit_fails_the_personnummer_column(frames, tmp_path):
+    df = frames["persons"].copy()
+    df.loc[[3, 150], "personnummer"] = [bad_check_digit(df.loc[i, "personnummer"]) for i in (3, 150)]
+    file = tmp_path / "personer.parquet"
+    df.to_parquet(file)
+    q = tmp_path / "q"
+    code, output, _ = validate(file, "input.persons", tmp_path, "--quarantine", str(q))
+    assert code == 1
+    luhn = "expect_column_values_to_be_valid_swedish_identity_numbers"
+    assert f"FAILED {luhn} on column 'personnummer': 2 unexpected" in output
+    assert df.loc[3, "personnummer"] not in output and df.loc[3, "personnummer"][:8] + "-****" in output
+    bad = pd.read_parquet(q / "personer.quarantine.parquet")
+    assert bad["source_row"].tolist() == [4, 151]
+
+
+def test_person_month_twice_quarantines_both_rows(frames, tmp_path):
+    df = frames["outcomes"].head(480)
+    df = pd.concat([df, df.iloc[[100]]], ignore_index=True)  # person-month 100 delivered twice
+    file = tmp_path / "utfall.parquet"
+    df.to_parquet(file)
+    q = tmp_path / "q"
+    code, output, _ = validate(file, "input.outcomes", tmp_path, "--quarantine", str(q))
+    assert code == 1
+    assert "expect_compound_columns_to_be_unique on column 'personnummer,month': 2 unexpected" in output
+    assert "481 rows in = 479 passed + 2 quarantined" in output
+    bad = pd.read_parquet(q / "utfall.quarantine.parquet")
+    assert bad["source_row"].tolist() == [101, 481]
+    assert set(bad["reason__expect_compound_columns_to_be_unique__personnummer__month"]) == {
+        "personnummer, month duplicated"
+    }
+
+
+def _identity_numbers(n: int, rng: np.random.Generator) -> np.ndarray:
+    year = rng.integers(1960, 2000, n)
+    month = rng.integers(1, 13, n)
+    day = rng.integers(1, 29, n)
+    serial = np.arange(n) % 1000
+    out = []
+    for y, m, d, s in zip(year, month, day, serial, strict=True):
+        nine = f"{y % 100:02d}{m:02d}{d:02d}{s:03d}"
+        out.append(f"{y}{m:02d}{d:02d}-{s:03d}{luhn_check_digit(nine)}")
+    return np.unique(np.asarray(out))
+
+
+def test_two_million_rows_exactly_three_quarantined(tmp_path):
+    rng = np.random.default_rng(3)
+    pnr = _identity_numbers(52_000, rng)[:50_000]
+    period = pd.period_range("2021-01", periods=40, freq="M")  # inside the demo config's stated period
+    months = (period.year * 100 + period.month).to_numpy()
+    df = pd.DataFrame(
+        {
+            "personnummer": np.repeat(pnr, 40),
+            "manad": np.tile(months, pnr.size),
+            "sysselsatt": rng.integers(0, 2, pnr.size * 40),
+            "studerar": rng.integers(0, 2, pnr.size * 40),
+        }
+    )
+    assert len(df) == 2_000_000
+    df.loc[123_456, "sysselsatt"] = 7
+    df.loc[1_000_000, "studerar"] = -1
+    df.loc[1_999_999, "personnummer"] = bad_check_digit(df.loc[1_999_999, "personnummer"])
+    file = tmp_path / "utfall.parquet"
+    df.to_parquet(file)
+    q = tmp_path / "q"
+    code, output, _ = validate(file, "input.outcomes", tmp_path, "--quarantine", str(q))
+    assert code == 1
+    assert "2,000,000 rows in = 1,999,997 passed + 3 quarantined" in output
+    bad = pd.read_parquet(q / "utfall.quarantine.parquet")
+    assert bad["source_row"].tolist() == [123_457, 1_000_001, 2_000_000]
+    assert pd.read_parquet(q / "utfall.passed.parquet", columns=["manad"]).shape[0] == 1_999_997
+
+
+def test_value_labels_that_disagree_with_the_code_lists_fail_the_file(frames, tmp_path):
+    file = tmp_path / "personer.sav"
+    labels = {"kon": {1: "Man", 2: "Kvinna", 9: "Okänt kön"}, "utbildning": {1: "Förgymnasial", 2: "Gymnasial"}}
+    pyreadstat.write_sav(frames["persons"], str(file), variable_value_labels=labels)
+    code, output, _ = validate(file, "input.persons", tmp_path)
+    assert code == 1
+    assert "FAILED (whole file) value labels disagree with the code lists" in output
+    assert "9='Okänt kön'" in output and "'kon'" in output
