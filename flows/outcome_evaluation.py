@@ -1,20 +1,33 @@
-"""Study 3: effects of interventions on self-sufficiency, by dynamic (sequential) propensity-score matching."""
+"""Study 3: effects of interventions on self-sufficiency, employment, studies and months on assistance, by
+dynamic (sequential) propensity-score matching, weighting and AIPW, at several horizons.
+
+Steps: panel -> one matching sample per (intervention, horizon) -> person-bootstrap replicate chunks (parallel
+tasks) -> every estimator x outcome per sample (+ balance, overlap, sensitivity, heterogeneity at the main
+horizon) -> combined tables -> validation gate and publication -> love / overlap figures (PNG) under the
+study's processed folder, ``figures/``.
+"""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from prefect import flow, get_run_logger
 
 from flows.ingestion import ingest_register
 from flows.steps import Outputs, publish, read_published, record_inputs, run_step, run_steps, step, written
-from insats.config import Config, load_config
-from insats.storage import write_parquet
-from tasks.evaluation.balance import balance_table
+from insats.config import Config, OutcomeEvaluation, load_config
+from insats.storage import write_bytes, write_parquet
+from tasks.evaluation.balance import balance_table, overlap_table
+from tasks.evaluation.bootstrap import replicate_seeds
 from tasks.evaluation.design import covariate_columns, sequential_matching_sample
+from tasks.evaluation.effects import MAIN_ESTIMATOR, bootstrap_chunk, effects_table, fit_all, make_estimators
 from tasks.evaluation.estimators import PropensityScoreMatching
+from tasks.evaluation.heterogeneity import subgroup_effects, subgroup_labels
 from tasks.evaluation.panel import build_person_month_panel
+from tasks.evaluation.sensitivity import SENSITIVITY_COLUMNS, e_values, one_control_per_treated, rosenbaum_bounds
 
 STUDY = "outcome_evaluation"
 
@@ -48,55 +61,190 @@ def build_panel(
 
 @step
 def matching_sample(panel: Path, spells: Path, intervention_id: str, horizon: int, window: int, out_dir: str) -> dict:
-    """Starters and same-month eligible non-starters, with pre-start covariates and the outcome."""
+    """Starters and same-month eligible non-starters, with pre-start covariates and the outcomes at ``horizon``."""
     sample = sequential_matching_sample(
         pd.read_parquet(panel), pd.read_parquet(spells), intervention_id, horizon=horizon, window=window
     )
-    return written(sample=write_parquet(sample, Path(out_dir) / f"sample_{intervention_id}.parquet"))
+    return written(sample=write_parquet(sample, Path(out_dir) / f"sample_{intervention_id}_h{horizon}.parquet"))
+
+
+def _estimators(cfg: OutcomeEvaluation) -> list:
+    return make_estimators(cfg.estimators, caliper_sd=cfg.caliper_sd, exact=cfg.exact, trim=cfg.trim, seed=cfg.seed)
 
 
 @step
-def estimate_effect(sample: Path, intervention_id: str, horizon: int, caliper_sd: float, out_dir: str) -> dict:
-    """Propensity-score 1:1 nearest-neighbour matching with a caliper; effect, CI and balance."""
+def bootstrap_effects(sample: Path, settings: OutcomeEvaluation, seeds: list[int], out_path: str) -> dict:
+    """One chunk of person-bootstrap replicates for the estimators without an analytic SE."""
+    frame = pd.read_parquet(sample)
+    reps = bootstrap_chunk(frame, covariate_columns(frame), _estimators(settings), settings.outcomes, seeds)
+    return written(replicates=write_parquet(reps, Path(out_path)))
+
+
+@step
+def estimate_effect(
+    sample: Path,
+    replicates: list[Path],
+    intervention_id: str,
+    horizon: int,
+    main: bool,
+    settings: OutcomeEvaluation,
+    out_dir: str,
+) -> dict:
+    """Every estimator x outcome at one horizon (effects); at the main horizon also balance, overlap,
+    Rosenbaum bounds / E-values and subgroup effects of the main estimator (1:1 PSM)."""
     frame = pd.read_parquet(sample)
     covariates = covariate_columns(frame)
-    estimate = PropensityScoreMatching(caliper_sd=caliper_sd).estimate(frame, covariates, outcome="self_sufficient")
-    record = estimate.to_record()
-    effects = pd.DataFrame(
-        [
-            {
-                "intervention_id": intervention_id,
-                "outcome": record["outcome"],
-                "horizon_months": horizon,
-                "estimator": record["estimator"],
-                **{k: record[k] for k in ("att", "se", "ci_low", "ci_high", "p_value", "n_treated")},
-                "n_controls": record["n_controls_used"],
-                "n_treated_unmatched": record["n_treated_unmatched"],
-                "n_later_starter_controls": record["n_later_starter_controls"],
-            }
-        ]
+    estimators = _estimators(settings)
+    reps = pd.concat([pd.read_parquet(p) for p in replicates], ignore_index=True) if replicates else None
+    results = fit_all(frame, covariates, estimators, settings.outcomes, reps)
+    effects = effects_table(results, intervention_id, horizon)
+    tag = f"{intervention_id}_h{horizon}"
+    out = Path(out_dir)
+    paths = {"effects": write_parquet(effects, out / f"effects_{tag}.parquet")}
+
+    detail = []
+    for (label, outcome), r in results.items():
+        if outcome != "self_sufficient" or label == "naive_difference":
+            continue
+        part = frame[frame[outcome].notna()]
+        b = balance_table(part, covariates, weights=r.weights)
+        detail.append(b.assign(intervention_id=intervention_id, horizon_months=horizon, estimator=label))
+    if detail:
+        paths["balance_detail"] = write_parquet(
+            pd.concat(detail, ignore_index=True), out / f"balance_detail_{tag}.parquet"
+        )
+    if not main:
+        return written(**paths)
+
+    main_est = (
+        next(e for e in estimators if e.label == MAIN_ESTIMATOR)
+        if MAIN_ESTIMATOR in {e.label for e in estimators}
+        else PropensityScoreMatching(settings.caliper_sd, settings.exact, seed=settings.seed)
     )
-    balance = balance_table(frame, covariates, pairs=estimate.pairs)
+    r_main = results.get((MAIN_ESTIMATOR, "self_sufficient")) or main_est.estimate(frame, covariates)
+    balance = balance_table(frame, covariates, pairs=r_main.pairs)
     balance.insert(0, "intervention_id", intervention_id)
+    overlap = overlap_table(r_main.score, frame["treated"])
+    overlap.insert(0, "intervention_id", intervention_id)
+    sens = []
+    pairs = one_control_per_treated(r_main.pairs)
+    for outcome in settings.outcomes:
+        r = results.get((MAIN_ESTIMATOR, outcome))
+        if r is None:
+            continue
+        known = frame[outcome].notna()
+        ok = known.loc[pairs["treated_index"]].to_numpy() & known.loc[pairs["control_index"]].to_numpy()
+        yt = frame.loc[pairs["treated_index"][ok], outcome].to_numpy(dtype=float)
+        yc = frame.loc[pairs["control_index"][ok], outcome].to_numpy(dtype=float)
+        bounds = rosenbaum_bounds(yt, yc)
+        binary = bounds["test"].iloc[0] == "mcnemar"
+        e_point, e_ci = e_values(
+            r.att,
+            r.ci_low,
+            r.ci_high,
+            treated_mean=float(yt.mean()) if binary else None,
+            outcome_sd=None if binary else float(frame[outcome].std()),
+        )
+        sens.append(
+            bounds.assign(
+                intervention_id=intervention_id,
+                outcome=outcome,
+                horizon_months=horizon,
+                estimator=MAIN_ESTIMATOR,
+                e_value=e_point,
+                e_value_ci=e_ci,
+            )
+        )
+    sensitivity = pd.concat(sens, ignore_index=True)[list(SENSITIVITY_COLUMNS)]
+    hetero = subgroup_effects(
+        main_est, frame, covariates, "self_sufficient", subgroup_labels(frame), settings.heterogeneity_min_treated
+    )
+    hetero.insert(0, "intervention_id", intervention_id)
+    hetero.insert(1, "outcome", "self_sufficient")
+    hetero.insert(2, "horizon_months", horizon)
+    hetero.insert(3, "estimator", MAIN_ESTIMATOR)
+    paths.update(
+        balance=write_parquet(balance, out / f"balance_{tag}.parquet"),
+        overlap=write_parquet(overlap, out / f"overlap_{tag}.parquet"),
+        sensitivity=write_parquet(sensitivity, out / f"sensitivity_{tag}.parquet"),
+        heterogeneity=write_parquet(hetero, out / f"heterogeneity_{tag}.parquet"),
+    )
+    return written(**paths)
+
+
+@step
+def combine(tables: dict[str, list[Path]], out_dir: str) -> dict:
+    """One table of each kind over all evaluated interventions and horizons."""
     out = Path(out_dir)
     return written(
-        effects=write_parquet(effects, out / f"effects_{intervention_id}.parquet"),
-        balance=write_parquet(balance, out / f"balance_{intervention_id}.parquet"),
+        **{
+            name: write_parquet(
+                pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True), out / f"{name}.parquet"
+            )
+            for name, paths in tables.items()
+        }
     )
 
 
 @step
-def combine(effects: list[Path], balance: list[Path], out_dir: str) -> dict:
-    """One effects table and one balance table over all evaluated interventions."""
+def draw_figures(balance: Path, overlap: Path, out_dir: str) -> dict:
+    """Love plot and propensity-overlap figure (PNG) of the main estimate, one file per intervention."""
+    bal, ov = pd.read_parquet(balance), pd.read_parquet(overlap)
     out = Path(out_dir)
-    return written(
-        effects=write_parquet(
-            pd.concat([pd.read_parquet(p) for p in effects], ignore_index=True), out / "effects.parquet"
-        ),
-        balance=write_parquet(
-            pd.concat([pd.read_parquet(p) for p in balance], ignore_index=True), out / "balance.parquet"
-        ),
-    )
+    paths = {}
+    for i in sorted(bal["intervention_id"].unique()):
+        paths[f"love_{i}"] = write_bytes(love_plot(bal[bal["intervention_id"] == i], str(i)), out / f"love_{i}.png")
+        paths[f"overlap_{i}"] = write_bytes(
+            overlap_plot(ov[ov["intervention_id"] == i], str(i)), out / f"overlap_{i}.png"
+        )
+    return written(**paths)
+
+
+def love_plot(balance: pd.DataFrame, title: str) -> bytes:
+    """|SMD| before (open) and after (filled) per covariate with the 0.1 line, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 0.3 * len(balance) + 1.2))
+    y = range(len(balance))
+    ax.scatter(balance["smd_before"].abs(), y, facecolors="none", edgecolors="grey", label="before")
+    ax.scatter(balance["smd_after"].abs(), y, color="tab:blue", label="after")
+    ax.axvline(0.1, color="red", linewidth=0.8, linestyle="--")
+    ax.set_yticks(list(y), balance["covariate"], fontsize=7)
+    ax.set_xlabel("|standardised mean difference|")
+    ax.set_title(f"Balance, {title}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def overlap_plot(overlap: pd.DataFrame, title: str) -> bytes:
+    """Share of treated and of controls per bin of the propensity-score logit, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    mid = (overlap["logit_low"] + overlap["logit_high"]) / 2
+    width = float((overlap["logit_high"] - overlap["logit_low"]).iloc[0])
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for col, color, label in (("n_controls", "grey", "controls"), ("n_treated", "tab:blue", "treated")):
+        share = overlap[col] / max(int(overlap[col].sum()), 1)
+        ax.bar(mid, share, width=width, alpha=0.5, color=color, label=label)
+    ax.set_xlabel("logit of the propensity score")
+    ax.set_ylabel("share of rows")
+    ax.set_title(f"Propensity overlap, {title}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()
 
 
 @flow(name="outcome-evaluation")
@@ -126,6 +274,8 @@ def outcome_evaluation(config_path: str, candidates: str | None = None) -> Outpu
         last_month=period.last_month,
         out_dir=interim,
     )
+    horizons = sorted(set(cfg.horizons) | {cfg.horizon_months})
+    jobs = [(i, h) for i in interventions for h in horizons]
     samples = run_steps(
         (
             matching_sample,
@@ -133,37 +283,76 @@ def outcome_evaluation(config_path: str, candidates: str | None = None) -> Outpu
                 panel=Path(panel["panel"]),
                 spells=Path(register["spells"]),
                 intervention_id=i,
-                horizon=cfg.horizon_months,
+                horizon=h,
                 window=cfg.window_months,
                 out_dir=interim,
             ),
         )
-        for i in interventions
+        for i, h in jobs
     )
+    # Bootstrap replicates: chunks of seeds per sample, all submitted at once to the task runner.
+    seeds = replicate_seeds(cfg.seed, cfg.n_boot)
+    chunks = [c.tolist() for c in np.array_split(np.asarray(seeds, dtype=np.int64), cfg.boot_chunks) if len(c)]
+    boot_calls = [
+        (
+            bootstrap_effects,
+            dict(
+                sample=Path(s["sample"]),
+                settings=cfg,
+                seeds=chunk,
+                out_path=str(Path(interim) / f"bootstrap_{i}_h{h}_{k}.parquet"),
+            ),
+        )
+        for (i, h), s in zip(jobs, samples, strict=True)
+        for k, chunk in enumerate(chunks)
+    ]
+    boot = run_steps(boot_calls)
+    per_job = {
+        job: [Path(b["replicates"]) for b in boot[n * len(chunks) : (n + 1) * len(chunks)]]
+        for n, job in enumerate(jobs)
+    }
+    # Event study (DiD) and survival (Kaplan-Meier / Cox) steps are wired in here by the lead
+    # (tasks.evaluation.event_study, tasks.evaluation.survival).
     estimates = run_steps(
         (
             estimate_effect,
             dict(
                 sample=Path(s["sample"]),
+                replicates=per_job[(i, h)],
                 intervention_id=i,
-                horizon=cfg.horizon_months,
-                caliper_sd=cfg.caliper_sd,
+                horizon=h,
+                main=h == cfg.horizon_months,
+                settings=cfg,
                 out_dir=interim,
             ),
         )
-        for i, s in zip(interventions, samples, strict=True)
+        for (i, h), s in zip(jobs, samples, strict=True)
     )
+    names = ("effects", "balance", "balance_detail", "overlap", "sensitivity", "heterogeneity")
     tables = run_step(
         combine,
-        effects=[Path(e["effects"]) for e in estimates],
-        balance=[Path(e["balance"]) for e in estimates],
+        tables={name: [Path(e[name]) for e in estimates if name in e] for name in names},
         out_dir=interim,
     )
-    return publish(
+    published = publish(
         STUDY,
         config,
         tables,
         inputs,
         artifact_table="effects",
-        count_columns=["n_treated", "n_controls", "n_treated_unmatched", "n_later_starter_controls"],
+        count_columns=[
+            "n_treated",
+            "n_controls",
+            "n_treated_unmatched",
+            "n_later_starter_controls",
+            "n_eligible_controls",
+            "n_control_persons",
+        ],
     )
+    run_step(
+        draw_figures,
+        balance=Path(published["balance"]),
+        overlap=Path(published["overlap"]),
+        out_dir=str(config.study_dir(STUDY) / "figures"),
+    )
+    return published

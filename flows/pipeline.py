@@ -7,13 +7,16 @@ from prefect import flow
 from flows.employer_interviews import employer_interviews
 from flows.intervention_mapping import intervention_mapping
 from flows.outcome_evaluation import outcome_evaluation
+from flows.participant_flow import participant_flow
 from flows.seminar_brief import seminar_brief
+from insats.config import load_config
 from insats.runtime import make_task_runner
 
 STUDY_FLOWS = {
     "employer-interviews": employer_interviews,
     "intervention-mapping": intervention_mapping,
     "outcome-evaluation": outcome_evaluation,
+    "participant-flow": participant_flow,
     "seminar": seminar_brief,
 }
 
@@ -22,7 +25,7 @@ STUDY_FLOWS = {
 def pipeline(
     config_path: str, task_runner: str = "thread", dask_address: str | None = None, lang: str | None = None
 ) -> dict[str, dict[str, str]]:
-    """Employer interviews -> intervention mapping -> outcome evaluation -> seminar brief.
+    """Employer interviews -> intervention mapping -> outcome evaluation (-> participant flow) -> seminar brief.
 
     A study whose outputs fail their contract raises, which stops the chain before the next study.
     """
@@ -34,10 +37,8 @@ def pipeline(
     study1 = on_runner(employer_interviews)(config_path)
     study2 = on_runner(intervention_mapping)(config_path, demand_profile=study1["demand_profile"])
     study3 = on_runner(outcome_evaluation)(config_path, candidates=study2["candidates"])
-    brief = seminar_brief(config_path, lang=lang)
-    return {
-        "employer_interviews": study1,
-        "intervention_mapping": study2,
-        "outcome_evaluation": study3,
-        "seminar": brief,
-    }
+    results = {"employer_interviews": study1, "intervention_mapping": study2, "outcome_evaluation": study3}
+    if load_config(config_path).participant_flow is not None:  # a project's participant documentation, if any
+        results["participant_flow"] = on_runner(participant_flow)(config_path)
+    results["seminar"] = seminar_brief(config_path, lang=lang)
+    return results

@@ -32,6 +32,7 @@ class Target(StrEnum):
     employer_interviews = "employer-interviews"
     intervention_mapping = "intervention-mapping"
     outcome_evaluation = "outcome-evaluation"
+    participant_flow = "participant-flow"
     seminar = "seminar"
 
 

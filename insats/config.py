@@ -83,12 +83,50 @@ class Register(_Section):
         return files
 
 
+EstimatorCode = Literal["psm_nn1", "psm_nn1_norepl", "psm_nn3", "psm_nn1_gbm", "ipw", "aipw", "naive"]
+OutcomeCode = Literal["self_sufficient", "employed_at_horizon", "studying_at_horizon", "months_on_assistance"]
+
+
 class OutcomeEvaluation(_Section):
     interventions: Literal["from_mapping"] | list[str] = "from_mapping"
     n_candidates: int = Field(1, ge=1)
-    horizon_months: int = Field(12, ge=1)
+    horizon_months: int = Field(12, ge=1)  # the main horizon (balance, sensitivity, headline)
+    horizons: list[int] = [6, 12, 24]  # every horizon estimated; the main one is added if missing
     window_months: int = Field(3, ge=1)
     caliper_sd: float = Field(0.2, gt=0)
+    outcomes: list[OutcomeCode] = [
+        "self_sufficient",
+        "employed_at_horizon",
+        "studying_at_horizon",
+        "months_on_assistance",
+    ]
+    estimators: list[EstimatorCode] = ["psm_nn1", "psm_nn1_norepl", "psm_nn3", "ipw", "aipw", "naive"]
+    exact: list[str] = ["month"]  # exact matching / weighting strata (sample columns)
+    trim: float = Field(0.01, ge=0, lt=0.5)  # IPW/AIPW: drop rows with propensity above 1 - trim
+    n_boot: int = Field(49, ge=2)  # person-bootstrap replicates for estimators without an analytic SE
+    boot_chunks: int = Field(2, ge=1)  # replicates run as this many parallel tasks
+    seed: int = 2026
+    heterogeneity_min_treated: int = Field(10, ge=1)
+
+
+class ParticipantFlow(_Section):
+    """Participant-flow documentation (issue 5); formats in docs/participant_flow.md."""
+
+    participants: Path  # CSV/XLSX, one row per participant
+    status_documentation: Path  # CSV/XLSX, long or wide status per three-month period
+    ladder: Path  # YAML: ordered statuses and exit categories
+    targets: Path | None = None  # YAML: the funder's targets
+    indicators: Path | None = None  # YAML: indicator questionnaire items and Likert scale
+    indicator_responses: Path | None = None  # CSV/XLSX: one row per participant and occasion
+    as_of: str | None = None  # YYYY-MM-DD the documentation describes; default its last date
+
+    @field_validator("as_of")
+    @classmethod
+    def _date(cls, value: str | None) -> str | None:
+        parts = (value or "").split("-")
+        if value is not None and (len(parts) != 3 or not all(p.isdigit() for p in parts)):
+            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+        return value
 
 
 class Seminar(_Section):
@@ -112,6 +150,7 @@ class Config(_Section):
     register: Register
     outcome_evaluation: OutcomeEvaluation = OutcomeEvaluation()
     seminar: Seminar = Seminar()
+    participant_flow: ParticipantFlow | None = None
     source: Path = Field(default=Path("."), exclude=True)
     sha256: str = Field(default="", exclude=True)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from tasks.demo.interviews import make_interviews, write_interviews
 from tasks.demo.inventory import make_inventory, write_inventory
+from tasks.demo.participants import make_participant_demo, write_participant_demo
 from tasks.demo.register import make_register, write_register
 
 TRUTH_FILE = "truth.json"
@@ -20,7 +21,8 @@ def write_demo_data(out: Path, seed: int = 2026, persons: int = 3000) -> dict[st
     """Write the demo inputs to ``out`` (created whole, or not at all) and return the planted truths.
 
     Layout: ``interviews/`` (transcripts/, employers.csv, codebook.yaml), ``mapping/`` (interventions.csv
-    and .xlsx), ``register/`` (persons, assistance, spells, outcomes as SPSS .sav) and ``truth.json``.
+    and .xlsx), ``register/`` (persons, assistance, spells, outcomes as SPSS .sav), ``participants/`` (a
+    project's participant documentation, see docs/participant_flow.md) and ``truth.json``.
     """
     out = Path(out)
     if out.exists() and any(out.iterdir()):
@@ -34,11 +36,14 @@ def write_demo_data(out: Path, seed: int = 2026, persons: int = 3000) -> dict[st
         write_inventory(make_inventory(), tmp / "mapping")
         frames, register_truth = make_register(seed=seed, n_persons=persons)
         write_register(frames, tmp / "register")
+        participants = make_participant_demo(seed=seed)
+        write_participant_demo(participants, tmp / "participants")
         truth = {
             "seed": seed,
             "persons": persons,
             "employer_interviews": interviews.truth,
             "outcome_evaluation": register_truth,
+            "participant_flow": participants.truth,
         }
         (tmp / TRUTH_FILE).write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if out.exists():

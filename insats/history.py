@@ -16,6 +16,7 @@ FLOW_STUDIES = {
     "employer-interviews": "employer_interviews",
     "intervention-mapping": "intervention_mapping",
     "outcome-evaluation": "outcome_evaluation",
+    "participant-flow": "participant_flow",
     "seminar-brief": "seminar_brief",
     "pipeline": "pipeline",
 }
