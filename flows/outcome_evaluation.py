@@ -24,7 +24,6 @@ from tasks.evaluation.balance import balance_table, overlap_table
 from tasks.evaluation.bootstrap import replicate_seeds
 from tasks.evaluation.design import covariate_columns, sequential_matching_sample
 from tasks.evaluation.effects import MAIN_ESTIMATOR, bootstrap_chunk, effects_table, fit_all, make_estimators
-from tasks.evaluation.estimators import PropensityScoreMatching
 from tasks.evaluation.heterogeneity import subgroup_effects, subgroup_labels
 from tasks.evaluation.panel import build_person_month_panel
 from tasks.evaluation.sensitivity import SENSITIVITY_COLUMNS, e_values, one_control_per_treated, rosenbaum_bounds
@@ -69,7 +68,9 @@ def matching_sample(panel: Path, spells: Path, intervention_id: str, horizon: in
 
 
 def _estimators(cfg: OutcomeEvaluation) -> list:
-    return make_estimators(cfg.estimators, caliper_sd=cfg.caliper_sd, exact=cfg.exact, trim=cfg.trim, seed=cfg.seed)
+    """The configured estimators; the headline 1:1 PSM (psm_nn1) is always first (balance, sensitivity)."""
+    codes = ["psm_nn1", *[c for c in cfg.estimators if c != "psm_nn1"]]
+    return make_estimators(codes, caliper_sd=cfg.caliper_sd, exact=cfg.exact, trim=cfg.trim, seed=cfg.seed)
 
 
 @step
@@ -116,11 +117,7 @@ def estimate_effect(
     if not main:
         return written(**paths)
 
-    main_est = (
-        next(e for e in estimators if e.label == MAIN_ESTIMATOR)
-        if MAIN_ESTIMATOR in {e.label for e in estimators}
-        else PropensityScoreMatching(settings.caliper_sd, settings.exact, seed=settings.seed)
-    )
+    main_est = estimators[0]  # psm_nn1 (see _estimators)
     r_main = results.get((MAIN_ESTIMATOR, "self_sufficient")) or main_est.estimate(frame, covariates)
     balance = balance_table(frame, covariates, pairs=r_main.pairs)
     balance.insert(0, "intervention_id", intervention_id)

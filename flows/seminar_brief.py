@@ -10,7 +10,7 @@ import pandas as pd
 from prefect import flow, task
 
 from flows.steps import MANIFEST, read_published, run_record
-from insats.config import load_config
+from insats.config import Config, load_config
 from insats.history import current_quarter, quarter_bounds, read_history
 from insats.provenance import checksum_inputs
 from insats.storage import write_json, write_text
@@ -24,6 +24,25 @@ SOURCES = {
     "effects": ("outcome_evaluation", "effects"),
     "balance": ("outcome_evaluation", "balance"),
 }
+
+
+HEADLINE_OUTCOME = "self_sufficient"
+
+
+def _for_brief(name: str, df: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """What managers read: effects on self-sufficiency at the main horizon by every adjusting estimator.
+
+    The naive difference is not a causal estimate and stays in the published table, not in the brief; all
+    outcomes and horizons are in ``data/processed/outcome_evaluation/effects.parquet``.
+    """
+    if name != "effects":
+        return df
+    keep = (
+        (df["outcome"] == HEADLINE_OUTCOME)
+        & (df["horizon_months"] == config.outcome_evaluation.horizon_months)
+        & (df["estimator"] != "naive_difference")
+    )
+    return df[keep].reset_index(drop=True)
 
 
 @task
@@ -48,7 +67,7 @@ def write_brief(config_path: str, quarter: str, lang: str, tables: dict[str, Pat
         manifests=manifests,
         disclosure_threshold=config.seminar.disclosure_threshold,
         min_participants=config.intervention_mapping.min_participants,
-        **{name: pd.read_parquet(path) for name, path in tables.items()},
+        **{name: _for_brief(name, pd.read_parquet(path), config) for name, path in tables.items()},
     )
     folder = config.paths.reports / "seminar" / quarter
     brief = write_text(render_brief(content, lang=lang), folder / f"brief.{lang}.html")

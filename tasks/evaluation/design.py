@@ -30,7 +30,15 @@ COVARIATES: tuple[str, ...] = (
     "household_type_4",  # couple with children
     "municipality_eskilstuna",  # municipality == 0484
 )
-OUTCOMES: tuple[str, ...] = ("self_sufficient", "employed_at_horizon", "studying_at_horizon")
+# In the sample but not a default covariate: on a 4-year extract it is left-censored for most months and
+# nearly collinear with asst_months_24; pass it explicitly for long extracts (with ``min_history=36``).
+LONG_HISTORY_COVARIATES: tuple[str, ...] = ("asst_months_36",)
+OUTCOMES: tuple[str, ...] = (
+    "self_sufficient",  # no assistance in the ``window`` months ending at m + horizon (0/1)
+    "employed_at_horizon",  # employed in m + horizon (0/1, <NA> if unknown)
+    "studying_at_horizon",  # studying in m + horizon (0/1, <NA> if unknown)
+    "months_on_assistance",  # months with assistance in m + 1 .. m + horizon (0 .. horizon)
+)
 
 
 def covariate_columns(sample: pd.DataFrame) -> list[str]:
@@ -109,7 +117,8 @@ def sequential_matching_sample(
     (small ints; history counts are left-censored at the panel start: use ``min_history`` to require
     that many months of history), and outcomes: ``self_sufficient`` (int8: no assistance in months
     ``m + horizon - window + 1 .. m + horizon``), ``employed_at_horizon`` and ``studying_at_horizon``
-    (Int8, <NA> if unknown). Rows sorted by month then person; RangeIndex (row labels used by matched
+    (Int8, <NA> if unknown), ``months_on_assistance`` (int16: months with assistance in ``m + 1 .. m + horizon``).
+    Rows sorted by month then person; RangeIndex (row labels used by matched
     pairs). Missing education / household type count as the reference category.
     """
     if horizon < 1 or window < 1 or window > horizon:
@@ -183,6 +192,7 @@ def sequential_matching_sample(
             "later_starter": later.astype(np.int8),
             "asst_months_12": _window_sum(cum_on, rows, m, 12),
             "asst_months_24": _window_sum(cum_on, rows, m, 24),
+            "asst_months_36": _window_sum(cum_on, rows, m, 36),
             "asst_spell_elapsed": np.where(m > 0, run[rows, np.maximum(m - 1, 0)], 0).astype(np.int16),
             "employed_months_12": _window_sum(cum_emp, rows, m, 12),
             "age": (month_dates.year.to_numpy() - person_col("birth_year", np.nan)).astype(np.int16),
@@ -197,6 +207,7 @@ def sequential_matching_sample(
             "self_sufficient": (_window_sum(cum_on, rows, h_end + 1, window) == 0).astype(np.int8),
             "employed_at_horizon": pd.array(emp_h[rows, h_end], dtype="Int8"),
             "studying_at_horizon": pd.array(stu_h[rows, h_end], dtype="Int8"),
+            "months_on_assistance": _window_sum(cum_on, rows, h_end + 1, horizon),
         }
     )
     for col in ("employed_at_horizon", "studying_at_horizon"):

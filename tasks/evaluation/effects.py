@@ -1,0 +1,175 @@
+"""Every estimator x outcome on one sequential-matching sample, as tables (what study 3 publishes).
+
+``make_estimators`` turns estimator codes into configured ``EffectEstimator`` objects, all with their own
+bootstrap switched off: bootstrap SEs come from ``bootstrap_chunk`` (pure in its seeds, so a flow runs chunks
+of replicates as parallel tasks) and are joined in by ``effects_table``. Outcomes with missing values
+(employment / studies unknown at the horizon) are estimated on the rows where they are known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from tasks.evaluation.bootstrap import cluster_resample_positions
+from tasks.evaluation.estimators import (
+    Design,
+    EffectEstimate,
+    EffectEstimator,
+    NaiveDifference,
+    PropensityScoreMatching,
+    with_bootstrap,
+)
+from tasks.evaluation.weighting import AugmentedIPW, InverseProbabilityWeighting
+
+ESTIMATOR_CODES = ("psm_nn1", "psm_nn1_norepl", "psm_nn3", "psm_nn1_gbm", "ipw", "aipw", "naive")
+MAIN_ESTIMATOR = "psm_nn1_caliper"  # label of psm_nn1: 1:1 with replacement, the headline estimate
+EFFECT_COLUMNS = (
+    "intervention_id",
+    "outcome",
+    "horizon_months",
+    "estimator",
+    "att",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_treated",
+    "n_controls",
+    "n_treated_unmatched",
+    "n_later_starter_controls",
+    "n_eligible_controls",
+    "n_control_persons",
+    "variance_method",
+)
+
+
+def make_estimators(
+    codes: Sequence[str],
+    *,
+    caliper_sd: float = 0.2,
+    exact: Sequence[str] | None = ("month",),
+    trim: float = 0.01,
+    seed: int = 0,
+) -> list[EffectEstimator]:
+    """Configured estimators for ``codes`` (see ``ESTIMATOR_CODES``): psm_nn1 (1:1 with replacement),
+    psm_nn1_norepl (1:1 without), psm_nn3 (3:1 with), psm_nn1_gbm (1:1, boosted score), ipw, aipw, naive."""
+    unknown = [c for c in codes if c not in ESTIMATOR_CODES]
+    if unknown:
+        raise ValueError(f"unknown estimator code(s) {unknown}; expected some of {', '.join(ESTIMATOR_CODES)}")
+    ex = list(exact) if exact else None
+    build = {
+        "psm_nn1": lambda: PropensityScoreMatching(caliper_sd, ex, seed=seed),
+        "psm_nn1_norepl": lambda: PropensityScoreMatching(caliper_sd, ex, replace=False, seed=seed),
+        "psm_nn3": lambda: PropensityScoreMatching(caliper_sd, ex, k=3, seed=seed),
+        "psm_nn1_gbm": lambda: PropensityScoreMatching(caliper_sd, ex, ps_model="gbm", seed=seed),
+        "ipw": lambda: InverseProbabilityWeighting(ex, trim=trim, n_boot=0, seed=seed),
+        "aipw": lambda: AugmentedIPW(ex, trim=trim, n_boot=0, seed=seed),
+        "naive": lambda: NaiveDifference(),
+    }
+    return [build[c]() for c in codes]
+
+
+def _outcome_groups(sample: pd.DataFrame, outcomes: Sequence[str]) -> list[tuple[list[str], pd.DataFrame]]:
+    """Outcomes without missing values share the whole sample; each other outcome gets its known rows."""
+    complete = [o for o in outcomes if not sample[o].isna().any()]
+    groups = [(complete, sample)] if complete else []
+    groups += [([o], sample[sample[o].notna()]) for o in outcomes if o not in complete]
+    return groups
+
+
+def bootstrap_chunk(
+    sample: pd.DataFrame,
+    covariates: list[str],
+    estimators: Sequence[EffectEstimator],
+    outcomes: Sequence[str],
+    seeds: Sequence[int],
+    cluster: str = "person_id",
+) -> pd.DataFrame:
+    """Bootstrap replicate ATTs of the estimators that need them: columns estimator, seed, outcome, att.
+
+    Each seed draws one person resample (``cluster_resample_positions``) shared by all estimators, which
+    also share its propensity scores (one ``Design`` per replicate and outcome group). Equivalent to
+    ``bootstrap_replicates`` per estimator with the same seeds; a failing replicate gives NaN."""
+    boot = [e.without_bootstrap() for e in estimators if e.uses_bootstrap]
+    rows: list[dict] = []
+    if boot:
+        codes = pd.factorize(sample[cluster])[0]
+        with threadpool_limits(limits=1):
+            for seed in seeds:
+                replicate = sample.iloc[cluster_resample_positions(codes, seed)].reset_index(drop=True)
+                for outs, part in _outcome_groups(replicate, outcomes):
+                    design = None
+                    for est in boot:
+                        try:
+                            design = design or est._design(part, covariates, outs)
+                            atts = est.point_estimates(part, covariates, outs, design=design)
+                        except ValueError:
+                            atts = {}
+                        rows += [
+                            {"estimator": est.label, "seed": int(seed), "outcome": o, "att": atts.get(o, np.nan)}
+                            for o in outs
+                        ]
+    return pd.DataFrame(rows, columns=["estimator", "seed", "outcome", "att"]).astype(
+        {"estimator": object, "seed": np.int64, "outcome": object, "att": float}
+    )
+
+
+def fit_all(
+    sample: pd.DataFrame,
+    covariates: list[str],
+    estimators: Sequence[EffectEstimator],
+    outcomes: Sequence[str],
+    replicates: pd.DataFrame | None = None,
+) -> dict[tuple[str, str], EffectEstimate]:
+    """(estimator label, outcome) -> estimate; bootstrap estimators take their SE from ``replicates``."""
+    out = {}
+    designs: dict[str, Design] = {}
+    for est in estimators:
+        for outcome in outcomes:
+            part = sample[sample[outcome].notna()]
+            if outcome not in designs:  # one design (and propensity fit) per outcome's rows
+                designs[outcome] = est._design(part, covariates, [outcome])
+                same = [o for o in outcomes if o != outcome and not sample[o].isna().any() and len(part) == len(sample)]
+                designs.update(dict.fromkeys(same, designs[outcome]))
+            r = est.without_bootstrap().fit(part, covariates, outcome, design=designs[outcome]).result_
+            if est.uses_bootstrap and replicates is not None and len(replicates):
+                mine = replicates[replicates["estimator"] == est.label]
+                if (mine["outcome"] == outcome).any():
+                    r = with_bootstrap(r, mine)
+            out[(est.label, outcome)] = r
+    return out
+
+
+def effects_table(results: dict[tuple[str, str], EffectEstimate], intervention_id: str, horizon: int) -> pd.DataFrame:
+    """One row per (estimator, outcome), columns ``EFFECT_COLUMNS`` (n_controls = control rows used)."""
+    rows = []
+    for (_, _), r in results.items():
+        rec = r.to_record()
+        rows.append(
+            {
+                "intervention_id": intervention_id,
+                "outcome": rec["outcome"],
+                "horizon_months": int(horizon),
+                "estimator": rec["estimator"],
+                **{k: rec[k] for k in ("att", "se", "ci_low", "ci_high", "p_value", "n_treated")},
+                "n_controls": rec["n_controls_used"],
+                **{
+                    k: rec[k]
+                    for k in (
+                        "n_treated_unmatched",
+                        "n_later_starter_controls",
+                        "n_eligible_controls",
+                        "n_control_persons",
+                        "variance_method",
+                    )
+                },
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+    for col in [c for c in EFFECT_COLUMNS if c.startswith("n_")]:
+        table[col] = table[col].astype(np.int64)
+    return table
