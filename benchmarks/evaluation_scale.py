@@ -1,0 +1,440 @@
+"""Scale benchmark of study 3 (outcome evaluation) at national size, with peers side by side.
+
+Stages, each in its own process so that peak memory (ru_maxrss) is per stage group:
+
+1. ``generate``: demo register (``tasks.demo.register.make_register``) at ``--persons`` x ``--months``, written as
+   the chain's raw extract (SPSS ``.sav`` with value labels, or ``--format parquet``). Not part of the timing.
+2. ``evaluate``: the whole evaluation of one intervention (INS01) at one horizon (12 months), from the raw extract
+   to the tables: read, standardise (demo config's column map), pseudonymise (keyed HMAC), write/read interim
+   Parquet, person-month panel, sequential matching sample, propensity-score matching (the project's default
+   ``PropensityScoreMatching``: 1:1 with replacement, caliper 0.2 SD, exact on month, Abadie-Imbens SE) with the
+   balance table, the Callaway-Sant'Anna event study (-12..+24) and the survival analysis (KM + Cox). Prints the
+   time per stage, the total, and the peak RSS of the process.
+3. ``peers`` (run with a Python that has the ``bench`` extra: pyfixest, causalml): on the same data,
+   (a) 1:1 matching WITHOUT replacement on ``--match-rows`` rows of the design sample (same logit score, same
+   absolute caliper, no exact strata, treated processed in descending score order in all three): the project's
+   ``nearest_neighbour_match(replace=False)``, causalml ``NearestNeighborMatch(replace=False, shuffle=False)`` and a
+   brute-force greedy reference; times and matched-pair agreement; (b) event-study time: ours vs pyfixest's
+   ``feols`` dynamic TWFE (``i(rel_month, ref=-1) | person_id + month``, clustered by person; naive TWFE, the
+   peer for speed only) and, if ``--did2s``, pyfixest's Gardner two-stage ``did2s`` (robust to staggered entry).
+
+Usage (from the repository root)::
+
+    /work/venv/bin/python benchmarks/evaluation_scale.py all --persons 50000 --workdir /tmp/evalscale \\
+        --peer-python /tmp/benchvenv/bin/python
+
+``all`` runs generate, evaluate and peers as subprocesses and prints one table with the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+INTERVENTION = "INS01"
+HORIZON = 12
+WINDOW = 3
+FIRST_MONTH = "2021-01"
+
+
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def run(self, name: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        out = fn(*args, **kwargs)
+        seconds = time.perf_counter() - t0
+        self.rows.append({"stage": name, "seconds": round(seconds, 2), "peak_rss_gb": round(_peak_gb(), 2)})
+        print(f"  {name:<34} {seconds:8.2f} s   peak RSS so far {_peak_gb():6.2f} GB", flush=True)
+        return out
+
+
+def _last_month(n_months: int) -> str:
+    return str(pd.Period(FIRST_MONTH, freq="M") + n_months - 1)
+
+
+def generate(args: argparse.Namespace) -> dict:
+    from tasks.demo.register import make_register, write_register
+
+    raw = Path(args.workdir) / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    timer = Timer()
+    frames, truth = timer.run(
+        "make_register", make_register, seed=args.seed, n_persons=args.persons, n_months=args.months
+    )
+    if args.format == "sav":
+        timer.run("write .sav", write_register, frames, raw)
+    else:
+        for kind, df in frames.items():
+            timer.run(f"write {kind}.parquet", df.to_parquet, raw / f"{kind}.parquet", index=False)
+    spells = frames["spells"]
+    n_treated = int((spells["insats_id"] == INTERVENTION).sum())
+    info = {
+        "persons": args.persons,
+        "months": args.months,
+        "person_months": args.persons * args.months,
+        "assistance_rows": len(frames["assistance"]),
+        "ins01_spells": n_treated,
+        "true_att_12m": truth["true_att_self_sufficiency_12m"],
+        "generate_stages": timer.rows,
+        "generate_peak_rss_gb": round(_peak_gb(), 2),
+    }
+    (Path(args.workdir) / "generate.json").write_text(json.dumps(info, indent=1, default=float), encoding="utf-8")
+    return info
+
+
+def evaluate(args: argparse.Namespace) -> dict:
+    import yaml
+
+    from tasks.evaluation.balance import balance_table
+    from tasks.evaluation.design import covariate_columns, first_starts, sequential_matching_sample
+    from tasks.evaluation.estimators import PropensityScoreMatching
+    from tasks.evaluation.event_study import event_study
+    from tasks.evaluation.panel import build_person_month_panel
+    from tasks.evaluation.survival import cox_model, kaplan_meier, matched_survival_data
+    from tasks.register.pseudonymise import load_key, pseudonymise
+    from tasks.register.readers import read_extract
+    from tasks.register.standardise import standardise
+
+    work = Path(args.workdir)
+    raw, interim, out = work / "raw", work / "interim", work / "tables"
+    interim.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text(encoding="utf-8"))
+    columns = config["register"]["columns"]
+    key = load_key(demo=True)
+    timer = Timer()
+    t_start = time.perf_counter()
+
+    def ingest(kind: str) -> Path:
+        src = raw / f"{kind}.{args.format}"
+        df = read_extract(src)
+        df = standardise(df, kind, columns[kind], source=str(src))
+        df = pseudonymise(df, key)
+        path = interim / f"{kind}.parquet"
+        df.to_parquet(path, index=False)
+        return path
+
+    paths = {
+        kind: timer.run(f"ingest {kind}", ingest, kind) for kind in ("persons", "assistance", "spells", "outcomes")
+    }
+    tables = timer.run("read interim parquet", lambda: {k: pd.read_parquet(p) for k, p in paths.items()})
+    panel = timer.run(
+        "panel",
+        build_person_month_panel,
+        tables["persons"],
+        tables["assistance"],
+        tables["outcomes"],
+        FIRST_MONTH,
+        _last_month(args.months),
+    )
+    spells = tables.pop("spells")
+    del tables
+    sample = timer.run(
+        "design (sequential sample)",
+        sequential_matching_sample,
+        panel,
+        spells,
+        INTERVENTION,
+        horizon=HORIZON,
+        window=WINDOW,
+    )
+    covariates = covariate_columns(sample)
+    psm = PropensityScoreMatching()
+    estimate = timer.run("PSM (fit, match, AI SE)", psm.estimate, sample, covariates, "self_sufficient")
+    balance = timer.run("balance table", balance_table, sample, covariates, pairs=estimate.pairs)
+    starts = first_starts(spells, INTERVENTION)
+    es = timer.run("event study (CS, -12..+24)", event_study, panel, starts, "on_assistance", 12, 24, "not_yet_treated")
+
+    def survival() -> tuple[pd.DataFrame, pd.DataFrame]:
+        data = matched_survival_data(sample, estimate.pairs, panel, k=WINDOW, max_months=36, starts=starts)
+        return kaplan_meier(data), cox_model(data).table
+
+    km, cox = timer.run("survival (KM + Cox)", survival)
+
+    def write_tables() -> None:
+        pd.DataFrame([estimate.to_record()]).to_parquet(out / "effects.parquet", index=False)
+        balance.to_parquet(out / "balance.parquet", index=False)
+        es.coefficients.to_parquet(out / "event_study.parquet", index=False)
+        km.to_parquet(out / "km.parquet", index=False)
+        cox.to_parquet(out / "cox.parquet", index=False)
+
+    timer.run("write tables", write_tables)
+    total = time.perf_counter() - t_start
+    # For the peers: the sample with the score, and the panel columns the event study uses.
+    sample.assign(ps_logit=psm.score_.to_numpy()).to_parquet(work / "sample.parquet", index=False)
+    panel[["person_id", "month", "on_assistance"]].to_parquet(work / "panel.parquet", index=False)
+    starts.rename("start_date").to_frame().to_parquet(work / "starts.parquet")
+    info = {
+        "evaluate_total_seconds": round(total, 1),
+        "evaluate_peak_rss_gb": round(_peak_gb(), 2),
+        "sample_rows": len(sample),
+        "sample_treated": int(sample["treated"].sum()),
+        "att": estimate.att,
+        "se": estimate.se,
+        "n_matched_treated": estimate.n_matched_treated,
+        "psm_estimator": estimate.estimator,
+        "event_study_post_att": es.overall["att"],
+        "cox_hr": float(cox["hazard_ratio"].iloc[0]),
+        "evaluate_stages": timer.rows,
+    }
+    (work / "evaluate.json").write_text(json.dumps(info, indent=1, default=float), encoding="utf-8")
+    print(json.dumps({k: v for k, v in info.items() if k != "evaluate_stages"}, default=float), flush=True)
+    return info
+
+
+def _greedy_reference(score: np.ndarray, treated: np.ndarray, caliper: float) -> dict[int, int]:
+    """Brute force: treated in descending score order, each takes the nearest unused control within caliper."""
+    ctrl = np.flatnonzero(~treated)
+    free = np.ones(ctrl.size, dtype=bool)
+    c_score = score[ctrl]
+    pairs: dict[int, int] = {}
+    for i in np.flatnonzero(treated)[np.argsort(-score[treated], kind="stable")]:
+        dist = np.where(free, np.abs(c_score - score[i]), np.inf)
+        j = int(np.argmin(dist))
+        if dist[j] <= caliper:
+            pairs[int(i)] = int(ctrl[j])
+            free[j] = False
+    return pairs
+
+
+def peers(args: argparse.Namespace) -> dict:
+    from tasks.evaluation.estimators import fit_logit, nearest_neighbour_match
+    from tasks.evaluation.event_study import event_study, start_month_index
+
+    work = Path(args.workdir)
+    info: dict = {}
+    rng = np.random.default_rng(args.seed)
+
+    # (a) Matching without replacement on a subsample of the design sample.
+    sample = pd.read_parquet(work / "sample.parquet")
+    take = np.sort(rng.choice(len(sample), size=min(args.match_rows, len(sample)), replace=False))
+    sub = sample.iloc[take].reset_index(drop=True)
+    covariates = [c for c in sub.columns if c.startswith(("asst_", "employed_months", "age", "female", "born_abroad"))]
+    covariates += [c for c in sub.columns if c.startswith(("education_", "household_type_", "municipality_"))]
+    covariates = [c for c in covariates if sub[c].nunique() > 1]
+    treated = sub["treated"].to_numpy() == 1
+    score = fit_logit(sub[covariates].to_numpy(dtype=float), treated)
+    pooled_sd = float(np.sqrt((score[treated].var() + score[~treated].var()) / 2))
+    caliper = 0.2 * pooled_sd
+    # Treated first in descending score order, so causalml (shuffle=False) processes them like the others.
+    order = np.argsort(-score * treated, kind="stable")
+    sub, score, treated = sub.iloc[order].reset_index(drop=True), score[order], treated[order]
+    info["match_rows"] = len(sub)
+    info["match_treated"] = int(treated.sum())
+
+    has_replace = "replace" in inspect.signature(nearest_neighbour_match).parameters
+    t0 = time.perf_counter()
+    if has_replace:
+        ours = nearest_neighbour_match(score, treated, np.zeros(len(sub), np.int64), caliper, replace=False)
+    else:  # older estimators.py: only with replacement
+        ours = nearest_neighbour_match(score, treated, np.zeros(len(sub), np.int64), caliper)
+    info["ours_match_seconds"] = time.perf_counter() - t0
+    print("  matching: ours done", flush=True)
+    info["ours_match_variant"] = "nearest_neighbour_match(replace=False)" if has_replace else "with replacement"
+    ours_pairs = dict(zip(ours["treated_pos"].tolist(), ours["control_pos"].tolist(), strict=True))
+
+    t0 = time.perf_counter()
+    ref_pairs = _greedy_reference(score, treated, caliper)
+    info["greedy_seconds"] = time.perf_counter() - t0
+
+    try:
+        from causalml.match import NearestNeighborMatch
+
+        frame = pd.DataFrame({"treated": treated.astype(int), "score": score})
+        matcher = NearestNeighborMatch(caliper=caliper / float(np.std(score)), replace=False, ratio=1, shuffle=False)
+        t0 = time.perf_counter()
+        matcher.match(frame, "treated", ["score"])
+        info["causalml_match_seconds"] = time.perf_counter() - t0
+        print("  matching: causalml done", flush=True)
+        cm = matcher.matched_indexes_
+        cm_pairs = dict(zip(cm["from"].astype(int).tolist(), cm["to"].astype(int).tolist(), strict=True))
+    except ImportError as exc:
+        info["causalml_match_seconds"] = float("nan")
+        info["causalml_error"] = str(exc)
+        cm_pairs = {}
+
+    def agreement(a: dict[int, int], b: dict[int, int], same_score: bool = False) -> float:
+        """Share of treated (matched by either) with the same control, or (``same_score``) a control with the
+        same score: many rows share a score (discrete covariates), and which of them is taken is arbitrary."""
+        keys = set(a) | set(b)
+        if same_score:
+            hits = sum(k in a and k in b and score[a[k]] == score[b[k]] for k in keys)
+        else:
+            hits = sum(a.get(k) == b.get(k) for k in keys)
+        return hits / max(len(keys), 1)
+
+    y = sub["self_sufficient"].to_numpy(dtype=float)
+
+    def att(p: dict[int, int]) -> float:
+        return float(np.mean([y[t] - y[c] for t, c in p.items()])) if p else float("nan")
+
+    info.update(
+        n_pairs_ours=len(ours_pairs),
+        n_pairs_greedy=len(ref_pairs),
+        n_pairs_causalml=len(cm_pairs),
+        agree_ours_greedy=agreement(ours_pairs, ref_pairs),
+        agree_ours_causalml=agreement(ours_pairs, cm_pairs) if cm_pairs else float("nan"),
+        agree_score_ours_greedy=agreement(ours_pairs, ref_pairs, same_score=True),
+        agree_score_ours_causalml=agreement(ours_pairs, cm_pairs, same_score=True) if cm_pairs else float("nan"),
+        att_ours=att(ours_pairs),
+        att_greedy=att(ref_pairs),
+        att_causalml=att(cm_pairs),
+    )
+    del sample, sub
+
+    # (b) Event study: ours vs pyfixest on the same panel.
+    panel = pd.read_parquet(work / "panel.parquet")
+    if args.es_persons:  # same subset for both: the first N persons of the panel
+        codes = pd.factorize(panel["person_id"])[0]
+        panel = panel[codes < args.es_persons].reset_index(drop=True)
+    info["event_study_rows"] = len(panel)
+    starts = pd.read_parquet(work / "starts.parquet")["start_date"]
+    t0 = time.perf_counter()
+    es = event_study(panel, starts, "on_assistance", 12, 24, "not_yet_treated")
+    info["ours_event_study_seconds"] = time.perf_counter() - t0
+    info["ours_event_study_att_e0"] = float(es.coefficients.set_index("rel_month").loc[0, "att"])
+    try:
+        import pyfixest as pf
+
+        p_codes, ids = pd.factorize(panel["person_id"])
+        m_codes, months = pd.factorize(panel["month"], sort=True)
+        g = start_month_index(starts, pd.Index(np.asarray(ids)), pd.DatetimeIndex(months))[p_codes]
+        ever = (g >= 1) & (g < len(months))
+        rel = np.where(ever, np.clip(m_codes - g, -12, 24), -1)  # never treated (and first-month starters): ref
+        data = pd.DataFrame(
+            {
+                "y": panel["on_assistance"].to_numpy(dtype=np.float64),
+                "person_id": p_codes,
+                "month": m_codes,
+                "rel_month": rel.astype(np.int64),
+            }
+        )
+        keep = ~((g <= 0) & (g < len(months)))  # drop persons who started before the panel, as ours does
+        data = data[keep]
+        g, ever = g[keep], ever[keep]
+        del panel
+        t0 = time.perf_counter()
+        fit = pf.feols("y ~ i(rel_month, ref=-1) | person_id + month", data=data, vcov={"CRV1": "person_id"})
+        coef = fit.coef()
+        info["pyfixest_twfe_seconds"] = time.perf_counter() - t0
+        print("  pyfixest feols done", flush=True)
+        e0 = [c for c in coef.index if c.endswith(("::0]", "[T.0]", "::0"))]
+        info["pyfixest_twfe_att_e0"] = float(coef[e0[0]]) if e0 else float("nan")
+        info["peers_peak_rss_gb"] = round(_peak_gb(), 2)
+        if args.did2s:
+            data["g"] = np.where(ever, g, 0)
+            data["d"] = (ever & (data["rel_month"] >= 0)).astype(np.int64)
+            t0 = time.perf_counter()
+            pf.did2s(
+                data,
+                yname="y",
+                first_stage="~ 0 | person_id + month",
+                second_stage="~ i(rel_month, ref=-1)",
+                treatment="d",
+                cluster="person_id",
+            )
+            info["pyfixest_did2s_seconds"] = time.perf_counter() - t0
+    except ImportError as exc:
+        info["pyfixest_error"] = str(exc)
+    info["peers_peak_rss_gb"] = round(_peak_gb(), 2)
+    (work / "peers.json").write_text(json.dumps(info, indent=1, default=float), encoding="utf-8")
+    print(json.dumps(info, default=float), flush=True)
+    return info
+
+
+def _report(work: Path) -> None:
+    gen = json.loads((work / "generate.json").read_text(encoding="utf-8"))
+    ev = json.loads((work / "evaluate.json").read_text(encoding="utf-8"))
+    pe_path = work / "peers.json"
+    pe = json.loads(pe_path.read_text(encoding="utf-8")) if pe_path.exists() else {}
+    print(f"\n== {gen['persons']:,} persons x {gen['months']} months = {gen['person_months']:,} person-months ==")
+    print(
+        f"sample rows {ev['sample_rows']:,}, treated {ev['sample_treated']:,}; ATT {ev['att']:.4f} (se {ev['se']:.4f})"
+    )
+    print(f"{'stage':<36}{'seconds':>10}{'peak GB':>10}")
+    for row in ev["evaluate_stages"]:
+        print(f"{row['stage']:<36}{row['seconds']:>10.2f}{row['peak_rss_gb']:>10.2f}")
+    print(
+        f"{'TOTAL raw extract -> tables':<36}{ev['evaluate_total_seconds']:>10.1f}{ev['evaluate_peak_rss_gb']:>10.2f}"
+    )
+    if pe:
+        print(f"\nmatching without replacement, {pe['match_rows']:,} rows ({pe['match_treated']:,} treated)")
+        ours = pe["ours_match_seconds"]
+        for name, key in (
+            ("ours", "ours_match_seconds"),
+            ("causalml", "causalml_match_seconds"),
+            ("greedy", "greedy_seconds"),
+        ):
+            print(f"  {name:<10}{pe[key]:>10.3f} s   ratio to ours {pe[key] / ours:>10.1f}")
+        print(
+            f"  pairs ours/causalml/greedy {pe['n_pairs_ours']}/{pe['n_pairs_causalml']}/{pe['n_pairs_greedy']}; "
+            f"same control: ours-greedy {pe['agree_ours_greedy']:.4f}, ours-causalml {pe['agree_ours_causalml']:.4f}; "
+            f"same control score: ours-greedy {pe['agree_score_ours_greedy']:.4f}, "
+            f"ours-causalml {pe['agree_score_ours_causalml']:.4f}; "
+            f"ATT {pe['att_ours']:.4f}/{pe['att_causalml']:.4f}/{pe['att_greedy']:.4f}"
+        )
+        es = pe["ours_event_study_seconds"]
+        print(f"event study on {pe['event_study_rows']:,} person-months: ours {es:.1f} s")
+        for key in ("pyfixest_twfe_seconds", "pyfixest_did2s_seconds"):
+            if key in pe:
+                print(f"  {key:<26}{pe[key]:>8.1f} s   ratio to ours {pe[key] / es:>6.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("step", choices=["generate", "evaluate", "peers", "report", "all"])
+    parser.add_argument("--persons", type=int, default=500_000)
+    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--format", choices=["sav", "parquet"], default="sav")
+    parser.add_argument("--workdir", default="/tmp/evaluation_scale")
+    parser.add_argument("--match-rows", type=int, default=100_000)
+    parser.add_argument("--did2s", action="store_true", help="also time pyfixest.did2s (memory-hungry)")
+    parser.add_argument("--es-persons", type=int, default=0, help="event-study peer comparison on the first N persons")
+    parser.add_argument("--peer-python", default=None, help="Python with the bench extra (default: this one)")
+    parser.add_argument("--skip-generate", action="store_true")
+    args = parser.parse_args()
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    if args.step == "all":
+        common = [
+            f"--persons={args.persons}",
+            f"--months={args.months}",
+            f"--seed={args.seed}",
+            f"--format={args.format}",
+            f"--workdir={args.workdir}",
+            f"--match-rows={args.match_rows}",
+            f"--es-persons={args.es_persons}",
+        ] + (["--did2s"] if args.did2s else [])
+        steps = (["evaluate"] if args.skip_generate else ["generate", "evaluate"]) + ["peers"]
+        for step in steps:
+            python = args.peer_python if step == "peers" and args.peer_python else sys.executable
+            print(f"== {step} ({python})", flush=True)
+            subprocess.run([python, __file__, step, *common], check=True)
+        _report(Path(args.workdir))
+        return
+    {"generate": generate, "evaluate": evaluate, "peers": peers, "report": lambda a: _report(Path(a.workdir))}[
+        args.step
+    ](args)
+
+
+if __name__ == "__main__":
+    main()
