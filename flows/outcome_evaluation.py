@@ -22,11 +22,14 @@ from insats.config import Config, OutcomeEvaluation, load_config
 from insats.storage import write_bytes, write_parquet
 from tasks.evaluation.balance import balance_table, overlap_table
 from tasks.evaluation.bootstrap import replicate_seeds
-from tasks.evaluation.design import covariate_columns, sequential_matching_sample
+from tasks.evaluation.design import covariate_columns, first_starts, sequential_matching_sample
 from tasks.evaluation.effects import MAIN_ESTIMATOR, bootstrap_chunk, effects_table, fit_all, make_estimators
+from tasks.evaluation.event_study import event_study, matched_event_study
 from tasks.evaluation.heterogeneity import subgroup_effects, subgroup_labels
 from tasks.evaluation.panel import build_person_month_panel
 from tasks.evaluation.sensitivity import SENSITIVITY_COLUMNS, e_values, one_control_per_treated, rosenbaum_bounds
+from tasks.evaluation.survival import cox_model, kaplan_meier, matched_survival_data
+from tasks.reporting.evaluation_figures import event_study_plot, kaplan_meier_plot
 
 STUDY = "outcome_evaluation"
 
@@ -161,12 +164,45 @@ def estimate_effect(
     hetero.insert(2, "horizon_months", horizon)
     hetero.insert(3, "estimator", MAIN_ESTIMATOR)
     paths.update(
+        pairs=write_parquet(r_main.pairs, out / f"pairs_{tag}.parquet"),
         balance=write_parquet(balance, out / f"balance_{tag}.parquet"),
         overlap=write_parquet(overlap, out / f"overlap_{tag}.parquet"),
         sensitivity=write_parquet(sensitivity, out / f"sensitivity_{tag}.parquet"),
         heterogeneity=write_parquet(hetero, out / f"heterogeneity_{tag}.parquet"),
     )
     return written(**paths)
+
+
+@step
+def dynamics(
+    panel: Path, sample: Path, pairs: Path, spells: Path, intervention_id: str, window: int, out_dir: str
+) -> dict:
+    """Around the start month: event studies of monthly assistance receipt (Callaway-Sant'Anna on the whole
+    register, and on the matched pairs) and time to self-sufficiency (Kaplan-Meier, Cox) of the matched."""
+    panel_df, frame, matched = pd.read_parquet(panel), pd.read_parquet(sample), pd.read_parquet(pairs)
+    starts = first_starts(pd.read_parquet(spells), intervention_id)
+    cs = event_study(panel_df, starts, outcome="on_assistance", leads=12, lags=24)
+    paired = matched_event_study(panel_df, frame, matched, outcome="on_assistance", leads=12, lags=24)
+    columns = ["rel_month", "att", "se", "ci_low", "ci_high", "p_value", "n_treated"]
+    events = pd.concat(
+        [
+            cs.coefficients[columns].assign(design="callaway_santanna_not_yet_treated"),
+            paired[columns].assign(design="matched_pairs"),
+        ],
+        ignore_index=True,
+    )
+    events.insert(0, "intervention_id", intervention_id)
+    survival = matched_survival_data(frame, matched, panel_df, k=window, starts=starts)
+    curves = kaplan_meier(survival)
+    curves.insert(0, "intervention_id", intervention_id)
+    cox = cox_model(survival, cluster="person_id")
+    hazard = cox.table.assign(intervention_id=intervention_id, n=cox.n, n_events=cox.n_events)
+    out = Path(out_dir)
+    return written(
+        event_study=write_parquet(events, out / f"event_study_{intervention_id}.parquet"),
+        survival=write_parquet(curves, out / f"survival_{intervention_id}.parquet"),
+        cox=write_parquet(hazard, out / f"cox_{intervention_id}.parquet"),
+    )
 
 
 @step
@@ -184,15 +220,22 @@ def combine(tables: dict[str, list[Path]], out_dir: str) -> dict:
 
 
 @step
-def draw_figures(balance: Path, overlap: Path, out_dir: str) -> dict:
-    """Love plot and propensity-overlap figure (PNG) of the main estimate, one file per intervention."""
+def draw_figures(balance: Path, overlap: Path, event_study: Path, survival: Path, lang: str, out_dir: str) -> dict:
+    """Per intervention (PNG): love plot and propensity overlap of the main estimate, the matched event study
+    of assistance receipt around the start, and Kaplan-Meier curves of time to self-sufficiency."""
     bal, ov = pd.read_parquet(balance), pd.read_parquet(overlap)
+    events, curves = pd.read_parquet(event_study), pd.read_parquet(survival)
     out = Path(out_dir)
     paths = {}
     for i in sorted(bal["intervention_id"].unique()):
         paths[f"love_{i}"] = write_bytes(love_plot(bal[bal["intervention_id"] == i], str(i)), out / f"love_{i}.png")
         paths[f"overlap_{i}"] = write_bytes(
             overlap_plot(ov[ov["intervention_id"] == i], str(i)), out / f"overlap_{i}.png"
+        )
+        matched = events[(events["intervention_id"] == i) & (events["design"] == "matched_pairs")]
+        paths[f"event_study_{i}"] = write_bytes(event_study_plot(matched, lang), out / f"event_study_{i}.png")
+        paths[f"survival_{i}"] = write_bytes(
+            kaplan_meier_plot(curves[curves["intervention_id"] == i], lang), out / f"survival_{i}.png"
         )
     return written(**paths)
 
@@ -308,8 +351,6 @@ def outcome_evaluation(config_path: str, candidates: str | None = None) -> Outpu
         job: [Path(b["replicates"]) for b in boot[n * len(chunks) : (n + 1) * len(chunks)]]
         for n, job in enumerate(jobs)
     }
-    # Event study (DiD) and survival (Kaplan-Meier / Cox) steps are wired in here by the lead
-    # (tasks.evaluation.event_study, tasks.evaluation.survival).
     estimates = run_steps(
         (
             estimate_effect,
@@ -325,10 +366,29 @@ def outcome_evaluation(config_path: str, candidates: str | None = None) -> Outpu
         )
         for (i, h), s in zip(jobs, samples, strict=True)
     )
+    main_jobs = [(n, i) for n, (i, h) in enumerate(jobs) if h == cfg.horizon_months]
+    around_start = run_steps(
+        (
+            dynamics,
+            dict(
+                panel=Path(panel["panel"]),
+                sample=Path(samples[n]["sample"]),
+                pairs=Path(estimates[n]["pairs"]),
+                spells=Path(register["spells"]),
+                intervention_id=i,
+                window=cfg.window_months,
+                out_dir=interim,
+            ),
+        )
+        for n, i in main_jobs
+    )
     names = ("effects", "balance", "balance_detail", "overlap", "sensitivity", "heterogeneity")
     tables = run_step(
         combine,
-        tables={name: [Path(e[name]) for e in estimates if name in e] for name in names},
+        tables={
+            **{name: [Path(e[name]) for e in estimates if name in e] for name in names},
+            **{name: [Path(d[name]) for d in around_start] for name in ("event_study", "survival", "cox")},
+        },
         out_dir=interim,
     )
     published = publish(
@@ -350,6 +410,9 @@ def outcome_evaluation(config_path: str, candidates: str | None = None) -> Outpu
         draw_figures,
         balance=Path(published["balance"]),
         overlap=Path(published["overlap"]),
+        event_study=Path(published["event_study"]),
+        survival=Path(published["survival"]),
+        lang=config.seminar.lang,
         out_dir=str(config.study_dir(STUDY) / "figures"),
     )
     return published

@@ -159,3 +159,14 @@ def test_brief_renders_in_swedish(chain):
     assert "återföringsseminarium" in html.lower() and "egenförsörjning" in html.lower()
     assert re.search(r"0,\d{2,3}", html)  # decimal comma
     assert not find_identity_numbers(html)
+
+
+def test_event_study_on_matched_pairs_has_flat_pre_trends_and_the_planted_drop(chain):
+    ws, _ = chain
+    events = pd.read_parquet(ws.processed / "outcome_evaluation" / "event_study.parquet")
+    matched = events[events["design"] == "matched_pairs"].set_index("rel_month")
+    assert matched.loc[-12:-2, "att"].abs().mean() < 0.02  # matching on the history removes pre-trends
+    assert matched.loc[12, "ci_high"] < 0  # starters leave assistance sooner than their matched controls
+    cox = pd.read_parquet(ws.processed / "outcome_evaluation" / "cox.parquet").set_index("term")
+    assert cox.loc["treated", "ci_low"] > 1  # and become self-sufficient at a higher rate
+    assert (ws.processed / "outcome_evaluation" / "figures" / "event_study_INS01.png").is_file()

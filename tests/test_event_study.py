@@ -197,3 +197,28 @@ def test_plot_is_png_and_deterministic() -> None:
     png = event_study_plot(res.coefficients, lang="sv")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert png == event_study_plot(res.coefficients, lang="sv")
+
+
+def test_matched_event_study_equals_a_hand_computed_pair_difference():
+    from tasks.evaluation.event_study import matched_event_study
+
+    months = pd.date_range("2021-01-01", periods=6, freq="MS")
+    # Person a starts in month 3 (index 2): assistance 1,1,1,0,0,0. Control b matched in month 3: 1,1,1,1,1,0.
+    panel = pd.DataFrame(
+        {
+            "person_id": ["a"] * 6 + ["b"] * 6 + ["c"] * 6,
+            "month": list(months) * 3,
+            "on_assistance": [1, 1, 1, 0, 0, 0] + [1, 1, 1, 1, 1, 0] + [0, 1, 1, 1, 0, 0],
+        }
+    )
+    sample = pd.DataFrame({"person_id": ["a", "b", "c"], "month": [months[2]] * 3, "treated": [1, 0, 0]})
+    pairs = pd.DataFrame({"treated_index": [0, 0], "control_index": [1, 2], "weight": [0.5, 0.5]})
+    table = matched_event_study(panel, sample, pairs, leads=2, lags=3).set_index("rel_month")
+    # Pair differences (a - b, a - c) around month index 2, minus the difference at rel -1 (index 1):
+    # rel:     -2   -1    0    1    2    3
+    # a-b:      0    0    0   -1   -1    0   -> minus base 0
+    # a-c:      1    0    0   -1    0    0   -> minus base 0
+    expected = {-2: 0.5, -1: 0.0, 0: 0.0, 1: -1.0, 2: -0.5, 3: 0.0}
+    for rel, value in expected.items():
+        assert table.loc[rel, "att"] == pytest.approx(value)
+    assert table.loc[-1, "se"] == 0 and (table["n_treated"] == 1).all()
