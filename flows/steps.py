@@ -172,7 +172,12 @@ def record_inputs(study: str, config: Config, inputs: Iterable[Path]) -> list[di
     ``insats history`` reads this artifact back, so even a failed run says which data it read.
     """
     records = checksum_inputs(inputs)
-    rows = [{"input": "config", "path": str(config.source), "sha256": config.sha256, "bytes": None}]
+    version = code_version()
+    commit = f"{version['git_commit'] or 'unknown'}{' (uncommitted changes)' if version['git_dirty'] else ''}"
+    rows = [
+        {"input": "config", "path": str(config.source), "sha256": config.sha256, "bytes": None},
+        {"input": "code", "path": f"insats {version['package']}", "sha256": commit, "bytes": None},
+    ]
     rows += [{"input": "data", **r} for r in records]
     create_table_artifact(
         table=rows,

@@ -257,31 +257,68 @@ def _read_for_suite(file: Path, suite: str, config: Path, encoding: str | None =
 
 
 @app.command()
+def serve(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Serve every deployment in prefect.yaml (each study flow and the chain) from this process, so that runs
+    can be triggered from the Prefect UI or `prefect deployment run`. Needs a Prefect server (PREFECT_API_URL);
+    stop with Ctrl+C."""
+    with user_errors():
+        import os
+
+        _load(config)
+        if not os.environ.get("PREFECT_API_URL"):
+            fail(
+                "insats serve needs a running Prefect server",
+                "start one with `prefect server start` and set PREFECT_API_URL (see README, shared server)",
+            )
+        from prefect import serve as prefect_serve
+
+        from insats.runtime import quiet_console_tracebacks
+        from insats.serve import build_deployments
+
+        quiet_console_tracebacks()
+        deployments = build_deployments(str(config.resolve()))
+        typer.echo(f"Serving {len(deployments)} deployments: {', '.join(d.name for d in deployments)}")
+        prefect_serve(*deployments)
+
+
+@app.command()
 def history(
+    quarter: Annotated[str | None, typer.Option(help="Only runs started in this quarter, e.g. 2026Q4.")] = None,
     since: Annotated[
         datetime | None, typer.Option(help="Only runs started on or after this date (YYYY-MM-DD).")
     ] = None,
+    study: Annotated[str | None, typer.Option(help="Only this study, e.g. outcome_evaluation (or pipeline).")] = None,
     fmt: Annotated[HistoryFormat, typer.Option("--format", help="table, csv or json.")] = HistoryFormat.table,
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
-    """The flow-run history from the Prefect API: run, study, state, start, duration, config hash, inputs, failure."""
+    """The flow-run history from the Prefect API (the embedded local one, or PREFECT_API_URL's server): run,
+    study, state, start, duration, what triggered it (parameters, config hash, input checksums, code version),
+    failure reason, outputs."""
     with user_errors():
         _load(config)
-        from insats.history import read_history
+        from insats.history import FLOW_STUDIES, quarter_bounds, read_history
         from insats.runtime import prefect_api
 
+        if quarter and since:
+            fail("give --quarter or --since, not both", code=2)
+        if study and study.replace("-", "_") not in set(FLOW_STUDIES.values()):
+            fail(f"unknown study {study!r}", f"known: {', '.join(sorted(set(FLOW_STUDIES.values())))}", code=2)
+        start, until = quarter_bounds(quarter) if quarter else (since.replace(tzinfo=UTC) if since else None, None)
         with prefect_api():
-            df = read_history(since=since.replace(tzinfo=UTC) if since else None)
+            df = read_history(since=start, until=until)
+        if study:
+            df = df[df["study"] == study.replace("-", "_")].reset_index(drop=True)
         if fmt is HistoryFormat.csv:
             sys.stdout.write(df.to_csv(index=False))
         elif fmt is HistoryFormat.json:
             sys.stdout.write(df.to_json(orient="records", date_format="iso", force_ascii=False, indent=2) + "\n")
         elif df.empty:
-            typer.echo("No flow runs recorded" + (f" since {since:%Y-%m-%d}" if since else "") + ".")
+            scope = f" in {quarter}" if quarter else (f" since {since:%Y-%m-%d}" if since else "")
+            typer.echo(f"No flow runs recorded{scope}.")
         else:
             shown = df.assign(
                 start_time=df["start_time"].dt.strftime("%Y-%m-%d %H:%M:%S"),
                 config_hash=df["config_hash"].str[:12],
                 input_checksums=df["input_checksums"].str.count("=").astype(str) + " files",
-            ).drop(columns=["flow_run_id", "outputs"])
+            ).drop(columns=["flow_run_id", "outputs", "parameters", "code_version"], errors="ignore")
             typer.echo(shown.to_string(index=False, max_colwidth=60))

@@ -50,7 +50,31 @@ class EmployerInterviews(_Section):
 
 class InterventionMapping(_Section):
     inventory: Path
-    min_participants: int = Field(100, ge=1)
+    min_participants: int = Field(100, ge=1)  # minimum starters (treated N) in the register
+    # Evidence review and assessment-tool survey (issue 8); each part runs only when its inputs are given.
+    references: dict[str, Path] = {}  # name -> RIS / BibTeX / CSV export, read in this order
+    screening_decisions: Path | None = None  # CSV that grows as reviewers screen (record_id, decision, reason)
+    screening_simulation: Path | None = None  # decisions on EVERY record (a finished review): simulation mode
+    extraction: Path | None = None  # extraction sheet of the included studies
+    screening_seed: int = 2026
+    survey: Path | None = None  # caseworker survey on assessment tools (one row per respondent and tool)
+    survey_codebook: Path | None = None  # study 1's codebook format, for the survey's open comments
+    survey_tools: list[str] = [
+        "bip_indikatorer",
+        "skapa",
+        "af_arbetsformaga",
+        "icf_kartlaggning",
+        "stegmodell",
+        "egen_mall",
+    ]
+    # Candidate rules (besides min_participants): see tasks.mapping.candidates.CandidateRules.
+    min_comparison: int = Field(0, ge=0)  # minimum eligible comparison persons
+    max_mde: float | None = Field(None, gt=0, le=1)  # largest acceptable MDE on self-sufficiency (proportion)
+    candidate_support: Literal["none", "evidence", "alignment", "evidence_or_alignment"] = "none"
+    min_alignment: float = Field(0.2, ge=0, le=1)
+    min_positive_studies: int = Field(1, ge=0)
+    power: float = Field(0.8, gt=0, lt=1)
+    alpha: float = Field(0.05, gt=0, lt=1)
 
 
 class Period(_Section):

@@ -27,7 +27,9 @@ COLUMNS = [
     "state",
     "start_time",
     "duration_seconds",
+    "parameters",
     "config_hash",
+    "code_version",
     "input_checksums",
     "outputs",
     "failure_reason",
@@ -83,12 +85,14 @@ def read_history(since: datetime | None = None, until: datetime | None = None) -
         by_run.setdefault(a.flow_run_id, []).append(a)
     rows = []
     for r in runs:
-        config_sha, checksums, outputs = None, [], []
+        config_sha, code, checksums, outputs = None, None, [], []
         for a in by_run.get(r.id, []):
             if a.key and a.key.startswith("inputs-"):
                 for row in _artifact_rows(a):
                     if row.get("input") == "config":
                         config_sha = row.get("sha256")
+                    elif row.get("input") == "code":
+                        code = f"{row.get('path')} @ {row.get('sha256')}"
                     else:
                         checksums.append(f"{row.get('path')}={str(row.get('sha256'))[:12]}")
             elif a.key:
@@ -104,7 +108,9 @@ def read_history(since: datetime | None = None, until: datetime | None = None) -
                 "state": state.name if state else "Unknown",
                 "start_time": pd.Timestamp(start).tz_convert(UTC) if start else pd.NaT,
                 "duration_seconds": round(r.total_run_time.total_seconds(), 1) if r.total_run_time else None,
+                "parameters": json.dumps(r.parameters, ensure_ascii=False, default=str),
                 "config_hash": config_sha,
+                "code_version": code,
                 "input_checksums": "; ".join(checksums),
                 "outputs": "; ".join(sorted(outputs)),
                 "failure_reason": (state.message or "") if failed else "",

@@ -86,6 +86,8 @@ class ExpectationOutcome:
         where = f" on column {self.column!r}" if self.column else ""
         status = "passed" if self.success else "FAILED"
         detail = ""
+        if not self.success and not self.unexpected_count and self.samples:
+            detail = f": {'; '.join(self.samples)}"
         if self.unexpected_count:
             pct = f" ({self.unexpected_percent:.1f}%)" if self.unexpected_percent is not None else ""
             detail = f": {self.unexpected_count} unexpected{pct}"
@@ -210,9 +212,11 @@ def validate_frame(df: pd.DataFrame, suite_name: str, parameters: dict[str, Any]
         cfg = r.expectation_config
         res = r.result or {}
         samples = [_mask(v) for v in (res.get("partial_unexpected_list") or [])[:N_SAMPLES]]
-        if r.exception_info and r.exception_info.get("raised_exception"):
-            samples = [str(r.exception_info.get("exception_message", ""))[:200]]
+        if r.exception_info:
+            samples = _exception_messages(r.exception_info) or samples
         rows = [int(i) for i in (res.get("unexpected_index_list") or []) if isinstance(i, int | float)]
+        if not r.success and not samples:
+            samples = _table_detail(res)
         outcomes.append(
             ExpectationOutcome(
                 expectation=cfg.type,
@@ -234,6 +238,32 @@ def validate_frame(df: pd.DataFrame, suite_name: str, parameters: dict[str, Any]
         outcomes=outcomes,
         raw=_masked_json(raw),
     )
+
+
+def _exception_messages(info: dict[str, Any]) -> list[str]:
+    """GX reports an expectation it could not evaluate (e.g. its column is missing) as exception info: either
+    flat (``raised_exception``, ``exception_message``) or keyed by metric. One short message per problem."""
+    entries = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    messages = []
+    for entry in entries:
+        if entry.get("raised_exception") or entry.get("exception_message"):
+            message = str(entry.get("exception_message", "")).strip().splitlines()
+            if message and message[0] not in messages:
+                messages.append(message[0][:200])
+    return messages
+
+
+def _table_detail(result: dict[str, Any]) -> list[str]:
+    """What a failed table-level expectation saw (columns missing or unexpected, the row count)."""
+    mismatched = (result.get("details") or {}).get("mismatched") or {}
+    detail = []
+    if mismatched.get("missing"):
+        detail.append(f"missing columns {sorted(map(str, mismatched['missing']))}")
+    if mismatched.get("unexpected"):
+        detail.append(f"unexpected columns {sorted(map(str, mismatched['unexpected']))}")
+    if not detail and "observed_value" in result:
+        detail.append(f"observed {_mask(result['observed_value'])}")
+    return detail
 
 
 def _masked_json(value: Any) -> Any:

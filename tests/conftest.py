@@ -31,11 +31,16 @@ class Workspace:
         return self.root / "data" / "processed"
 
     def cli(
-        self, *args: str, check: bool = True, timeout: int = 600, config: Path | None = None
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: int = 600,
+        config: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``python -m insats ARGS --config <this workspace's config>`` with Prefect's embedded local API."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "INSATS_"))}
-        env["PYTHONIOENCODING"] = "utf-8"
+        """Run ``python -m insats ARGS --config <this workspace's config>``: with Prefect's embedded local API,
+        or with the server named by ``env={"PREFECT_API_URL": ...}``."""
+        env = {**clean_env(), **(env or {})}
         cmd = [sys.executable, "-m", "insats", *args]
         if args and args[0] not in ("demo-data",):
             cmd += ["--config", str(config or self.config)]
@@ -45,6 +50,13 @@ class Workspace:
                 f"{' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
             )
         return proc
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without Prefect or insats settings of the developer's shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "INSATS_"))}
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
 
 
 def make_workspace(parent: Path, name: str, raw_from: Path | None = None) -> Workspace:
