@@ -12,12 +12,25 @@ from insats.config import load_config
 from insats.storage import write_parquet
 from insats.validation import gate
 from tasks.interviews.codebook import load_codebook
-from tasks.interviews.coding import code_segments
-from tasks.interviews.profile import code_frequencies, demand_profile
+from tasks.interviews.coding import code_segments, match_spans
+from tasks.interviews.profile import code_frequencies, demand_by_attribute, demand_profile, quote_bank
+from tasks.interviews.qdpx import project_from_coding, write_qdpx
 from tasks.interviews.redaction import redact
+from tasks.interviews.reliability import (
+    QUALITY_COLUMNS,
+    RELIABILITY_COLUMNS,
+    coded_to_labels,
+    coding_quality,
+    read_coded_spans,
+    reliability,
+    spans_to_labels,
+    spans_to_redacted,
+)
+from tasks.interviews.suggest import cross_validate_suggestions, discover_themes, suggest_codes
 from tasks.interviews.transcripts import read_transcript, segment_turns
 
 STUDY = "employer_interviews"
+# Optional inputs found beside the interview metadata until the config names them (tell the lead).
 
 
 def read_employers(path: Path) -> pd.DataFrame:
@@ -53,12 +66,77 @@ def code_interviews(segments: Path, codebook: Path, out_dir: str) -> dict:
 def profile_demand(coded_segments: Path, employers: Path, codebook: Path, parent: str, out_dir: str) -> dict:
     """Code frequencies per employer and the share of employers demanding each competency."""
     coded, meta, book = pd.read_parquet(coded_segments), read_employers(employers), load_codebook(codebook)
+    out = Path(out_dir)
     return written(
-        code_frequencies=write_parquet(code_frequencies(coded, meta), Path(out_dir) / "code_frequencies.parquet"),
-        demand_profile=write_parquet(
-            demand_profile(coded, meta, book, parent=parent), Path(out_dir) / "demand_profile.parquet"
+        code_frequencies=write_parquet(code_frequencies(coded, meta), out / "code_frequencies.parquet"),
+        demand_profile=write_parquet(demand_profile(coded, meta, book, parent=parent), out / "demand_profile.parquet"),
+        demand_by_sector=write_parquet(
+            demand_by_attribute(coded, meta, book, attribute="sector", parent=parent), out / "demand_by_sector.parquet"
         ),
     )
+
+
+@step
+def assess_coding(
+    segments: Path,
+    coded_segments: Path,
+    transcripts: Path,
+    employers: Path,
+    codebook: Path,
+    human_coding: Path | None,
+    redact_names: list[str],
+    out_dir: str,
+) -> dict:
+    """Reliability between coders (human-human, human-auto), auto-coding quality, supervised suggestions,
+    NMF themes, the quote bank, and a REFI-QDA project of auto-codes and suggestions for review."""
+    seg, coded = pd.read_parquet(segments), pd.read_parquet(coded_segments)
+    meta, book, out = read_employers(employers), load_codebook(codebook), Path(out_dir)
+    codes = [c.id for c in book.codes if c.keywords]
+    labels = [coded_to_labels(coded, seg, codes)]
+    originals = {r.interview_id: read_transcript(transcripts / r.file) for r in meta.itertuples()}
+    redacted = {iid: redact(text, names=redact_names)[0] for iid, text in originals.items()}
+    if human_coding is not None:
+        human = spans_to_redacted(read_coded_spans(human_coding), originals, meta, redact_names)
+        labels.append(spans_to_labels(human, seg, codes))
+    labels = pd.concat(labels, ignore_index=True)
+    humans = sorted(set(labels["coder"]) - {"auto"})
+    pairs = [(a, b) for i, a in enumerate(humans) for b in humans[i + 1 :]] + [(h, "auto") for h in humans]
+    rel = pd.concat(
+        [reliability(labels, a, b, n_boot=1000, seed=6) for a, b in pairs]
+        or [pd.DataFrame(columns=RELIABILITY_COLUMNS)],
+        ignore_index=True,
+    )
+    quality = pd.concat(
+        [coding_quality(labels, "auto", h) for h in humans] or [pd.DataFrame(columns=QUALITY_COLUMNS)],
+        ignore_index=True,
+    )
+    if humans:
+        suggestions = suggest_codes(seg, labels, humans[0], codes, seed=6)
+        cv = cross_validate_suggestions(seg, labels, humans[0], codes, seed=6)
+    else:
+        suggestions, cv = pd.DataFrame(columns=["interview_id", "segment_id", "code_id", "confidence"]), None
+    spans = match_spans(seg, book)
+    review = spans.assign(
+        coder="insats-auto", description=spans["matched"] + spans["negated"].map({True: " (inte krav)", False: ""})
+    )
+    sugg_spans = suggestions.merge(seg[["segment_id", "start_char", "end_char"]], on="segment_id")
+    review = pd.concat([review, pd.DataFrame({
+        "interview_id": sugg_spans["interview_id"], "start": sugg_spans["start_char"], "end": sugg_spans["end_char"],
+        "code_id": sugg_spans["code_id"], "coder": "insats-förslag",
+        "description": "förslag, säkerhet " + sugg_spans["confidence"].round(2).astype(str),
+    })], ignore_index=True)  # fmt: skip
+    # For researchers to open in their QDA tool; stays in the interim folder (the gate publishes tables only).
+    write_qdpx(project_from_coding("insats: autokodning och förslag", book, redacted, review), out / "review.qdpx")
+    outputs = {
+        "reliability": write_parquet(rel, out / "reliability.parquet"),
+        "coding_quality": write_parquet(quality, out / "coding_quality.parquet"),
+        "suggestions": write_parquet(suggestions.astype({"confidence": "float64"}), out / "suggestions.parquet"),
+        "themes": write_parquet(discover_themes(seg, coded, seed=6), out / "themes.parquet"),
+        "quotes": write_parquet(quote_bank(coded, seg, seed=6), out / "quotes.parquet"),
+    }
+    if cv is not None:
+        outputs["suggestion_quality"] = write_parquet(cv, out / "suggestion_quality.parquet")
+    return written(**outputs)
 
 
 @flow(name="employer-interviews")
@@ -66,7 +144,7 @@ def employer_interviews(config_path: str) -> Outputs:
     """Segment and redact transcripts, code them against the codebook, profile employers' demands."""
     config = load_config(config_path)
     cfg = config.employer_interviews
-    inputs = [cfg.transcripts, cfg.employers, cfg.codebook]
+    inputs = [cfg.transcripts, cfg.employers, cfg.codebook, *([cfg.human_coding] if cfg.human_coding else [])]
     record_inputs(STUDY, config, inputs)
     interim = str(config.interim_dir(STUDY))
 
@@ -86,4 +164,15 @@ def employer_interviews(config_path: str) -> Outputs:
         parent=cfg.demand_parent,
         out_dir=interim,
     )
-    return publish(STUDY, config, {**segments, **coded, **profile}, inputs, artifact_table="demand_profile")
+    assessed = run_step(
+        assess_coding,
+        segments=Path(segments["segments"]),
+        coded_segments=Path(coded["coded_segments"]),
+        transcripts=cfg.transcripts,
+        employers=cfg.employers,
+        codebook=cfg.codebook,
+        human_coding=cfg.human_coding,
+        redact_names=cfg.redact_names,
+        out_dir=interim,
+    )
+    return publish(STUDY, config, {**segments, **coded, **profile, **assessed}, inputs, artifact_table="demand_profile")

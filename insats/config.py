@@ -46,6 +46,7 @@ class EmployerInterviews(_Section):
     codebook: Path
     demand_parent: str = "KOMP"
     redact_names: list[str] = []
+    human_coding: Path | None = None  # CSV/XLSX of human coders' spans (document, start, end, code, coder)
 
 
 class InterventionMapping(_Section):

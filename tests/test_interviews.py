@@ -49,7 +49,10 @@ def test_planted_top_competency_is_rank_one(demo):
     profile = demand_profile(demo["coded"], demo["employers"], demo["book"])
     assert list(profile.columns) == [
         "code_id", "label", "label_en", "n_employers", "n_employers_total", "share_employers", "rank",
+        "ci_low", "ci_high",
     ]  # fmt: skip
+    assert (profile["ci_low"] <= profile["share_employers"]).all()
+    assert (profile["share_employers"] <= profile["ci_high"]).all()
     assert set(profile["code_id"]) == {c.id for c in demo["book"].children("KOMP")}
     top = profile.iloc[0]
     assert top["code_id"] == demo["bundle"].truth["top_competency"] and top["rank"] == 1

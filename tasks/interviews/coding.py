@@ -232,3 +232,29 @@ def code_segments(segments: pd.DataFrame, codebook: Codebook, roles: tuple[str, 
                 }
             )
     return pd.DataFrame(rows, columns=CODED_COLUMNS).astype({"negated": "bool"})
+
+
+SPAN_COLUMNS = ["interview_id", "segment_id", "start", "end", "code_id", "matched", "negated"]
+
+
+def match_spans(segments: pd.DataFrame, codebook: Codebook, roles: tuple[str, ...] = ("respondent",)) -> pd.DataFrame:
+    """Every keyword match as a span of the transcript (for export to QDA tools and for quotes).
+
+    ``segments`` as for :func:`code_segments`, plus start_char. Columns: interview_id, segment_id, start,
+    end (offsets into the transcript text the segments were cut from: ``start_char`` + offset in the
+    segment), code_id, matched (the words), negated. One row per match (a code can match a segment twice).
+    """
+    missing = [c for c in ("interview_id", "segment_id", "speaker_role", "start_char", "text") if c not in segments]
+    if missing:
+        raise ValueError(f"segments: missing column(s) {missing}; expected the output of segment_turns")
+    index = _keyword_index(codebook)
+    cache: dict[str, str] = {}
+    rows = []
+    chosen = segments[segments["speaker_role"].isin(roles)]
+    for iid, sid, offset, text in zip(
+        chosen["interview_id"], chosen["segment_id"], chosen["start_char"], chosen["text"], strict=True
+    ):
+        for m in _spans(str(text), cache, index):
+            rows.append((iid, sid, int(offset) + int(m["start_char"]), int(offset) + int(m["end_char"]),
+                         m["code_id"], m["matched"], m["negated"]))  # fmt: skip
+    return pd.DataFrame(rows, columns=SPAN_COLUMNS).astype({"start": "int64", "end": "int64", "negated": "bool"})

@@ -7,6 +7,7 @@ Negated mentions ("vi kräver inte körkort") are not demand and are excluded un
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from tasks.interviews.codebook import Codebook
@@ -20,6 +21,8 @@ PROFILE_COLUMNS = [
     "n_employers_total",
     "share_employers",
     "rank",
+    "ci_low",
+    "ci_high",
 ]
 
 
@@ -74,7 +77,8 @@ def demand_profile(
     a deeper descendant counts for the child it sits under. Columns: code_id, label, label_en,
     n_employers (employers with >= 1 non-negated mention), n_employers_total (distinct employer_id in
     ``employers``, interviewed but silent employers included), share_employers (0..1), rank (1 = most
-    mentioned; ties share the lowest rank, ``method="min"``). Sorted by rank, then codebook order.
+    mentioned; ties share the lowest rank, ``method="min"``), ci_low / ci_high (95 % Wilson interval of the
+    share; the employers are treated as a sample of the municipality's employers). Sorted by rank, then codebook order.
     Raises ValueError for an unknown parent, a parent without children, or code ids absent from the
     codebook.
     """
@@ -106,5 +110,74 @@ def demand_profile(
     )
     out["share_employers"] = out["n_employers"] / total
     out["rank"] = out["n_employers"].rank(method="min", ascending=False).astype("int64")
+    out["ci_low"], out["ci_high"] = wilson_interval(out["n_employers"].to_numpy(), total)
     out = out.sort_values(["rank", "order"], kind="stable").reset_index(drop=True)
     return out[PROFILE_COLUMNS].astype({"n_employers": "int64", "n_employers_total": "int64"})
+
+
+def wilson_interval(k: np.ndarray | int, n: int, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for ``k`` successes of ``n`` (vectorised over ``k``); 95 % by default.
+
+    Chosen over the normal approximation because shares near 0 or 1 with 10-30 employers are common.
+    """
+    if n <= 0:
+        raise ValueError(f"n must be positive for a confidence interval, got {n}")
+    p = np.asarray(k, dtype=float) / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+BY_ATTRIBUTE_COLUMNS = [
+    "attribute", "level", "code_id", "label", "n_employers", "n_employers_total", "share_employers", "ci_low",
+    "ci_high",
+]  # fmt: skip
+
+
+def demand_by_attribute(
+    coded: pd.DataFrame,
+    employers: pd.DataFrame,
+    codebook: Codebook,
+    attribute: str = "sector",
+    parent: str = "KOMP",
+    include_negated: bool = False,
+) -> pd.DataFrame:
+    """The demand profile within each level of an employer attribute (sector, size_class, ...).
+
+    Columns :data:`BY_ATTRIBUTE_COLUMNS`; one row per level x child code of ``parent``, shares of the
+    employers in that level with Wilson 95 % intervals (wide with few employers per level: read them).
+    Raises ValueError when ``attribute`` is not a column of ``employers``.
+    """
+    if attribute not in employers.columns:
+        raise ValueError(f"employers: no column {attribute!r} to break the profile down by")
+    frames = []
+    for level, meta in employers.groupby(attribute, sort=True):
+        sub = coded[coded["interview_id"].astype(str).isin(meta["interview_id"].astype(str))]
+        prof = demand_profile(sub, meta, codebook, parent=parent, include_negated=include_negated)
+        frames.append(prof.assign(attribute=attribute, level=str(level)))
+    return pd.concat(frames, ignore_index=True)[BY_ATTRIBUTE_COLUMNS]
+
+
+QUOTE_COLUMNS = ["code_id", "quote_no", "interview_id", "segment_id", "negated", "quote"]
+
+
+def quote_bank(
+    coded: pd.DataFrame, segments: pd.DataFrame, per_code: int = 3, max_chars: int = 300, seed: int = 0
+) -> pd.DataFrame:
+    """Up to ``per_code`` quotes per code, from different interviews where possible, affirmative first.
+
+    ``segments`` must be the *redacted* segments (``segment_turns`` on ``redaction.redact`` output): quotes
+    are their text, cut at ``max_chars`` with "…". Columns :data:`QUOTE_COLUMNS`; deterministic for a seed.
+    """
+    _require(coded, ["interview_id", "segment_id", "code_id", "negated"], "coded segments")
+    _require(segments, ["segment_id", "text"], "segments")
+    text = segments.set_index("segment_id")["text"]
+    rows = []
+    for code, g in coded.groupby("code_id", sort=True):
+        g = g.sample(frac=1, random_state=seed).sort_values("negated", kind="stable")
+        g = pd.concat([g.drop_duplicates("interview_id"), g[g.duplicated("interview_id")]])
+        for n, r in enumerate(g.head(per_code).itertuples(), start=1):
+            quote = str(text[r.segment_id])
+            quote = quote if len(quote) <= max_chars else quote[: max_chars - 1].rstrip() + "…"
+            rows.append([code, n, r.interview_id, r.segment_id, bool(r.negated), " ".join(quote.split())])
+    return pd.DataFrame(rows, columns=QUOTE_COLUMNS).astype({"quote_no": "int64", "negated": "bool"})

@@ -95,3 +95,29 @@ def redact(text: str, names: Sequence[str] = ()) -> tuple[str, list[dict[str, ob
         cursor = end
     pieces.append(text[cursor:])
     return "".join(pieces), log
+
+
+def map_offsets(text: str, positions: Sequence[int], names: Sequence[str] = ()) -> list[int]:
+    """Map character offsets in the *unredacted* ``text`` to offsets in ``redact(text, names)[0]``.
+
+    Used to carry human coding made on the original transcript (NVivo, a CSV of spans) onto the redacted
+    text that segments refer to. An offset inside a redacted value maps into its placeholder (clamped to
+    the placeholder's length); offsets outside move by the length change of the replacements before them.
+    Raises ValueError for an offset outside ``0..len(text)``.
+    """
+    found = find_personal_data(text, names)
+    out: list[int] = []
+    for pos in positions:
+        if not 0 <= int(pos) <= len(text):
+            raise ValueError(f"offset {pos} outside the text (0..{len(text)})")
+        shift = 0
+        mapped = int(pos)
+        for start, end, kind in found:
+            delta = len(PLACEHOLDERS[kind]) - (end - start)
+            if end <= pos:
+                shift += delta
+            elif start < pos:  # inside a redacted value
+                mapped = start + min(int(pos) - start, len(PLACEHOLDERS[kind]))
+                break
+        out.append(mapped + shift)
+    return out
