@@ -11,6 +11,7 @@ from typing import Any
 
 from tasks.demo.interviews import make_interviews, write_interviews
 from tasks.demo.inventory import make_inventory, write_inventory
+from tasks.demo.mapping_extra import write_mapping_extras
 from tasks.demo.participants import make_participant_demo, write_participant_demo
 from tasks.demo.register import make_register, write_register
 
@@ -34,6 +35,7 @@ def write_demo_data(out: Path, seed: int = 2026, persons: int = 3000) -> dict[st
         interviews = make_interviews(seed=seed)
         write_interviews(interviews, tmp / "interviews")
         write_inventory(make_inventory(), tmp / "mapping")
+        write_mapping_extras(tmp / "mapping")  # caseworker survey, references, screening decisions
         frames, register_truth = make_register(seed=seed, n_persons=persons)
         write_register(frames, tmp / "register")
         participants = make_participant_demo(seed=seed)

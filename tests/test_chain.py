@@ -15,22 +15,37 @@ from tasks.identity import find_identity_numbers
 pytestmark = pytest.mark.slow
 
 STEPS_PER_RUN = {
-    "employer_interviews": ["segment_interviews", "code_interviews", "profile_demand", "publish_study"],
+    "employer_interviews": [
+        "segment_interviews",
+        "code_interviews",
+        "profile_demand",
+        "assess_coding",
+        "publish_study",
+    ],
     "intervention_mapping": [
         "ingest_extract",
+        "register_design",
+        "review_references",
+        "screen_references",
+        "summarise_evidence",
+        "survey_tools",
         "load_inventory",
         "count_participants",
         "align_and_rank",
         "publish_study",
+        "draw_figures",
     ],
     "outcome_evaluation": [
         "ingest_extract",
         "check_person_links",
         "build_panel",
         "matching_sample",
+        "bootstrap_effects",
         "estimate_effect",
+        "dynamics",
         "combine",
         "publish_study",
+        "draw_figures",
     ],
 }
 

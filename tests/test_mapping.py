@@ -268,6 +268,12 @@ def test_candidates_eligibility_ranking_and_reasons() -> None:
         "eligible",
         "reason",
         "rank",
+        "n_treated",
+        "n_comparison",
+        "base_rate",
+        "mde",
+        "n_studies",
+        "n_positive_studies",
     ]
     # Eligible first (C and B tie on alignment: more participants first; D has exactly the minimum),
     # then the ineligible by alignment: E (absent from the register: 0) before A.

@@ -4,11 +4,48 @@ An intervention is eligible for a register-based evaluation when the register ho
 (distinct persons with a participation spell) for a matching estimate. Candidates are ranked: eligible first,
 then by alignment with employers' demand (descending), then by number of participants (descending), then by
 intervention_id, so that rank 1 is the best-aligned intervention that can be evaluated.
+
+With register design counts (:func:`tasks.mapping.power.design_counts`) and an evidence table
+(:func:`tasks.mapping.evidence.evidence_table`), :func:`evaluation_candidates` applies the config's rules
+(:class:`CandidateRules`): treated N >= min_participants, comparison N >= min_comparison, minimum detectable
+effect <= max_mde, and optionally support from the evidence or alignment; ``reason`` then names every rule
+that failed, or the basis on which the intervention was chosen.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import Literal
+
 import pandas as pd
+
+from tasks.mapping.power import minimum_detectable_effect
+
+Support = Literal["none", "evidence", "alignment", "evidence_or_alignment"]
+
+
+@dataclass(frozen=True)
+class CandidateRules:
+    """The config's rules for choosing evaluation candidates.
+
+    ``min_participants``: minimum treated N (with design counts; else distinct participants);
+    ``min_comparison``: minimum eligible comparison N; ``max_mde``: largest acceptable minimum detectable
+    effect on self-sufficiency (proportion, e.g. 0.10 = 10 percentage points; None = no limit);
+    ``support``: also require evidence (>= ``min_positive_studies`` included studies of the method family with
+    a positive effect), alignment (score >= ``min_alignment``), either, or nothing; ``alpha``/``power`` for
+    the MDE.
+    """
+
+    min_participants: int = 100
+    min_comparison: int = 0
+    max_mde: float | None = None
+    support: Support = "none"
+    min_alignment: float = 0.2
+    min_positive_studies: int = 1
+    alpha: float = 0.05
+    power: float = 0.8
+
 
 CANDIDATE_COLUMNS: tuple[str, ...] = (
     "intervention_id",
@@ -19,6 +56,12 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "eligible",
     "reason",
     "rank",
+    "n_treated",
+    "n_comparison",
+    "base_rate",
+    "mde",
+    "n_studies",
+    "n_positive_studies",
 )
 
 
@@ -35,11 +78,60 @@ def candidate_reason(n_participants: int, min_participants: int, alignment_score
     return f"Too few participants in the register ({n_participants} < {min_participants})"
 
 
+def rule_reason(
+    n_treated: int,
+    n_comparison: int,
+    mde: float,
+    alignment_score: float,
+    n_positive: int,
+    rules: CandidateRules,
+) -> tuple[bool, str]:
+    """(eligible, English reason) under ``rules``: every failed rule is named; if none failed, the basis."""
+    failed = []
+    if n_treated < rules.min_participants:
+        failed.append(f"too few starters in the register ({n_treated} < {rules.min_participants})")
+    if n_comparison < rules.min_comparison:
+        failed.append(f"too few eligible comparison persons ({n_comparison} < {rules.min_comparison})")
+    if rules.max_mde is not None and (math.isnan(mde) or mde > rules.max_mde):
+        shown = "not estimable" if math.isnan(mde) else f"{mde * 100:.1f} pp"
+        failed.append(f"minimum detectable effect too large ({shown} > {rules.max_mde * 100:.1f} pp)")
+    has_evidence = n_positive >= rules.min_positive_studies
+    has_alignment = alignment_score >= rules.min_alignment
+    support_ok = {
+        "none": True,
+        "evidence": has_evidence,
+        "alignment": has_alignment,
+        "evidence_or_alignment": has_evidence or has_alignment,
+    }[rules.support]
+    if not support_ok:
+        need = {
+            "evidence": f"{rules.min_positive_studies} positive stud(ies)",
+            "alignment": f"alignment >= {rules.min_alignment:.2f}",
+            "evidence_or_alignment": f"{rules.min_positive_studies} positive stud(ies) or alignment >= "
+            f"{rules.min_alignment:.2f}",
+        }[rules.support]
+        failed.append(
+            f"not supported by the evidence or employers' demand ({n_positive} positive stud(ies), "
+            f"alignment {alignment_score:.2f}; need {need})"
+        )
+    if failed:
+        return False, "Not chosen: " + "; ".join(failed)
+    mde_text = "" if math.isnan(mde) else f", minimum detectable effect {mde * 100:.1f} pp"
+    return True, (
+        f"Chosen: {n_treated} starters and {n_comparison} comparison persons in the register{mde_text}; "
+        f"alignment {alignment_score:.2f}; {n_positive} positive stud(ies) of the method family"
+    )
+
+
 def evaluation_candidates(
     inventory: pd.DataFrame,
     alignment: pd.DataFrame,
     participants: pd.DataFrame,
     min_participants: int = 100,
+    *,
+    design: pd.DataFrame | None = None,
+    evidence: pd.DataFrame | None = None,
+    rules: CandidateRules | None = None,
 ) -> pd.DataFrame:
     """Rank the inventory's interventions as candidates for the outcome evaluation.
 
@@ -53,6 +145,14 @@ def evaluation_candidates(
     (1 = best; unique ranks): ``n_participants`` int64,
     ``eligible`` bool (n_participants >= min_participants),
     ``reason`` an English sentence (e.g. "Too few participants in the register (23 < 100)").
+
+    With ``design`` (:func:`tasks.mapping.power.design_counts`: intervention_id, n_treated, n_comparison,
+    base_rate) the ``rules`` (default ``CandidateRules(min_participants=min_participants)``) decide
+    ``eligible`` and the ``reason`` (see :func:`rule_reason`); ``mde`` is computed per intervention at the
+    rules' alpha and power. ``evidence`` (method_family, n_studies, n_positive) adds the evidence counts of the
+    intervention's method family (0 when absent). Without ``design`` the extra columns are filled from
+    ``participants`` (n_treated = n_participants, n_comparison 0, base_rate and mde NaN) and only the minimum
+    N applies, with the reasons of :func:`candidate_reason`.
 
     Raises ValueError for missing columns, an inventory intervention without an alignment score, duplicate
     ids in ``participants`` or a negative count.
@@ -87,13 +187,48 @@ def evaluation_candidates(
     out["n_participants"] = [int(n_by_id.get(i, 0)) for i in out["intervention_id"]]
     out["n_participants"] = out["n_participants"].astype("int64")
     out["alignment_score"] = [score_by_id[i] for i in out["intervention_id"]]
-    out["eligible"] = (out["n_participants"] >= min_participants).astype(bool)
-    out["reason"] = [
-        candidate_reason(int(n), min_participants, float(s))
-        for n, s in zip(out["n_participants"], out["alignment_score"], strict=True)
-    ]
+    rules = rules or CandidateRules(min_participants=min_participants)
+    fam_n: dict[str, int] = {}
+    fam_pos: dict[str, int] = {}
+    if evidence is not None and len(evidence):
+        fam_n = dict(zip(evidence["method_family"].astype(str), evidence["n_studies"].astype(int), strict=True))
+        fam_pos = dict(zip(evidence["method_family"].astype(str), evidence["n_positive"].astype(int), strict=True))
+    out["n_studies"] = pd.Series([fam_n.get(f, 0) for f in out["method_family"]], dtype="int64")
+    out["n_positive_studies"] = pd.Series([fam_pos.get(f, 0) for f in out["method_family"]], dtype="int64")
+    if design is None:
+        out["n_treated"] = out["n_participants"]
+        out["n_comparison"] = 0
+        out["base_rate"] = float("nan")
+        out["mde"] = float("nan")
+        out["eligible"] = (out["n_participants"] >= rules.min_participants).astype(bool)
+        out["reason"] = [
+            candidate_reason(int(n), rules.min_participants, float(s))
+            for n, s in zip(out["n_participants"], out["alignment_score"], strict=True)
+        ]
+    else:
+        missing = [c for c in ("intervention_id", "n_treated", "n_comparison", "base_rate") if c not in design]
+        if missing:
+            raise ValueError(f"design: missing column(s) {', '.join(missing)}")
+        d = design.assign(intervention_id=design["intervention_id"].astype(str)).set_index("intervention_id")
+        out["n_treated"] = [int(d["n_treated"].get(i, 0)) for i in out["intervention_id"]]
+        out["n_comparison"] = [int(d["n_comparison"].get(i, 0)) for i in out["intervention_id"]]
+        out["base_rate"] = [float(d["base_rate"].get(i, float("nan"))) for i in out["intervention_id"]]
+        out["mde"] = [
+            float("nan") if math.isnan(b) else minimum_detectable_effect(t, c, b, rules.alpha, rules.power)
+            for t, c, b in zip(out["n_treated"], out["n_comparison"], out["base_rate"], strict=True)
+        ]
+        decided = [
+            rule_reason(t, c, m, a, p, rules)
+            for t, c, m, a, p in zip(
+                out["n_treated"], out["n_comparison"], out["mde"], out["alignment_score"],
+                out["n_positive_studies"], strict=True,
+            )
+        ]  # fmt: skip
+        out["eligible"] = pd.Series([e for e, _ in decided], dtype=bool)
+        out["reason"] = [r for _, r in decided]
+    out = out.astype({"n_treated": "int64", "n_comparison": "int64", "base_rate": "float64", "mde": "float64"})
     out = out.sort_values(
-        ["eligible", "alignment_score", "n_participants", "intervention_id"],
+        ["eligible", "alignment_score", "n_treated", "intervention_id"],
         ascending=[False, False, False, True],
         kind="mergesort",
     ).reset_index(drop=True)
