@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from flows.steps import MANIFEST, read_published, run_record
 from insats.config import Config, load_config
 from insats.history import current_quarter, quarter_bounds, read_history
 from insats.provenance import checksum_inputs
-from insats.storage import write_json, write_text
+from insats.storage import write_json, write_parquet, write_text
 from tasks.reporting.brief import BriefContent, render_brief
+from tasks.reporting.changes import estimate_changes, input_changes, run_summary, table_changes
 
 STUDY = "seminar_brief"
 SOURCES = {
@@ -45,38 +47,147 @@ def _for_brief(name: str, df: pd.DataFrame, config: Config) -> pd.DataFrame:
     return df[keep].reset_index(drop=True)
 
 
+# Tables a brief shows when their study has published them (participant flow is optional; older runs may lack
+# the deeper study 1 and 2 tables).
+OPTIONAL_SOURCES = {
+    "reliability": ("employer_interviews", "reliability"),
+    "quotes": ("employer_interviews", "quotes"),
+    "coverage_gaps": ("intervention_mapping", "coverage_gaps"),
+    "evidence": ("intervention_mapping", "evidence"),
+    "goal_attainment": ("participant_flow", "goal_attainment"),
+    "enrolment": ("participant_flow", "enrolment"),
+}
+SNAPSHOT = "snapshot"
+
+
+def _manifests(config: Config, studies: list[str]) -> dict[str, dict]:
+    return {
+        study: json.loads((config.study_dir(study) / MANIFEST).read_text(encoding="utf-8"))
+        for study in studies
+        if (config.study_dir(study) / MANIFEST).is_file()
+    }
+
+
+def snapshot_tables(manifests: dict[str, dict], effects: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """What a brief keeps so the next quarter's brief can say what changed: inputs, table sizes, estimates."""
+    inputs = pd.DataFrame(
+        [
+            {"study": study, "input": Path(i["path"]).name, "sha256": i["sha256"]}
+            for study, m in manifests.items()
+            for i in m["inputs"]
+        ],
+        columns=["study", "input", "sha256"],
+    )
+    tables = pd.DataFrame(
+        [
+            {"study": study, "table": t, "rows": e["rows"]}
+            for study, m in manifests.items()
+            for t, e in m["tables"].items()
+        ],
+        columns=["study", "table", "rows"],
+    )
+    return {"inputs": inputs, "tables": tables, "effects": effects}
+
+
+def previous_snapshot(reports: Path, quarter: str) -> tuple[str, dict[str, pd.DataFrame]] | None:
+    """The latest snapshot of a quarter before ``quarter`` (quarters sort as text: 2026Q3 < 2026Q4)."""
+    earlier = sorted(
+        (q.name for q in (reports / "seminar").glob("*Q*") if q.name < quarter and (q / SNAPSHOT).is_dir()),
+        reverse=True,
+    )
+    if not earlier:
+        return None
+    folder = reports / "seminar" / earlier[0] / SNAPSHOT
+    return earlier[0], {name: pd.read_parquet(folder / f"{name}.parquet") for name in ("inputs", "tables", "effects")}
+
+
+def validation_status(manifests: dict[str, dict]) -> pd.DataFrame:
+    """Every published table with the contract it passed, and every input the studies read (each passed its
+    input gate, or the study would not have published)."""
+    rows = []
+    for study, m in manifests.items():
+        for i in m["inputs"]:
+            rows.append(
+                {
+                    "study": study,
+                    "item": Path(i["path"]).name,
+                    "kind": "input",
+                    "suite": "",
+                    "rows": None,
+                    "sha256": i["sha256"][:12],
+                    "status": "passed",
+                }
+            )
+        for table, e in m["tables"].items():
+            rows.append(
+                {
+                    "study": study,
+                    "item": table,
+                    "kind": "output",
+                    "suite": f"{e['suite']} v{e['suite_version']}",
+                    "rows": e["rows"],
+                    "sha256": e["sha256"][:12],
+                    "status": "passed",
+                }
+            )
+    return pd.DataFrame(rows, columns=["study", "item", "kind", "suite", "rows", "sha256", "status"])
+
+
 @task
-def write_brief(config_path: str, quarter: str, lang: str, tables: dict[str, Path]) -> dict[str, str]:
-    """Render the brief for a quarter and write it with a provenance manifest beside it."""
+def write_brief(
+    config_path: str, quarter: str, lang: str, tables: dict[str, Path], optional: dict[str, Path]
+) -> dict[str, str]:
+    """Render the brief for a quarter, keep its snapshot, and write a provenance manifest beside it."""
     config = load_config(config_path)
     since, until = quarter_bounds(quarter)
-    manifests = {}
-    for study in dict.fromkeys(s for s, _ in SOURCES.values()):
-        manifest = json.loads((config.study_dir(study) / MANIFEST).read_text(encoding="utf-8"))
-        run = manifest["run"]
-        manifests[study] = {
-            "inputs": manifest["inputs"],
-            "config_hash": run["config_sha256"],
-            "code_version": run["code_version"],
-            "flow_run_id": run["flow_run_id"],
+    studies = list(dict.fromkeys(s for s, _ in [*SOURCES.values(), *OPTIONAL_SOURCES.values()]))
+    manifests = _manifests(config, studies)
+    frames = {name: _for_brief(name, pd.read_parquet(path), config) for name, path in {**tables, **optional}.items()}
+    history = read_history(since=since, until=until)
+    now = snapshot_tables(manifests, pd.read_parquet(tables["effects"]))
+    before = previous_snapshot(config.paths.reports, quarter)
+    changes = None
+    if before is not None:
+        changes = {
+            "inputs": input_changes(before[1]["inputs"], now["inputs"]),
+            "tables": table_changes(before[1]["tables"], now["tables"]),
+            "estimates": estimate_changes(before[1]["effects"], now["effects"]),
+            "runs": run_summary(history),
         }
+    extra = {
+        "previous_quarter": before[0] if before else None,
+        "changes": changes,
+        "validation": validation_status(manifests),
+    }
+    known = {f.name for f in fields(BriefContent)}
     content = BriefContent(
         quarter=quarter,
         generated_at=datetime.now(UTC),
-        history=read_history(since=since, until=until),
-        manifests=manifests,
+        history=history,
+        manifests={
+            study: {
+                "inputs": m["inputs"],
+                "config_hash": m["run"]["config_sha256"],
+                "code_version": m["run"]["code_version"],
+                "flow_run_id": m["run"]["flow_run_id"],
+            }
+            for study, m in manifests.items()
+        },
         disclosure_threshold=config.seminar.disclosure_threshold,
         min_participants=config.intervention_mapping.min_participants,
-        **{name: _for_brief(name, pd.read_parquet(path), config) for name, path in tables.items()},
+        **{k: v for k, v in {**frames, **extra}.items() if k in known},
     )
     folder = config.paths.reports / "seminar" / quarter
     brief = write_text(render_brief(content, lang=lang), folder / f"brief.{lang}.html")
+    for name, df in now.items():
+        write_parquet(df, folder / SNAPSHOT / f"{name}.parquet")
     write_json(
         {
             "brief": brief.name,
             "quarter": quarter,
             "lang": lang,
-            "inputs": checksum_inputs(tables.values()),
+            "compared_with": before[0] if before else None,
+            "inputs": checksum_inputs([*tables.values(), *optional.values()]),
             "run": run_record(config),
         },
         folder / f"brief.{lang}.manifest.json",
@@ -86,7 +197,14 @@ def write_brief(config_path: str, quarter: str, lang: str, tables: dict[str, Pat
 
 @flow(name="seminar-brief")
 def seminar_brief(config_path: str, quarter: str | None = None, lang: str | None = None) -> dict[str, str]:
-    """Collect each study's validated key tables and this quarter's runs into one self-contained HTML brief."""
+    """Collect each study's validated key tables and this quarter's runs into one self-contained HTML brief,
+    and say what changed since the previous quarter's brief."""
     config = load_config(config_path)
     tables = {name: read_published(config, study, table) for name, (study, table) in SOURCES.items()}
-    return write_brief(config_path, quarter or current_quarter(), lang or config.seminar.lang, tables)
+    optional = {}
+    for name, (study, table) in OPTIONAL_SOURCES.items():
+        try:
+            optional[name] = read_published(config, study, table)
+        except (FileNotFoundError, KeyError):
+            continue  # that study has not published this table: the brief leaves the section out
+    return write_brief(config_path, quarter or current_quarter(), lang or config.seminar.lang, tables, optional)

@@ -11,6 +11,12 @@ CI, p-value, and the intervention's balance statistics) are shown as an en dash 
 The candidates' reason sentence is rebuilt from the suppressed count, so it cannot leak the number either.
 The appendix explains the notation and prints the disclosure rule.
 
+The optional participant-flow section (``goal_attainment``, ``enrolment``; omitted when both are None) takes
+the published, already suppressed tables and suppresses them again with the brief's threshold: a count
+hidden upstream (missing with ``suppressed`` true) is shown as ``<T`` like one hidden here. A target's
+published paragraph is used unless the brief hid more of its row than the published table did; then the
+paragraph is rewritten from the suppressed row (:func:`tasks.participants.goals.goal_paragraph`).
+
 Expected input columns (extra columns are ignored):
 - demand_profile: code_id, label, label_en, n_employers, n_employers_total, share_employers, rank
 - alignment: intervention_id, name, method_family, alignment_score, matched_competencies, n_competencies
@@ -21,6 +27,13 @@ Expected input columns (extra columns are ignored):
   smd_after
 - history (runs of the quarter; the caller selects the quarter): flow_run_name, study, state, start_time,
   and optionally duration_seconds, config_hash, failure_reason
+- goal_attainment (optional; schema participant_flow.goal_attainment): target, target_en, measure, project,
+  operator, threshold, value, numerator, denominator, months_assessed, months_below, lowest_month,
+  judgement, and optionally suppressed, paragraph_en, paragraph_sv, first_month, last_month (the
+  enrolment target's window, YYYY-MM; without them the window is inferred as the last months_assessed
+  months when that reproduces months_below and lowest_month, else the target line spans every month)
+- enrolment (optional; schema participant_flow.enrolment): project, month, n_enrolled, optionally
+  suppressed; the figure shows project "all" (or the sum over projects when there is no "all" row)
 - manifests: study name -> manifest dict with ``inputs`` (a list of {"name"|"path"|"file", "sha256"} or a
   dict name -> sha256 / {"sha256": ...}), ``config_hash``, ``code_version``, ``flow_run_id``; missing keys
   are shown as an en dash.
@@ -37,7 +50,10 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from tasks.disclosure import disclosure_rule_text, suppress_small_counts
+from tasks.disclosure import SUPPRESSED_COLUMN, disclosure_rule_text, suppress_small_counts
+from tasks.participants.figures import enrolment_figure
+from tasks.participants.goals import JUDGEMENTS, MEASURE_TEXT, goal_paragraph
+from tasks.participants.measures import ALL
 from tasks.reporting import figures
 from tasks.reporting.i18n import (
     MISSING,
@@ -50,6 +66,7 @@ from tasks.reporting.i18n import (
     format_percent,
     format_pvalue,
     format_timestamp,
+    judgement_label,
     method_family_label,
     outcome_label,
     state_label,
@@ -71,6 +88,22 @@ BALANCE_DERIVED: tuple[str, ...] = (
 HISTORY_REQUIRED: tuple[str, ...] = ("flow_run_name", "study", "state", "start_time")
 HISTORY_OPTIONAL: tuple[str, ...] = ("duration_seconds", "config_hash", "failure_reason")
 SMD_TARGET = 0.1
+GOAL_REQUIRED: tuple[str, ...] = (
+    "target",
+    "target_en",
+    "measure",
+    "project",
+    "operator",
+    "threshold",
+    "value",
+    "numerator",
+    "denominator",
+    "judgement",
+)
+GOAL_OPTIONAL: tuple[str, ...] = ("months_assessed", "months_below", "lowest_month", "paragraph_en", "paragraph_sv")
+ENROLMENT_REQUIRED: tuple[str, ...] = ("project", "month", "n_enrolled")
+ENROLMENT_MEASURE = "enrolled_every_month"
+OPERATOR_SIGNS = {">=": "≥", "<=": "≤"}
 HASH_CHARS = 12
 # Full column sets: an EMPTY table (e.g. study 3 has not run yet this quarter) may come without columns.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -124,7 +157,9 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 class BriefContent:
     """Everything the brief shows. DataFrames have the columns listed in the module docstring.
 
-    ``min_participants`` is the eligibility threshold used by study 2 (only used to word the reasons)."""
+    ``min_participants`` is the eligibility threshold used by study 2 (only used to word the reasons).
+    ``goal_attainment`` and ``enrolment`` are the participant-flow outputs; None (the default) leaves the
+    participant-flow section out."""
 
     quarter: str
     generated_at: datetime
@@ -137,6 +172,8 @@ class BriefContent:
     manifests: dict[str, dict]
     disclosure_threshold: int = 5
     min_participants: int = 100
+    goal_attainment: pd.DataFrame | None = None
+    enrolment: pd.DataFrame | None = None
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -417,6 +454,177 @@ def _history_section(history: pd.DataFrame, lang: str) -> dict[str, Any]:
     return {"header": _header(cols, lang), "rows": rows}
 
 
+def _present(value: Any) -> bool:
+    return value is not None and value is not pd.NA and not (not isinstance(value, str) and pd.isna(value))
+
+
+def _goal_suppress(goals: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Suppress numerator/denominator (and the value computed from them) with the brief's threshold and add
+    ``_hidden_numerator``, ``_hidden_denominator`` (hidden here or upstream) and ``_rewrite`` (the brief hid
+    a count the published table showed, so its paragraphs may carry the number)."""
+    goals = goals.reset_index(drop=True)
+    if SUPPRESSED_COLUMN not in goals.columns:
+        goals = goals.assign(**{SUPPRESSED_COLUMN: False})
+    sup = suppress_small_counts(
+        goals,
+        ["numerator", "denominator"],
+        threshold,
+        derived_columns={"numerator": ["value"], "denominator": ["value"]},
+    )
+    flagged = sup[SUPPRESSED_COLUMN].astype(bool)
+    share = sup["measure"].astype(str).str.startswith("share_")
+    # Same reading as goal_paragraph: a missing count on a suppressed row was hidden, not unknown.
+    sup["_hidden_numerator"] = sup["numerator"].isna() & flagged
+    sup["_hidden_denominator"] = sup["denominator"].isna() & flagged & share
+    sup["_rewrite"] = (goals["numerator"].notna() & sup["numerator"].isna()) | (
+        goals["denominator"].notna() & sup["denominator"].isna()
+    )
+    return sup
+
+
+def _goal_value(rec: dict[str, Any], threshold: int, lang: str) -> tuple[str, str]:
+    """(value, basis) cells of a goal row: a share with "numerator / denominator", a count, or the lowest
+    monthly enrolment with the months below target."""
+    measure = str(rec["measure"])
+    num = f"<{threshold}" if rec["_hidden_numerator"] else format_int(rec["numerator"], lang)
+    if measure.startswith("share_"):
+        den = f"<{threshold}" if rec["_hidden_denominator"] else format_int(rec["denominator"], lang)
+        basis = MISSING if num == MISSING and den == MISSING else f"{num} / {den}"
+        return format_percent(rec["value"], lang), basis
+    if measure == ENROLMENT_MEASURE:
+        if not _present(rec.get("months_assessed")):
+            return num, t("no_months", lang)
+        basis = t(
+            "months_below",
+            lang,
+            below=format_int(rec.get("months_below"), lang),
+            months=format_int(rec["months_assessed"], lang),
+            lowest=_text(rec.get("lowest_month")),
+        )
+        return num, basis
+    return num, MISSING
+
+
+def _goal_threshold(rec: dict[str, Any], lang: str) -> str:
+    value = rec["threshold"]
+    if not _present(value):
+        return MISSING
+    text = format_percent(value, lang, 0) if str(rec["measure"]).startswith("share_") else format_int(value, lang)
+    return f"{OPERATOR_SIGNS.get(str(rec['operator']), str(rec['operator']))} {text}"
+
+
+def _goal_paragraph(rec: dict[str, Any], threshold: int, lang: str) -> str:
+    published = rec.get(f"paragraph_{lang}")
+    if rec["_rewrite"] or not _present(published):
+        return goal_paragraph(pd.Series(rec), lang, threshold)
+    return str(published)
+
+
+def _goal_rows(goals: pd.DataFrame, threshold: int, lang: str) -> tuple[list[list[dict]], list[str]]:
+    _require(goals, GOAL_REQUIRED, "goal_attainment")
+    bad = ~goals["judgement"].isin(JUDGEMENTS)
+    if bad.any():
+        row = goals.index[bad.to_numpy()][0]
+        raise ValueError(
+            f"brief: table 'goal_attainment', row {row!r}: judgement {goals.loc[row, 'judgement']!r} is not one of "
+            f"{', '.join(JUDGEMENTS)}"
+        )
+    goals = goals.assign(**{c: None for c in GOAL_OPTIONAL if c not in goals.columns})
+    rows, paragraphs = [], []
+    for rec in _goal_suppress(goals, threshold).to_dict("records"):
+        measure = str(rec["measure"])
+        value, basis = _goal_value(rec, threshold, lang)
+        project = str(rec["project"])
+        rows.append(
+            [
+                _cell(_text(rec["target_en"] if lang == "en" else rec["target"]), "target"),
+                _cell(t("all_projects", lang) if project == ALL else project, "project"),
+                _cell(MEASURE_TEXT[measure][lang][0] if measure in MEASURE_TEXT else measure, "measure"),
+                _cell(value, "value", True),
+                _cell(basis, "basis", True),
+                _cell(_goal_threshold(rec, lang), "threshold", True),
+                _cell(judgement_label(rec["judgement"], lang), "judgement"),
+            ]
+        )
+        paragraphs.append(_goal_paragraph(rec, threshold, lang))
+    return rows, paragraphs
+
+
+def _enrolment_total(enrolment: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Project "all" of the enrolment table, suppressed with the brief's threshold. Without "all" rows the
+    total is summed over projects (a month with a hidden project count stays hidden)."""
+    _require(enrolment, ENROLMENT_REQUIRED, "enrolment")
+    total = enrolment.loc[enrolment["project"] == ALL, list(ENROLMENT_REQUIRED)]
+    if total.empty and not enrolment.empty:
+        counts = pd.to_numeric(enrolment["n_enrolled"], errors="coerce").astype("Float64")
+        summed = counts.groupby(enrolment["month"], sort=True).agg(lambda s: s.sum(skipna=False))
+        total = pd.DataFrame({"project": ALL, "month": summed.index, "n_enrolled": summed.to_numpy()})
+    total = total.assign(month=pd.to_datetime(total["month"], errors="coerce"))
+    return suppress_small_counts(total.reset_index(drop=True), ["n_enrolled"], threshold)
+
+
+def _trailing_window(rec: pd.Series, total: pd.DataFrame, target: float) -> tuple[str | None, str | None]:
+    """The enrolment target's window when the goal table does not carry it: the last ``months_assessed``
+    months, accepted only if that window reproduces the row's ``months_below`` and ``lowest_month`` (a
+    month hidden by suppression counts as below: it holds fewer than the disclosure threshold, at most the
+    target). Otherwise (None, None): the target line then spans every month."""
+    n_months, n_below, lowest = rec.get("months_assessed"), rec.get("months_below"), rec.get("lowest_month")
+    if not (_present(n_months) and _present(n_below) and _present(lowest)) or int(n_months) < 1:
+        return None, None
+    shown = total.dropna(subset=["month"]).sort_values("month", kind="mergesort")
+    if len(shown) < int(n_months):
+        return None, None
+    window = shown.tail(int(n_months))
+    months = window["month"].dt.strftime("%Y-%m")
+    counts = window["n_enrolled"].astype("Float64")
+    below = int((counts.isna() | (counts < target).fillna(False)).sum())
+    if below != int(n_below) or str(lowest) not in set(months):
+        return None, None
+    return str(months.iloc[0]), str(months.iloc[-1])
+
+
+def _enrolment_target(
+    goals: pd.DataFrame | None, total: pd.DataFrame
+) -> tuple[float | None, tuple[str | None, str | None]]:
+    """Threshold and window (YYYY-MM, inclusive) of the first enrolled-every-month target for all projects,
+    if any. The window comes from ``first_month``/``last_month`` when the table has them, else from
+    :func:`_trailing_window`."""
+    if goals is None or goals.empty or "measure" not in goals.columns or "project" not in goals.columns:
+        return None, (None, None)
+    rows = goals[(goals["measure"] == ENROLMENT_MEASURE) & (goals["project"] == ALL)]
+    if rows.empty or not _present(rows.iloc[0].get("threshold")):
+        return None, (None, None)
+    rec = rows.iloc[0]
+    target = float(rec["threshold"])
+    first, last = (str(rec[c]) if _present(rec.get(c)) else None for c in ("first_month", "last_month"))
+    if first or last:
+        return target, (first, last)
+    return target, _trailing_window(rec, total, target)
+
+
+def _participant_flow_section(
+    goals: pd.DataFrame | None, enrolment: pd.DataFrame | None, threshold: int, lang: str
+) -> dict[str, Any] | None:
+    """The goal-attainment table, a paragraph per target and the enrolment figure (project "all", with the
+    enrolment target). None when neither table was given."""
+    if goals is None and enrolment is None:
+        return None
+    cols = ["target", "project", "measure", "value", "basis", "threshold", "judgement"]
+    rows, paragraphs = ([], []) if goals is None or goals.empty else _goal_rows(goals, threshold, lang)
+    figure = None
+    if enrolment is not None:
+        total = _enrolment_total(enrolment, threshold)
+        target, window = _enrolment_target(goals, total)
+        figure = _data_uri(enrolment_figure(total, target, window, ALL, lang))
+    return {
+        "header": _header(cols, lang),
+        "rows": rows,
+        "paragraphs": paragraphs,
+        "figure": figure,
+        "alt": t("figure_alt_enrolment", lang),
+    }
+
+
 def _manifest_inputs(manifest: dict) -> list[tuple[str, str]]:
     inputs = manifest.get("inputs") or []
     out: list[tuple[str, str]] = []
@@ -470,8 +678,10 @@ def render_brief(content: BriefContent, lang: str = "en") -> str:
     """Render the seminar brief as one self-contained HTML page (str) in ``lang`` ("en" or "sv").
 
     Sections: study 1 (demand profile table + figure), study 2 (alignment table + figure, evaluation
-    candidates), study 3 (effect estimates + figure, balance summary + Love plot), the quarter's run history,
-    and a provenance appendix with the disclosure rule. Person counts are suppressed first (module docstring).
+    candidates), study 3 (effect estimates + figure, balance summary + Love plot), participant flow (goal
+    attainment table, a paragraph per target, enrolment figure; only when ``goal_attainment`` or
+    ``enrolment`` is given), the quarter's run history, and a provenance appendix with the disclosure rule.
+    Person counts are suppressed first (module docstring).
     An empty table (any columns, e.g. study 3 not yet run) renders as "no data"; a non-empty table lacking
     required columns raises ValueError naming the table, as does an unknown language.
     """
@@ -500,6 +710,10 @@ def render_brief(content: BriefContent, lang: str = "en") -> str:
                 "effects_heading",
                 "balance_heading",
                 "balance_text",
+                "participant_flow",
+                "participant_flow_text",
+                "goals_heading",
+                "enrolment_heading",
                 "history",
                 "appendix",
                 "appendix_text",
@@ -515,6 +729,7 @@ def render_brief(content: BriefContent, lang: str = "en") -> str:
         "candidates": _candidates_section(tables["candidates"], threshold, content.min_participants, lang),
         "effects": effects,
         "balance": _balance_section(tables["balance"], suppressed_ids, lang),
+        "participant_flow": _participant_flow_section(content.goal_attainment, content.enrolment, threshold, lang),
         "history": _history_section(content.history if content.history is not None else pd.DataFrame(), lang),
         "provenance": _provenance_section(content.manifests, lang),
         "disclosure_rule": disclosure_rule_text(lang, threshold),

@@ -225,6 +225,20 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
     "sha256": {"en": "SHA-256 (short)", "sv": "SHA-256 (kort)"},
     "code_version": {"en": "Code version", "sv": "Kodversion"},
     "flow_run_id": {"en": "Flow run id", "sv": "Körnings-id"},
+    "target": {"en": "Target", "sv": "Mål"},
+    "project": {"en": "Project", "sv": "Projekt"},
+    "measure": {"en": "Measure", "sv": "Mått"},
+    "value": {"en": "Value", "sv": "Värde"},
+    "basis": {"en": "Basis (N)", "sv": "Underlag (N)"},
+    "threshold": {"en": "Target level", "sv": "Målnivå"},
+    "judgement": {"en": "Judgement", "sv": "Bedömning"},
+}
+
+JUDGEMENT_LABELS: dict[str, dict[str, str]] = {
+    "met": {"en": "Met", "sv": "Uppfyllt"},
+    "partly_met": {"en": "Partly met", "sv": "Delvis uppfyllt"},
+    "not_met": {"en": "Not met", "sv": "Inte uppfyllt"},
+    "not_assessable": {"en": "Not assessable", "sv": "Kan inte bedömas"},
 }
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -281,6 +295,32 @@ TEXTS: dict[str, dict[str, str]] = {
     "balance_text": {
         "en": "Standardised mean differences (SMD) before and after matching; |SMD| below 0.1 is the target.",
         "sv": "Standardiserade medelvärdesskillnader (SMD) före och efter matchning; målet är |SMD| < 0,1.",
+    },
+    "participant_flow": {
+        "en": "Participant flow and goal attainment",
+        "sv": "Deltagarflöde och måluppfyllelse",
+    },
+    "participant_flow_text": {
+        "en": (
+            "The projects' targets with the measured value, its basis (for a share: persons with the outcome / "
+            "participants, or participants who have left, it is a share of) and the judgement."
+        ),
+        "sv": (
+            "Projektens mål med uppmätt värde, underlag (för en andel: personer med utfallet / deltagare, "
+            "eller avslutade deltagare, som andelen avser) och bedömning."
+        ),
+    },
+    "goals_heading": {"en": "Goal attainment", "sv": "Måluppfyllelse"},
+    "enrolment_heading": {"en": "Enrolment per month", "sv": "Inskrivna deltagare per månad"},
+    "all_projects": {"en": "All projects", "sv": "Alla projekt"},
+    "months_below": {
+        "en": "below target in {below} of {months} months (lowest in {lowest})",
+        "sv": "under målet {below} av {months} månader (lägst {lowest})",
+    },
+    "no_months": {"en": "no months in the period", "sv": "inga månader i perioden"},
+    "figure_alt_enrolment": {
+        "en": "Line chart of participants enrolled per month against the enrolment target",
+        "sv": "Linjediagram över inskrivna deltagare per månad mot målet",
     },
     "history": {"en": "Run history of the quarter", "sv": "Körningar under kvartalet"},
     "appendix": {"en": "Appendix: provenance", "sv": "Bilaga: spårbarhet"},
@@ -393,3 +433,9 @@ def state_label(code: Any, lang: str) -> str:
 def column_label(column: str, lang: str) -> str:
     """Table header for a column name (unknown columns as given)."""
     return _label(COLUMN_LABELS, column, lang)
+
+
+def judgement_label(code: Any, lang: str) -> str:
+    """Goal judgement in words: met / partly_met / not_met / not_assessable -> "Partly met" / "Delvis
+    uppfyllt" etc. (unknown codes as given)."""
+    return _label(JUDGEMENT_LABELS, code, lang)
