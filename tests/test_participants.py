@@ -434,3 +434,18 @@ def test_demo_is_deterministic() -> None:
     assert not make_participant_demo(8).participants["start_date"].equals(a.participants["start_date"])
     assert np.isfinite(a.indicators[["h1", "h2"]].astype(float)).any().all()
     assert yaml.safe_dump(LADDER, allow_unicode=True)
+
+
+def test_a_group_too_small_to_show_gets_no_judgement() -> None:
+    measures = pd.DataFrame(
+        [{"project": "pilot", "gender": "all", "n_participants": 3, "n_upward": 3, "n_exited": 3,
+          "n_self_sufficient": 3, "n_favourable": 3, "n_unclear": 0}]
+    )  # fmt: skip
+    enrolment = pd.DataFrame({"project": "pilot", "month": pd.to_datetime(["2022-01-01"]), "n_enrolled": [3]})
+    targets = targets_from_dict(
+        {"targets": [{"name": "Steg", "measure": "share_upward", "threshold": 1.0, "project": "pilot"}]}
+    )
+    raw = goal_attainment(targets, measures, enrolment)
+    assert raw.loc[0, "judgement"] == "met"  # all three moved up: publishing "met" would tell each outcome
+    table = publishable_goal_table(raw, 5)
+    assert table.loc[0, "judgement"] == "not_assessable" and pd.isna(table.loc[0, "value"])

@@ -302,6 +302,11 @@ def publishable_goal_table(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
         threshold,
         derived_columns={"numerator": ["value"], "denominator": ["value"]},
     )
+    # A judgement on a group too small to show can disclose it ("met" on a 100 % target for 3 people tells
+    # all three outcomes), so such a row is published as not assessable. A small numerator in a large group
+    # ("<5 of 30") discloses nothing more and keeps its judgement.
+    small_group = table["denominator"].between(1, threshold - 1).fillna(False).to_numpy(dtype=bool)
+    out.loc[small_group, "judgement"] = "not_assessable"
     out["paragraph_en"] = [goal_paragraph(r, "en", threshold) for _, r in out.iterrows()]
     out["paragraph_sv"] = [goal_paragraph(r, "sv", threshold) for _, r in out.iterrows()]
     return out
