@@ -257,6 +257,32 @@ def _read_for_suite(file: Path, suite: str, config: Path, encoding: str | None =
 
 
 @app.command()
+def seminar(
+    quarter: Annotated[str | None, typer.Option(help="The quarter, e.g. 2026Q4 (default: the current one).")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or sv (default: the config's seminar.lang).")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print the brief to PDF (needs chromium).")] = False,
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Build the quarterly seminar brief (återföringsseminarium) from the studies' validated outputs and the
+    quarter's runs, compared with the previous quarter's brief: one self-contained HTML file, optionally PDF."""
+    with user_errors():
+        _load(config)
+        from flows.seminar_brief import seminar_brief
+        from insats.history import quarter_bounds
+        from insats.runtime import prefect_api
+
+        if quarter:
+            quarter_bounds(quarter)  # a clear error for a malformed quarter before anything runs
+        with prefect_api():
+            brief = Path(seminar_brief(str(config), quarter=quarter, lang=lang)["brief"])
+        typer.secho(f"Seminar brief: {brief}", fg=typer.colors.GREEN)
+        if pdf:
+            from insats.reports import print_pdf
+
+            typer.echo(f"PDF: {print_pdf(brief)}")
+
+
+@app.command()
 def serve(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Serve every deployment in prefect.yaml (each study flow and the chain) from this process, so that runs
     can be triggered from the Prefect UI or `prefect deployment run`. Needs a Prefect server (PREFECT_API_URL);

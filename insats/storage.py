@@ -25,6 +25,10 @@ class RawDataWriteError(RuntimeError):
 
 
 _RAW_ROOTS: set[Path] = set()
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+# mkstemp makes private (0600) files; outputs get the permissions any other new file would have.
+FILE_MODE = 0o666 & ~_UMASK
 
 
 def protect_raw(raw: Path) -> None:
@@ -46,6 +50,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     _check_not_raw(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.fchmod(fd, FILE_MODE)
     os.close(fd)
     tmp_path = Path(tmp)
     try:

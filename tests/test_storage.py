@@ -34,3 +34,10 @@ def test_writes_under_raw_are_refused(tmp_path):
     with pytest.raises(RawDataWriteError, match="read-only raw-data folder"):
         write_text("x", raw / "sub" / "file.txt")
     assert not (raw / "sub").exists()
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path):
+    from insats.storage import FILE_MODE
+
+    path = write_text("x", tmp_path / "report.html")
+    assert path.stat().st_mode & 0o777 == FILE_MODE
