@@ -15,9 +15,9 @@ import pandas as pd
 from flows.steps import run_step, run_steps, step, written
 from insats.config import REGISTER_KINDS, Config
 from insats.storage import write_parquet
-from insats.validation import gate, input_parameters
+from insats.validation import GateError, gate, input_parameters, value_label_problems
 from tasks.register.pseudonymise import load_key, pseudonymise
-from tasks.register.readers import read_extract
+from tasks.register.readers import read_extract, read_value_labels
 from tasks.register.standardise import standardise
 
 
@@ -39,6 +39,10 @@ def ingest_extract(
     out_dir: str,
 ) -> dict:
     """One register file -> validated, pseudonymised Parquet. ``key_fingerprint`` keys the cache on the key."""
+    if source.suffix.lower() in (".sav", ".zsav", ".dta"):
+        problems = value_label_problems(read_value_labels(source), columns)
+        if problems:
+            raise GateError(f"{source}: value labels disagree with the code lists: {'; '.join(problems)}")
     df = standardise(read_extract(source), kind, columns, source=str(source))
     gate(df, f"input.{kind}", table=str(source), parameters=suite_parameters)
     key = load_key(env_var=key_env, key_file=key_file, demo=demo)
