@@ -12,13 +12,14 @@ import pytest
 from markupsafe import escape
 
 from tasks.demo.participants import AS_OF, ENROLMENT_WINDOW, LADDER, TARGETS, make_participant_demo
+from tasks.mapping.figures import alignment_heatmap
 from tasks.participants.figures import enrolment_figure
 from tasks.participants.goals import goal_attainment, publishable_goal_table, targets_from_dict
 from tasks.participants.ladder import ladder_from_dict
 from tasks.participants.measures import enrolment_by_month, participant_steps, project_measures
 from tasks.participants.tables import suppress_table
 from tasks.reporting import figures
-from tasks.reporting.brief import COUNT_COLUMNS, BriefContent, render_brief
+from tasks.reporting.brief import COUNT_COLUMNS, PERSON_COUNT_COLUMNS, BriefContent, render_brief, suppress_reason
 from tasks.reporting.i18n import format_ci, format_number, format_percent
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -502,3 +503,377 @@ def test_participant_flow_bad_input(content: BriefContent, flow_published: tuple
         render_brief(BriefContent(**{**content.__dict__, "goal_attainment": goals.drop(columns="numerator")}), "en")
     with pytest.raises(ValueError, match=r"table 'enrolment' lacks column\(s\) n_enrolled"):
         render_brief(BriefContent(**{**content.__dict__, "enrolment": enrolment.drop(columns="n_enrolled")}), "en")
+
+
+# ------------------------------------------------- what changed, validation, study 1 and 2 details (issues 6-8)
+
+SHA = {k: k * 64 for k in "0123456789"}
+PUBLISHED_REASONS = [
+    "Chosen: 315 starters and 2619 comparison persons in the register, minimum detectable effect 7.2 pp; "
+    "alignment 0.92; 8 positive stud(ies) of the method family",
+    "Not chosen: too few starters in the register (3 < 100); too few eligible comparison persons (4 < 50); "
+    "minimum detectable effect too large (44.9 pp > 15.0 pp)",
+    "Not chosen: too few starters in the register (0 < 100)",
+    "Not chosen: too few starters in the register (86 < 100)",
+]
+
+
+@pytest.fixture(scope="module")
+def full(content: BriefContent) -> BriefContent:
+    """The base content with every optional table (issues 6-8) and the candidates as study 2 now publishes them.
+
+    INS05 has 120 participants but 86 starters: its published reason (starters), not a rebuilt one
+    (participants), must be shown. INS02 has 3 starters and 4 comparison persons (both hidden, and the MDE
+    computed from them)."""
+    candidates = pd.DataFrame(
+        {
+            "intervention_id": ["INS01", "INS02", "INS03", "INS05"],
+            "name": ["Jobbspåret", "Arbetsträning", "Öppen", "Återbruket"],
+            "method_family": ["supported_employment", "work_practice", "other", "work_practice"],
+            "n_participants": [460, 3, 0, 120],
+            "alignment_score": [0.9247, 0.3548, 0.0, 0.2838],
+            "eligible": [True, False, False, False],
+            "reason": PUBLISHED_REASONS,
+            "rank": [1, 2, 3, 4],
+            "n_treated": [315, 3, 0, 86],
+            "n_comparison": [2619, 4, 2300, 2585],
+            "base_rate": [0.216, 0.3, 0.23, 0.2147],
+            "mde": [0.0724, 0.449, np.nan, 0.1375],
+            "n_studies": [10, 5, 0, 5],
+            "n_positive_studies": [8, 2, 0, 2],
+        }
+    )
+    profile = content.demand_profile.assign(ci_low=[0.6396, 0.3421, 0.0524], ci_high=[0.9476, 0.7418, 0.3604])
+    changes = {
+        "inputs": pd.DataFrame(
+            {
+                "study": ["study3", "study1", "study3", "study1"],
+                "input": ["spells.sav", "E21.txt", "old.csv", "E01.txt"],
+                "status": ["changed", "new", "removed", "unchanged"],
+                "sha256_before": [SHA["1"], None, SHA["3"], SHA["4"]],
+                "sha256_now": [SHA["2"], SHA["5"], None, SHA["4"]],
+            }
+        ),
+        "tables": pd.DataFrame({"study": ["study1"], "table": ["quotes"], "rows_before": [30], "rows_now": [36]}),
+        "estimates": pd.DataFrame(
+            {
+                "intervention_id": ["INS01", "INS01", "INS02", "INS09"],
+                "outcome": ["self_sufficient", "employed", "self_sufficient", "self_sufficient"],
+                "horizon_months": [12, 12, 12, 12],
+                "estimator": ["psm_nn", "psm_nn", "psm_nn", "psm_nn"],
+                "att_before": [0.1012, 0.05, np.nan, 0.2],
+                "ci_low_before": [0.0211, 0.0, np.nan, 0.1],
+                "ci_high_before": [0.1813, 0.1, np.nan, 0.3],
+                "att_now": [0.1534, 0.07, 0.4321, np.nan],
+                "ci_low_now": [0.0946, 0.02, 0.0401, np.nan],
+                "ci_high_now": [0.2122, 0.12, 0.8241, np.nan],
+                "change": [0.0522, 0.02, np.nan, np.nan],
+                "ci_overlap": [True, True, None, None],
+            }
+        ),
+        "runs": pd.DataFrame({"study": ["study1", "study3"], "state": ["COMPLETED", "FAILED"], "runs": [2, 1]}),
+    }
+    validation = pd.DataFrame(
+        {
+            "study": ["study1", "study1", "study3"],
+            "item": ["E01.txt", "demand_profile", "effects"],
+            "kind": ["input", "output", "output"],
+            "suite": ["", "employer_interviews.demand_profile v1", "outcome_evaluation.effects v2"],
+            "rows": [None, 8, 12345],
+            "sha256": [SHA["6"][:12], SHA["7"][:12], SHA["8"][:12]],
+            "status": ["passed", "passed", "failed"],
+        }
+    )
+    stats = {
+        "agreement": 0.98,
+        "kappa": 0.8585,
+        "kappa_ci_low": 0.6793,
+        "kappa_ci_high": 0.9618,
+        "alpha": 0.8587,
+        "alpha_ci_low": 0.6782,
+        "alpha_ci_high": 0.962,
+    }
+    reliability = pd.DataFrame(
+        [
+            {"code_id": code, "coder_a": a, "coder_b": b, "n_segments": n, "n_a": 9, "n_b": 8, **stats}
+            for a, b, n in (("kodare_a", "kodare_b", 144), ("kodare_a", "auto", 158))
+            for code in ("KOMP.SVENSKA", "SYN.POSITIV", "(alla koder)")
+        ]
+    )
+    reliability.loc[(reliability["coder_b"] == "auto") & (reliability["code_id"] == "(alla koder)"), "kappa"] = 0.6123
+    quotes = pd.DataFrame(
+        {
+            "code_id": ["KOMP.SVENSKA"] * 5 + ["KOMP.KORKORT", "SYN.POSITIV"],
+            "quote_no": [1, 2, 3, 4, 5, 1, 1],
+            "interview_id": ["E01", "E02", "E03", "E04", "E05", "E06", "E07"],
+            "segment_id": ["E01-1", "E02-1", "E03-1", "E04-1", "E05-1", "E06-1", "E07-1"],
+            "negated": [False, True, False, False, False, True, False],
+            "quote": [
+                "Svenskan är A och O för oss.",
+                "Vi kräver inte perfekt svenska.",
+                "Man måste förstå instruktioner, ring 121212-1212.",
+                "Språket avgör mest.",
+                "En femte om språket.",
+                "Vi kräver inte körkort.",
+                "Praktiken fungerade bra.",
+            ],
+        }
+    )
+    gaps = pd.DataFrame(
+        {
+            "code_id": ["KOMP.KORKORT"],
+            "label": ["Körkort"],
+            "label_en": ["Driving licence"],
+            "share_employers": [0.15],
+            "rank": [3],
+            "addressed_by_not_ongoing": ["INS06"],
+        }
+    )
+    evidence = pd.DataFrame(
+        {
+            "method_family": ["coordinator", "supported_employment"],
+            "n_studies": [6, 10],
+            "n_rct": [1, 3],
+            "designs": ["rct 1; quasi_experimental 1; observational 3; qualitative 1", "rct 3; observational 7"],
+            "n_positive": [3, 8],
+            "n_null": [3, 2],
+            "n_negative": [0, 0],
+            "n_mixed": [0, 0],
+            "share_positive": [0.5, 0.8],
+            "countries": ["Denmark; Norway", "Norway; Sweden; USA"],
+        }
+    )
+    return BriefContent(
+        **{
+            **content.__dict__,
+            "demand_profile": profile,
+            "candidates": candidates,
+            "previous_quarter": "2025 Q3",
+            "changes": changes,
+            "validation": validation,
+            "reliability": reliability,
+            "quotes": quotes,
+            "coverage_gaps": gaps,
+            "evidence": evidence,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def full_html(full: BriefContent) -> dict[str, str]:
+    return {lang: render_brief(full, lang) for lang in ("en", "sv")}
+
+
+def _part(html: str, anchor: str) -> str:
+    """The HTML of the element opened by ``id="<anchor>"`` up to the next heading of the same or a higher level."""
+    rest = html.split(f'id="{anchor}"', 1)[1]
+    return re.split(r'<(?:section|div) id="|</section>', rest, maxsplit=1)[0]
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_changes_section(lang: str, full_html: dict[str, str]) -> None:
+    html = full_html[lang]
+    heading = {"en": "What changed since 2025 Q3", "sv": "Förändringar sedan 2025 Q3"}[lang]
+    assert f"<h2>{heading}</h2>" in html
+    assert html.index('id="changes"') < html.index('id="study1"')  # near the top
+    inputs = _part(html, "changes-inputs")
+    status = {"en": ["Changed", "New", "Removed"], "sv": ["Ändrad", "Ny", "Borttagen"]}[lang]
+    assert _cells(inputs, "status") == status  # unchanged inputs are not listed, only counted
+    assert _cells(inputs, "input") == ["spells.sav", "E21.txt", "old.csv"]
+    assert _cells(inputs, "sha256_before") == [SHA["1"][:12], "–", SHA["3"][:12]]
+    assert _cells(inputs, "sha256_now") == [SHA["2"][:12], SHA["5"][:12], "–"]
+    assert SHA["1"][:13] not in html and SHA["4"][:12] not in inputs
+    assert {"en": "1 input(s) unchanged.", "sv": "1 indatafil(er) oförändrade."}[lang] in inputs
+    tables = _part(html, "changes-tables")
+    assert (_cells(tables, "table"), _cells(tables, "rows_before"), _cells(tables, "rows_now")) == (
+        ["quotes"],
+        ["30"],
+        ["36"],
+    )
+    est = _part(html, "changes-estimates")
+    # only INS01 self-sufficiency exists in both and is shown in the brief's effects; INS02 is new
+    assert _cells(est, "intervention_id") == ["INS01"]
+    assert _cells(est, "att_before") == [format_number(0.1012, lang, 3)]
+    assert _cells(est, "ci_before") == [format_ci(0.0211, 0.1813, lang)]
+    assert _cells(est, "ci_now") == [format_ci(0.0946, 0.2122, lang)]
+    assert _cells(est, "change") == [format_number(0.0522, lang, 3)]
+    assert _cells(est, "ci_overlap") == [{"en": "Yes", "sv": "Ja"}[lang]]
+    new = {"en": "New estimates this quarter: INS02", "sv": "Nya skattningar detta kvartal: INS02"}[lang]
+    gone = {"en": "Estimates no longer reported: INS09", "sv": "Skattningar som inte längre redovisas: INS09"}[lang]
+    assert new in est and gone in est
+    assert {"en": "1 further estimate(s)", "sv": "Ytterligare 1 skattning(ar)"}[lang] in est  # INS01 employment
+    runs = _part(html, "changes-runs")
+    assert _cells(runs, "runs") == ["2", "1"]
+    assert _cells(runs, "state") == {"en": ["Completed", "Failed"], "sv": ["Slutförd", "Misslyckad"]}[lang]
+
+
+def test_changes_hide_suppressed_estimates(full: BriefContent) -> None:
+    """INS02's current estimate rests on 3 treated: a change row for it shows no current value."""
+    changes = dict(full.changes or {})
+    est = changes["estimates"].copy()
+    est.loc[2, ["att_before", "ci_low_before", "ci_high_before", "change", "ci_overlap"]] = [0.4, 0.1, 0.7, 0.03, True]
+    html = render_brief(BriefContent(**{**full.__dict__, "changes": {**changes, "estimates": est}}), "en")
+    part = _part(html, "changes-estimates")
+    assert _cells(part, "intervention_id") == ["INS01", "INS02"]
+    assert _cells(part, "att_now")[1] == "–" and _cells(part, "ci_now")[1] == "–"
+    assert "0.432" not in html
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_first_brief(lang: str, html_en: str, html_sv: str) -> None:
+    html = html_en if lang == "en" else html_sv
+    part = _part(html, "changes")
+    first = {"en": "This is the first brief", "sv": "Detta är det första underlaget"}[lang]
+    assert first in part and "<table" not in part
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_validation_section(lang: str, full_html: dict[str, str]) -> None:
+    html = full_html[lang]
+    part = html.split('<section id="validation">')[1].split("</section>")[0]
+    assert {"en": "Data validation status", "sv": "Validering av data"}[lang] in part
+    assert html.index('id="participant-flow"' if 'id="participant-flow"' in html else 'id="study3"') < html.index(
+        'id="validation"'
+    )
+    failures = _part(part, "open-failures")
+    assert 'class="alert"' in part.split('id="open-failures"')[0][-30:]
+    assert _cells(failures, "flow_run_name") == ["calm-fox"]
+    assert _cells(failures, "failure_reason") == ["ValueError: spells.sav: row 4"]
+    assert _cells(failures, "resolved") == [{"en": "No", "sv": "Nej"}[lang]]
+    table = part.split("</div>", 1)[1]
+    assert _cells(table, "item") == ["effects", "E01.txt", "demand_profile"]  # failed first
+    status = {"en": ["Failed", "Passed", "Passed"], "sv": ["Underkänd", "Godkänd", "Godkänd"]}[lang]
+    assert _cells(table, "status") == status
+    assert _cells(table, "suite")[0] == "outcome_evaluation.effects v2" and _cells(table, "suite")[1] == "–"
+    assert _cells(table, "rows")[0] == {"en": "12,345", "sv": "12\u202f345"}[lang]
+    # the failure is flagged in the header too
+    alert = {"en": "1 failed run(s) this quarter", "sv": "1 misslyckad(e) körning(ar) detta kvartal"}[lang]
+    assert alert in html.split("</header>")[0]
+
+
+def test_optional_sections_absent_by_default(html_en: str, html_sv: str) -> None:
+    for html in (html_en, html_sv):
+        for anchor in ("validation", "reliability", "quotes", "coverage-gaps", "evidence"):
+            assert f'id="{anchor}"' not in html, anchor
+        assert 'id="changes"' in html  # says that this is the first brief
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_profile_ci_reliability_and_quotes(lang: str, full_html: dict[str, str]) -> None:
+    html = full_html[lang]
+    ci = _cells(html, "share_ci")
+    sep = "; " if lang == "sv" else ", "
+    assert ci[0] == f"[{format_percent(0.6396, lang)}{sep}{format_percent(0.9476, lang)}]"
+    rel = _part(html, "reliability")
+    assert {"en": "Inter-coder reliability", "sv": "Samstämmighet mellan kodare"}[lang] in rel
+    main = rel.split("</table>")[0]
+    all_codes = {"en": "All codes", "sv": "Alla koder"}[lang]
+    label = {"en": "Swedish language skills", "sv": "Svenska språket"}[lang]
+    assert _cells(main, "label") == [label, "SYN.POSITIV", all_codes]  # human pair only, overall last
+    assert _cells(main, "n_segments") == ["144"] * 3
+    assert _cells(main, "kappa")[0] == format_number(0.8585, lang, 2)
+    assert _cells(main, "kappa_ci")[0] == format_ci(0.6793, 0.9618, lang, 2)
+    assert _cells(main, "alpha_ci")[0] == format_ci(0.6782, 0.962, lang, 2)
+    pairs = rel.split("</table>")[1]
+    assert _cells(pairs, "coder_b") == ["kodare_b", "auto"]
+    assert _cells(pairs, "kappa") == [format_number(0.8585, lang, 2), format_number(0.6123, lang, 2)]
+    quotes = _part(html, "quotes")
+    shown = re.findall(r'<p class="quote">([^<]*)</p>', quotes)
+    # top 3 competencies; non-negated only; at most 3 per competency; KOMP.KORKORT has only a negated one
+    assert shown == [
+        "Svenskan är A och O för oss.",
+        "Man måste förstå instruktioner, ring [PERSONNUMMER].",
+        "Språket avgör mest.",
+    ]
+    assert "121212" not in html and "kräver inte" not in html
+    assert {"en": "interview E01", "sv": "intervju E01"}[lang] in quotes
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_coverage_gaps_evidence_and_heatmap(lang: str, full: BriefContent, full_html: dict[str, str]) -> None:
+    html = full_html[lang]
+    gaps = _part(html, "coverage-gaps")
+    assert _cells(gaps, "label") == [{"en": "Driving licence", "sv": "Körkort"}[lang]]
+    assert _cells(gaps, "addressed_by_not_ongoing") == ["INS06"]
+    assert _cells(gaps, "share_employers") == [format_percent(0.15, lang)]
+    ev = _part(html, "evidence")
+    assert {"en": "Research evidence per method family", "sv": "Forskningsstöd per metodfamilj"}[lang] in ev
+    assert _cells(ev, "n_studies") == ["10", "6"]
+    assert _cells(ev, "share_positive") == [format_percent(0.8, lang, 0), format_percent(0.5, lang, 0)]
+    if lang == "sv":
+        assert _cells(ev, "countries") == ["Norge; Sverige; USA", "Danmark; Norge"]
+        assert "kvasiexperimentell 1" in _cells(ev, "designs")[1]
+        assert _cells(ev, "method_family")[1] == "Samverkanskoordinator"
+    else:
+        assert _cells(ev, "designs")[1] == "RCT 1; quasi-experimental 1; observational 3; qualitative 1"
+    study2 = html.split('<section id="study2">')[1].split("</section>")[0]
+    images = _images(study2)
+    al = full.alignment.sort_values(["alignment_score", "intervention_id"], ascending=[False, True])
+    inventory = pd.DataFrame({"intervention_id": al["intervention_id"], "competencies": al["matched_competencies"]})
+    assert images == [alignment_heatmap(inventory, full.demand_profile)]
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_candidates_show_published_reasons_suppressed(lang: str, full_html: dict[str, str]) -> None:
+    html = full_html[lang]
+    study2 = html.split('<section id="study2">')[1].split("</section>")[0]
+    reasons = _cells(study2, "reason")
+    assert _cells(study2, "intervention_id")[-4:] == ["INS01", "INS02", "INS03", "INS05"]
+    assert _cells(study2, "n_starters") == ["315", "&lt;5", "0", "86"]
+    assert _cells(study2, "n_comparison")[:2] == [{"en": "2,619", "sv": "2\u202f619"}[lang], "&lt;5"]
+    assert _cells(study2, "mde")[1] == "–" and _cells(study2, "base_rate")[1] == "–"  # computed from hidden counts
+    assert _cells(study2, "mde")[0] == format_number(7.24, lang, 1)
+    if lang == "en":
+        assert reasons[0] == PUBLISHED_REASONS[0]
+        assert reasons[1] == (
+            "Not chosen: too few starters in the register (&lt;5 &lt; 100); too few eligible comparison persons "
+            "(&lt;5 &lt; 50); minimum detectable effect too large (– &gt; 15.0 pp)"
+        )
+        assert reasons[3] == "Not chosen: too few starters in the register (86 &lt; 100)"  # not "participants"
+    else:
+        assert reasons[0].startswith("Vald: 315 deltagare som påbörjat insatsen och 2619 jämförelsepersoner")
+        assert "7,2 procentenheter" in reasons[0] and "matchning 0,92" in reasons[0]
+        assert reasons[1].startswith("Inte vald: för få deltagare som påbörjat insatsen i registret (&lt;5 &lt; 100)")
+        assert reasons[3] == "Inte vald: för få deltagare som påbörjat insatsen i registret (86 &lt; 100)"
+    assert not any(SMALL.search(r.replace("&lt;5", "")) for r in reasons[1:3])
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_no_small_number_in_any_person_count_cell(lang: str, full_html: dict[str, str]) -> None:
+    html = full_html[lang]
+    seen = 0
+    for col in PERSON_COUNT_COLUMNS:
+        for cell in _cells(html, col):
+            seen += 1
+            assert not re.fullmatch(r"[1-4]", cell), (col, cell)
+            assert not SMALL.search(cell.replace("&lt;5", "").replace("\u202f", "")), (col, cell)
+    assert seen >= 15
+    assert all(_cells(html, col) for col in PERSON_COUNT_COLUMNS)
+
+
+def test_suppress_reason() -> None:
+    assert suppress_reason("Too few participants in the register (3 < 100)", 5) == (
+        "Too few participants in the register (<5 < 100)"
+    )
+    assert suppress_reason("Chosen: 4 starters and 1 comparison persons", 5) == (
+        "Chosen: <5 starters and <5 comparison persons"
+    )
+    assert suppress_reason("No participants in the register (0 < 100)", 5).endswith("(0 < 100)")
+    kept = "Not chosen: too few starters in the register (7 < 100); 3 positive stud(ies) of the method family"
+    assert suppress_reason(kept, 5) == kept  # 7 >= threshold and studies are not persons
+    assert "(<10 < 100)" in suppress_reason(kept, 10)
+    hidden = suppress_reason("n=3 kept out; minimum detectable effect too large (44.9 pp > 15.0 pp)", 5, (3,), True)
+    assert hidden == "n=<5 kept out; minimum detectable effect too large (– > 15.0 pp)"
+
+
+def test_new_tables_bad_input(full: BriefContent) -> None:
+    for name, table, column in (
+        ("reliability", full.reliability, "kappa_ci_low"),
+        ("quotes", full.quotes, "negated"),
+        ("validation", full.validation, "status"),
+        ("coverage_gaps", full.coverage_gaps, "share_employers"),
+    ):
+        assert table is not None
+        broken = BriefContent(**{**full.__dict__, name: table.drop(columns=column)})
+        with pytest.raises(ValueError, match=rf"table '{name}' lacks column\(s\) {column}"):
+            render_brief(broken, "en")

@@ -232,7 +232,116 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
     "basis": {"en": "Basis (N)", "sv": "Underlag (N)"},
     "threshold": {"en": "Target level", "sv": "Målnivå"},
     "judgement": {"en": "Judgement", "sv": "Bedömning"},
+    "share_ci": {"en": "95% CI", "sv": "95 % konfidensintervall"},
+    "status": {"en": "Status", "sv": "Status"},
+    "sha256_before": {"en": "SHA-256 before", "sv": "SHA-256 förut"},
+    "sha256_now": {"en": "SHA-256 now", "sv": "SHA-256 nu"},
+    "table": {"en": "Table", "sv": "Tabell"},
+    "rows_before": {"en": "Rows before", "sv": "Rader förut"},
+    "rows_now": {"en": "Rows now", "sv": "Rader nu"},
+    "att_before": {"en": "ATT before", "sv": "ATT förut"},
+    "ci_before": {"en": "95% CI before", "sv": "95 % KI förut"},
+    "att_now": {"en": "ATT now", "sv": "ATT nu"},
+    "ci_now": {"en": "95% CI now", "sv": "95 % KI nu"},
+    "change": {"en": "Change", "sv": "Förändring"},
+    "ci_overlap": {"en": "CIs overlap", "sv": "KI överlappar"},
+    "runs": {"en": "Runs", "sv": "Körningar"},
+    "item": {"en": "Input or table", "sv": "Indata eller tabell"},
+    "kind": {"en": "Kind", "sv": "Typ"},
+    "suite": {"en": "Validation suite", "sv": "Valideringsregler"},
+    "rows": {"en": "Rows", "sv": "Rader"},
+    "resolved": {"en": "Later run completed", "sv": "Senare körning slutförd"},
+    "coder_a": {"en": "Coder A", "sv": "Kodare A"},
+    "coder_b": {"en": "Coder B", "sv": "Kodare B"},
+    "n_segments": {"en": "Segments", "sv": "Segment"},
+    "agreement": {"en": "Agreement", "sv": "Överensstämmelse"},
+    "kappa": {"en": "Cohen's κ", "sv": "Cohens κ"},
+    "kappa_ci": {"en": "κ 95% CI", "sv": "κ 95 % KI"},
+    "alpha": {"en": "Krippendorff's α", "sv": "Krippendorffs α"},
+    "alpha_ci": {"en": "α 95% CI", "sv": "α 95 % KI"},
+    "addressed_by_not_ongoing": {
+        "en": "Addressed only by ended interventions",
+        "sv": "Bara i avslutade insatser",
+    },
+    "n_studies": {"en": "Studies", "sv": "Studier"},
+    "n_rct": {"en": "RCTs", "sv": "RCT"},
+    "designs": {"en": "Designs", "sv": "Studiedesign"},
+    "n_positive": {"en": "Positive", "sv": "Positiva"},
+    "n_null": {"en": "No effect", "sv": "Ingen effekt"},
+    "n_negative": {"en": "Negative", "sv": "Negativa"},
+    "n_mixed": {"en": "Mixed", "sv": "Blandade"},
+    "share_positive": {"en": "Share positive", "sv": "Andel positiva"},
+    "countries": {"en": "Countries", "sv": "Länder"},
+    "n_starters": {"en": "Starters", "sv": "Påbörjade deltagare"},
+    "n_comparison": {"en": "Comparison persons", "sv": "Jämförelsepersoner"},
+    "base_rate": {"en": "Base rate", "sv": "Basnivå"},
+    "mde": {"en": "MDE (percentage points)", "sv": "MDE (procentenheter)"},
 }
+
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    "new": {"en": "New", "sv": "Ny"},
+    "changed": {"en": "Changed", "sv": "Ändrad"},
+    "unchanged": {"en": "Unchanged", "sv": "Oförändrad"},
+    "removed": {"en": "Removed", "sv": "Borttagen"},
+    "passed": {"en": "Passed", "sv": "Godkänd"},
+    "failed": {"en": "Failed", "sv": "Underkänd"},
+    "input": {"en": "Input", "sv": "Indata"},
+    "output": {"en": "Published table", "sv": "Publicerad tabell"},
+}
+
+DESIGN_LABELS: dict[str, dict[str, str]] = {
+    "rct": {"en": "RCT", "sv": "RCT"},
+    "quasi_experimental": {"en": "quasi-experimental", "sv": "kvasiexperimentell"},
+    "observational": {"en": "observational", "sv": "observationsstudie"},
+    "qualitative": {"en": "qualitative", "sv": "kvalitativ"},
+    "systematic_review": {"en": "systematic review", "sv": "systematisk översikt"},
+    "other": {"en": "other", "sv": "övrig"},
+}
+
+COUNTRY_LABELS_SV: dict[str, str] = {
+    "Denmark": "Danmark",
+    "Finland": "Finland",
+    "Norway": "Norge",
+    "Sweden": "Sverige",
+    "Netherlands": "Nederländerna",
+    "Germany": "Tyskland",
+    "United Kingdom": "Storbritannien",
+    "UK": "Storbritannien",
+    "USA": "USA",
+    "Canada": "Kanada",
+    "Australia": "Australien",
+    "Iceland": "Island",
+    "Switzerland": "Schweiz",
+    "Belgium": "Belgien",
+    "France": "Frankrike",
+}
+
+# The published candidate reasons are English sentences (tasks.mapping.candidates); these phrases turn them
+# into Swedish, longest first. Anything not listed stays in English.
+REASON_PHRASES_SV: tuple[tuple[str, str], ...] = (
+    ("Not chosen: ", "Inte vald: "),
+    ("Chosen: ", "Vald: "),
+    ("too few starters in the register", "för få deltagare som påbörjat insatsen i registret"),
+    ("too few eligible comparison persons", "för få jämförelsepersoner"),
+    ("minimum detectable effect too large", "minsta detekterbara effekt för stor"),
+    ("minimum detectable effect", "minsta detekterbara effekt"),
+    ("not estimable", "kan inte skattas"),
+    ("not supported by the evidence or employers' demand", "saknar stöd i forskningen och i efterfrågan"),
+    ("positive stud(ies) of the method family", "positiva studier av metodfamiljen"),
+    ("positive stud(ies)", "positiva studier"),
+    (" starters and ", " deltagare som påbörjat insatsen och "),
+    ("comparison persons in the register", "jämförelsepersoner i registret"),
+    ("Enough participants in the register", "Tillräckligt många deltagare i registret"),
+    ("Too few participants in the register", "För få deltagare i registret"),
+    ("No participants in the register", "Inga deltagare i registret"),
+    ("alignment score", "matchning"),
+    ("alignment", "matchning"),
+    ("; need ", "; krav: "),
+    (" or ", " eller "),
+    (" pp", " procentenheter"),
+    (">=", "≥"),
+    ("<=", "≤"),
+)
 
 JUDGEMENT_LABELS: dict[str, dict[str, str]] = {
     "met": {"en": "Met", "sv": "Uppfyllt"},
@@ -263,13 +372,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "study2_text": {
         "en": (
             "Alignment (*matchning*) = share of total employer demand covered by the competencies an "
-            "intervention (*insats*) addresses (0–1). An intervention is eligible for evaluation when the "
-            "register holds at least {min_participants} participants."
+            "intervention (*insats*) addresses (0–1). Interventions are chosen for evaluation by the rules in the "
+            "configuration (at least {min_participants} starters in the register, enough comparison persons, a "
+            "small enough minimum detectable effect (MDE) and, where required, support from research or "
+            "employers' demand); the reason names every rule."
         ),
         "sv": (
             "Matchning = andel av arbetsgivarnas totala efterfrågan som täcks av de kompetenser insatsen "
-            "arbetar med (0–1). En insats är utvärderingsbar när registret har minst {min_participants} "
-            "deltagare."
+            "arbetar med (0–1). Insatser väljs för utvärdering enligt reglerna i konfigurationen (minst "
+            "{min_participants} deltagare som påbörjat insatsen i registret, tillräckligt många "
+            "jämförelsepersoner, tillräckligt liten minsta detekterbara effekt (MDE) och vid behov stöd i "
+            "forskningen eller i arbetsgivarnas efterfrågan); motiveringen nämner varje regel."
         ),
     },
     "alignment_heading": {
@@ -384,6 +497,120 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Effekter med konfidensintervall",
     },
     "figure_alt_balance": {"en": "Love plot of covariate balance", "sv": "Balansdiagram (Love plot)"},
+    "figure_alt_heatmap": {
+        "en": "Heatmap of each intervention's competencies against employers' demand",
+        "sv": "Värmekarta över insatsernas kompetenser mot arbetsgivarnas efterfrågan",
+    },
+    "heatmap_caption": {
+        "en": "Darker cell: the intervention addresses a competency that more employers demand (share of "
+        "employers); blank: not addressed.",
+        "sv": "Mörkare ruta: insatsen arbetar med en kompetens som fler arbetsgivare efterfrågar (andel "
+        "arbetsgivare); tom ruta: kompetensen ingår inte i insatsen. Figurens etiketter är på engelska.",
+    },
+    "changes": {"en": "What changed since {previous}", "sv": "Förändringar sedan {previous}"},
+    "changes_first_heading": {"en": "What changed", "sv": "Förändringar"},
+    "changes_first": {
+        "en": "This is the first brief: there is no earlier brief to compare with.",
+        "sv": "Detta är det första underlaget: det finns inget tidigare underlag att jämföra med.",
+    },
+    "changes_missing": {
+        "en": "No comparison with the previous brief is available.",
+        "sv": "Ingen jämförelse med föregående underlag finns.",
+    },
+    "changes_inputs": {"en": "New, changed and removed inputs", "sv": "Nya, ändrade och borttagna indata"},
+    "changes_inputs_none": {
+        "en": "No input is new, changed or removed.",
+        "sv": "Inga indata är nya, ändrade eller borttagna.",
+    },
+    "changes_unchanged": {"en": "{n} input(s) unchanged.", "sv": "{n} indatafil(er) oförändrade."},
+    "changes_tables": {
+        "en": "Published tables with changed row counts",
+        "sv": "Publicerade tabeller med ändrat antal rader",
+    },
+    "changes_tables_none": {
+        "en": "No published table changed its number of rows.",
+        "sv": "Ingen publicerad tabell har ändrat antal rader.",
+    },
+    "changes_estimates": {"en": "Effect estimates before and now", "sv": "Effektskattningar förut och nu"},
+    "changes_estimates_text": {
+        "en": "Estimates shown in both briefs; overlapping 95% CIs are a rough sign that the change is within "
+        "sampling noise, not a test.",
+        "sv": "Skattningar som finns i båda underlagen; överlappande 95 % konfidensintervall är ett grovt tecken "
+        "på att förändringen ryms inom slumpvariationen, inte ett test.",
+    },
+    "changes_new_estimates": {
+        "en": "New estimates this quarter: {items}.",
+        "sv": "Nya skattningar detta kvartal: {items}.",
+    },
+    "changes_removed_estimates": {
+        "en": "Estimates no longer reported: {items}.",
+        "sv": "Skattningar som inte längre redovisas: {items}.",
+    },
+    "changes_other_estimates": {
+        "en": "{n} further estimate(s) for other outcomes, horizons or estimators are in the published effects table.",
+        "sv": "Ytterligare {n} skattning(ar) för andra utfall, horisonter eller skattningsmetoder finns i den "
+        "publicerade effekttabellen.",
+    },
+    "changes_runs": {
+        "en": "Runs this quarter by study and state",
+        "sv": "Körningar detta kvartal per delstudie och status",
+    },
+    "validation": {"en": "Data validation status", "sv": "Validering av data"},
+    "validation_text": {
+        "en": "Every input the studies read and every table they published, with the validation suite it passed.",
+        "sv": "Alla indata som delstudierna läst och alla tabeller de publicerat, med de valideringsregler de klarat.",
+    },
+    "validation_summary": {
+        "en": "{n} item(s) checked: {passed} passed, {failed} failed.",
+        "sv": "{n} poster kontrollerade: {passed} godkända, {failed} underkända.",
+    },
+    "open_failures": {"en": "Open failures", "sv": "Öppna fel"},
+    "open_failures_text": {
+        "en": "Failed runs of the quarter with their reasons.",
+        "sv": "Misslyckade körningar under kvartalet och orsakerna.",
+    },
+    "open_failures_none": {"en": "No failed runs this quarter.", "sv": "Inga misslyckade körningar detta kvartal."},
+    "open_failures_alert": {
+        "en": "{n} failed run(s) this quarter – see Data validation status.",
+        "sv": "{n} misslyckad(e) körning(ar) detta kvartal – se Validering av data.",
+    },
+    "reliability_heading": {"en": "Inter-coder reliability", "sv": "Samstämmighet mellan kodare"},
+    "reliability_text": {
+        "en": "Agreement between the two human coders {a} and {b} per code, on the segments both coded, with "
+        "bootstrap 95% CIs over interviews. κ or α of 0.8 or more is usually taken as good.",
+        "sv": "Samstämmighet mellan de två mänskliga kodarna {a} och {b} per kod, på segment som båda kodat, med "
+        "bootstrap-konfidensintervall (95 %) över intervjuer. κ eller α på minst 0,8 brukar räknas som god.",
+    },
+    "reliability_pairs": {
+        "en": "All codes pooled, for every pair of coders (auto = the automatic coding)",
+        "sv": "Alla koder sammantagna, för varje par av kodare (auto = den automatiska kodningen)",
+    },
+    "reliability_no_pair": {
+        "en": "No pair of human coders in the reliability table.",
+        "sv": "Reliabilitetstabellen saknar ett par av mänskliga kodare.",
+    },
+    "all_codes": {"en": "All codes", "sv": "Alla koder"},
+    "quotes_heading": {"en": "What employers say", "sv": "Vad arbetsgivarna säger"},
+    "quotes_text": {
+        "en": "Redacted quotes (in the original Swedish) for the most demanded competencies; statements "
+        "that a competency is not required are left out.",
+        "sv": "Avidentifierade citat för de mest efterfrågade kompetenserna; uttalanden om att en kompetens "
+        "inte krävs är inte med.",
+    },
+    "interview": {"en": "interview {id}", "sv": "intervju {id}"},
+    "coverage_gaps_heading": {"en": "Coverage gaps", "sv": "Luckor i utbudet"},
+    "coverage_gaps_text": {
+        "en": "Competencies employers demand that no current intervention addresses.",
+        "sv": "Kompetenser som arbetsgivarna efterfrågar men som ingen pågående insats arbetar med.",
+    },
+    "none": {"en": "none", "sv": "ingen"},
+    "evidence_heading": {"en": "Research evidence per method family", "sv": "Forskningsstöd per metodfamilj"},
+    "evidence_text": {
+        "en": "Included studies of the evidence review by method family, their designs and the direction of the "
+        "effects they report.",
+        "sv": "Inkluderade studier i forskningsöversikten per metodfamilj, deras design och riktningen på de "
+        "effekter de redovisar.",
+    },
 }
 
 
@@ -433,6 +660,43 @@ def state_label(code: Any, lang: str) -> str:
 def column_label(column: str, lang: str) -> str:
     """Table header for a column name (unknown columns as given)."""
     return _label(COLUMN_LABELS, column, lang)
+
+
+def status_label(code: Any, lang: str) -> str:
+    """Status or kind in words: new / changed / unchanged / removed / passed / failed / input / output."""
+    return _label(STATUS_LABELS, code, lang)
+
+
+def designs_label(value: Any, lang: str) -> str:
+    """A "design n; design n" string with each design in words (unknown designs as given)."""
+    if _missing(value) or not str(value).strip():
+        return MISSING
+    parts = []
+    for item in str(value).split(";"):
+        name, _, count = item.strip().rpartition(" ")
+        if not name:
+            name, count = count, ""
+        entry = DESIGN_LABELS.get(name)
+        parts.append(f"{entry[check_lang(lang)] if entry else name} {count}".strip())
+    return "; ".join(parts)
+
+
+def countries_label(value: Any, lang: str) -> str:
+    """A "; "-separated list of English country names, in Swedish when ``lang`` is "sv"."""
+    check_lang(lang)
+    if _missing(value) or not str(value).strip():
+        return MISSING
+    names = [c.strip() for c in str(value).split(";") if c.strip()]
+    return "; ".join(COUNTRY_LABELS_SV.get(c, c) if lang == "sv" else c for c in names)
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A published (English) candidate reason in ``lang``: Swedish phrases and decimal commas for "sv"."""
+    if check_lang(lang) == "en":
+        return reason
+    for en, sv in REASON_PHRASES_SV:
+        reason = reason.replace(en, sv)
+    return re.sub(r"(?<=\d)\.(?=\d)", ",", reason)
 
 
 def judgement_label(code: Any, lang: str) -> str:
