@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-# Optional century, six date digits, optional separator, four digits; not inside a longer digit run.
-IDENTITY_NUMBER_PATTERN = re.compile(r"(?<![\d])((?:19|20)?\d{6})([-+]?)(\d{4})(?![\d])")
+# Optional century, six date digits, optional separator, four digits; a token of its own, not part of a longer
+# run of letters or digits (a sha256 digest such as "...f1301119655b..." holds digit runs that pass the check).
+IDENTITY_NUMBER_PATTERN = re.compile(r"(?<![0-9A-Za-z])((?:19|20)?\d{6})([-+]?)(\d{4})(?![0-9A-Za-z])")
 
 
 def luhn_check_digit(nine_digits: str) -> int:

@@ -143,3 +143,12 @@ def test_cross_table_suite_finds_persons_missing_from_the_persons_table():
     df = pd.DataFrame({"person_id": ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"]})
     report = validate_frame(df, "crosstable.person_exists", {"known_person_ids": ["aaaaaaaaaaaaaaaa"]})
     assert [(o.column, o.unexpected_rows) for o in report.failures] == [("person_id", [1])]
+
+
+def test_digit_runs_inside_checksums_are_not_taken_for_identity_numbers():
+    from tasks.identity import find_identity_numbers
+
+    pnr = _pnr("130111", "965")
+    assert find_identity_numbers(f"sha256 ec66fadef{pnr[2:].replace('-', '')}b0e6291f") == []
+    assert find_identity_numbers(f"pnr: {pnr}, tel") == [(5, 5 + len(pnr))]
+    assert find_identity_numbers(f"({pnr[2:]})") == [(1, 1 + len(pnr) - 2)]
