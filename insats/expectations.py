@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pandas as pd
+from great_expectations.core.suite_parameters import SuiteParameterDict
 from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
@@ -36,3 +37,29 @@ class ExpectColumnValuesToBeValidSwedishIdentityNumbers(ColumnMapExpectation):
     map_metric = "column_values.valid_swedish_identity_number"
     success_keys: ClassVar[tuple[str, ...]] = ("mostly",)
     library_metadata: ClassVar[dict[str, Any]] = {"tags": ["sweden", "identity"], "contributors": ["insats"]}
+
+
+class ColumnValuesOncePerMonth(ColumnMapMetricProvider):
+    """True where the row's value (a person) occurs at least ``months`` times in the column."""
+
+    condition_metric_name = "column_values.occur_every_month"
+    condition_value_keys = ("months",)
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column: pd.Series, months: int, **kwargs: Any) -> pd.Series:
+        return column.map(column.value_counts()) >= int(months)
+
+
+class ExpectColumnValuesToOccurInEveryMonthOfThePeriod(ColumnMapExpectation):
+    """Expect each person to have rows for every month of the extract's stated period (``months`` of them).
+
+    Together with person-months being unique and every month lying inside the period (the suite's other
+    expectations) this means each person's months are continuous, as a monthly outcome register promises.
+    The rows of a person with fewer rows (a gap) are the unexpected ones, so the steward's quarantine names
+    them; a duplicated month is left to the uniqueness expectation.
+    """
+
+    months: int | SuiteParameterDict
+    map_metric = "column_values.occur_every_month"
+    success_keys: ClassVar[tuple[str, ...]] = ("months", "mostly")
+    library_metadata: ClassVar[dict[str, Any]] = {"tags": ["sweden", "register"], "contributors": ["insats"]}

@@ -295,6 +295,7 @@ def input_parameters(config: Any) -> dict[str, Any]:
         "period_first": first.start_time,
         "period_last": last.end_time.normalize(),
         "amount_ceiling": float(config.register.amount_ceiling),
+        "period_months": (last - first).n + 1,
     }
 
 

@@ -22,6 +22,7 @@ from tasks.demo.register import make_register, write_register
 from tasks.identity import luhn_check_digit
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def sha(path: Path) -> str:
@@ -336,11 +337,17 @@ def test_two_million_rows_exactly_three_quarantined(tmp_path):
     assert len(df) == 2_000_000
     df.loc[123_456, "sysselsatt"] = 7
     df.loc[1_000_000, "studerar"] = -1
-    df.loc[1_999_999, "personnummer"] = bad_check_digit(df.loc[1_999_999, "personnummer"])
+    df.loc[1_999_999, "studerar"] = 5
     file = tmp_path / "utfall.parquet"
     df.to_parquet(file)
     q = tmp_path / "q"
-    code, output, _ = validate(file, "input.outcomes", tmp_path, "--quarantine", str(q))
+    config = tmp_path / "forty_months.yaml"  # the extract states a 40-month period: 2021-01 .. 2024-04
+    demo = (Path(__file__).resolve().parents[1] / "configs" / "demo.yaml").read_text(encoding="utf-8")
+    config.write_text(
+        demo.replace('last_month: "2024-12"', 'last_month: "2024-04"').replace("root: ..", f"root: {ROOT}"),
+        encoding="utf-8",
+    )
+    code, output, _ = validate(file, "input.outcomes", tmp_path, "--quarantine", str(q), "--config", str(config))
     assert code == 1
     assert "2,000,000 rows in = 1,999,997 passed + 3 quarantined" in output
     bad = pd.read_parquet(q / "utfall.quarantine.parquet")
