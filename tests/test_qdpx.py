@@ -139,3 +139,9 @@ def test_bad_input_is_rejected(tmp_path: Path, exported):
     with pytest.raises(ValueError, match=r"code id\(s\) \['NOPE'\]"):
         project_from_coding("x", BOOK, {"E01": "text"}, pd.DataFrame(
             {"interview_id": ["E01"], "start": [0], "end": [2], "code_id": ["NOPE"], "coder": ["a"]}))  # fmt: skip
+
+
+def test_the_shipped_schema_is_the_standard_one():
+    from tasks.interviews.qdpx import REFI_QDA_XSD
+
+    assert REFI_QDA_XSD.read_bytes() == XSD.read_bytes()

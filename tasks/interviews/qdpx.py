@@ -13,10 +13,12 @@ outside that view (pictures, notes, sets, variables, cases) are not read.
 
 from __future__ import annotations
 
+import os
 import uuid
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -25,6 +27,8 @@ import pandas as pd
 from tasks.interviews.codebook import Codebook
 
 NS = "urn:QDA-XML:project:1.0"
+# The REFI-QDA 1.5 project schema (MIT licence), shipped in schemas/ so exports are checked at every write.
+REFI_QDA_XSD = Path(str(resources.files("schemas"))) / "refi-qda" / "Project-mrt2019.xsd"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
 # Fixed namespace so that guids derived from code ids / interview ids are stable across exports.
 GUID_NAMESPACE = uuid.UUID("6f1c1d1e-2b7a-5c55-9a0e-1a5a7e0c0de6")
@@ -144,11 +148,20 @@ def write_qdpx(project: QdaProject, path: Path) -> Path:
             raise ValueError(f"{path}: selection {r.guid} ({r.start}, {r.end}) lies outside its source text")
         if r.code_guid and r.code_guid not in known_codes:
             raise ValueError(f"{path}: selection {r.guid} is coded with unknown code {r.code_guid}")
+    xml = project_xml(project)
+    errors = validate_qde(xml, REFI_QDA_XSD)
+    if errors:  # never hand a researcher a project their QDA tool would reject
+        raise ValueError(f"{path}: the project does not validate against the REFI-QDA schema: {'; '.join(errors[:3])}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        z.writestr("project.qde", project_xml(project))
-        for guid, text in texts.items():
-            z.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            z.writestr("project.qde", xml)
+            for guid, text in texts.items():
+                z.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
