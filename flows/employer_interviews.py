@@ -27,6 +27,7 @@ from tasks.interviews.reliability import (
     spans_to_redacted,
 )
 from tasks.interviews.suggest import cross_validate_suggestions, discover_themes, suggest_codes
+from tasks.interviews.survey import read_survey, survey_segments
 from tasks.interviews.transcripts import read_transcript, segment_turns
 
 STUDY = "employer_interviews"
@@ -139,12 +140,54 @@ def assess_coding(
     return written(**outputs)
 
 
+@step
+def code_other_material(
+    focus_groups: Path | None,
+    survey: Path | None,
+    survey_id_column: str,
+    survey_text_columns: list[str],
+    codebook: Path,
+    redact_names: list[str],
+    out_dir: str,
+) -> dict:
+    """Focus groups (several respondents per transcript) and open survey answers, redacted and coded with the
+    same codebook mechanism as the interviews; one row per coded segment and a summary per source and code."""
+    frames = []
+    if focus_groups is not None:
+        for path in sorted(p for p in focus_groups.iterdir() if p.suffix.lower() in (".txt", ".docx")):
+            text, _log = redact(read_transcript(path), names=redact_names)
+            frames.append(segment_turns(text, path.stem).assign(source="focus_group"))
+    if survey is not None:
+        answers = survey_segments(read_survey(survey, id_column=survey_id_column), survey_text_columns)
+        answers["text"] = [redact(t, names=redact_names)[0] for t in answers["text"]]
+        frames.append(answers.assign(source="survey"))
+    segments = pd.concat(frames, ignore_index=True)
+    coded = code_segments(segments, load_codebook(codebook)).merge(
+        segments[["segment_id", "source", "speaker"]], on="segment_id"
+    )
+    coded = coded[["source", "interview_id", "segment_id", "speaker", "code_id", "matched", "negated"]]
+    demand = coded[~coded["negated"]]
+    summary = (
+        demand.groupby(["source", "code_id"])
+        .agg(n_segments=("segment_id", "nunique"), n_documents=("interview_id", "nunique"))
+        .reset_index()
+    )
+    totals = segments.groupby("source")["interview_id"].nunique().rename("n_documents_total")
+    summary = summary.merge(totals, on="source")
+    out = Path(out_dir)
+    return written(
+        other_coding=write_parquet(coded, out / "other_coding.parquet"),
+        other_code_frequencies=write_parquet(summary, out / "other_code_frequencies.parquet"),
+    )
+
+
 @flow(name="employer-interviews")
 def employer_interviews(config_path: str) -> Outputs:
     """Segment and redact transcripts, code them against the codebook, profile employers' demands."""
     config = load_config(config_path)
     cfg = config.employer_interviews
-    inputs = [cfg.transcripts, cfg.employers, cfg.codebook, *([cfg.human_coding] if cfg.human_coding else [])]
+    optional = [p for p in (cfg.human_coding, cfg.focus_groups, cfg.survey) if p is not None]
+    inputs = [cfg.transcripts, cfg.employers, cfg.codebook, *optional]
     record_inputs(STUDY, config, inputs)
     interim = str(config.interim_dir(STUDY))
 
@@ -175,4 +218,17 @@ def employer_interviews(config_path: str) -> Outputs:
         redact_names=cfg.redact_names,
         out_dir=interim,
     )
-    return publish(STUDY, config, {**segments, **coded, **profile, **assessed}, inputs, artifact_table="demand_profile")
+    other = {}
+    if cfg.focus_groups is not None or cfg.survey is not None:
+        other = run_step(
+            code_other_material,
+            focus_groups=cfg.focus_groups,
+            survey=cfg.survey,
+            survey_id_column=cfg.survey_id_column,
+            survey_text_columns=cfg.survey_text_columns,
+            codebook=cfg.codebook,
+            redact_names=cfg.redact_names,
+            out_dir=interim,
+        )
+    tables = {**segments, **coded, **profile, **assessed, **other}
+    return publish(STUDY, config, tables, inputs, artifact_table="demand_profile")

@@ -185,3 +185,15 @@ def test_event_study_on_matched_pairs_has_flat_pre_trends_and_the_planted_drop(c
     cox = pd.read_parquet(ws.processed / "outcome_evaluation" / "cox.parquet").set_index("term")
     assert cox.loc["treated", "ci_low"] > 1  # and become self-sufficient at a higher rate
     assert (ws.processed / "outcome_evaluation" / "figures" / "event_study_INS01.png").is_file()
+
+
+def test_focus_groups_and_survey_answers_are_coded_like_the_interviews(chain):
+    ws, _ = chain
+    truth = _truth(ws)["employer_interviews"]
+    coded = pd.read_parquet(ws.processed / "employer_interviews" / "other_coding.parquet")
+    survey = coded[coded["source"] == "survey"].groupby("interview_id")["code_id"].apply(set).to_dict()
+    for respondent, answers in truth["survey"]["codes"].items():
+        assert survey.get(respondent, set()) == {c for codes in answers.values() for c in codes}, respondent
+    focus = coded[coded["source"] == "focus_group"].groupby("speaker")["code_id"].apply(set).to_dict()
+    for speaker, codes in truth["focus_group"]["codes_by_speaker"].items():
+        assert focus.get(speaker, set()) == set(codes), speaker
