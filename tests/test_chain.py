@@ -20,6 +20,7 @@ STEPS_PER_RUN = {
         "code_interviews",
         "profile_demand",
         "assess_coding",
+        "code_other_material",
         "publish_study",
     ],
     "intervention_mapping": [
