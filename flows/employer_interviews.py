@@ -28,7 +28,7 @@ from tasks.interviews.reliability import (
 )
 from tasks.interviews.suggest import cross_validate_suggestions, discover_themes, suggest_codes
 from tasks.interviews.survey import read_survey, survey_segments
-from tasks.interviews.transcripts import read_transcript, segment_turns
+from tasks.interviews.transcripts import DEFAULT_SPEAKER_PATTERN, read_transcript, segment_turns
 
 STUDY = "employer_interviews"
 # Optional inputs found beside the interview metadata until the config names them (tell the lead).
@@ -41,7 +41,9 @@ def read_employers(path: Path) -> pd.DataFrame:
 
 
 @step
-def segment_interviews(transcripts: Path, employers: Path, redact_names: list[str], out_dir: str) -> dict:
+def segment_interviews(
+    transcripts: Path, employers: Path, redact_names: list[str], speaker_pattern: str | None, out_dir: str
+) -> dict:
     """Read every transcript listed in the metadata, redact it, and split it into speaker turns."""
     meta = read_employers(employers)
     frames = []
@@ -52,7 +54,7 @@ def segment_interviews(transcripts: Path, employers: Path, redact_names: list[st
                 f"{employers}: interview {row.interview_id} names {row.file}, not found in {transcripts}"
             )
         text, _log = redact(read_transcript(source), names=redact_names)
-        frames.append(segment_turns(text, row.interview_id))
+        frames.append(segment_turns(text, row.interview_id, speaker_pattern or DEFAULT_SPEAKER_PATTERN))
     return written(segments=write_parquet(pd.concat(frames, ignore_index=True), Path(out_dir) / "segments.parquet"))
 
 
@@ -148,6 +150,7 @@ def code_other_material(
     survey_text_columns: list[str],
     codebook: Path,
     redact_names: list[str],
+    speaker_pattern: str | None,
     out_dir: str,
 ) -> dict:
     """Focus groups (several respondents per transcript) and open survey answers, redacted and coded with the
@@ -156,7 +159,8 @@ def code_other_material(
     if focus_groups is not None:
         for path in sorted(p for p in focus_groups.iterdir() if p.suffix.lower() in (".txt", ".docx")):
             text, _log = redact(read_transcript(path), names=redact_names)
-            frames.append(segment_turns(text, path.stem).assign(source="focus_group"))
+            turns = segment_turns(text, path.stem, speaker_pattern or DEFAULT_SPEAKER_PATTERN)
+            frames.append(turns.assign(source="focus_group"))
     if survey is not None:
         answers = survey_segments(read_survey(survey, id_column=survey_id_column), survey_text_columns)
         answers["text"] = [redact(t, names=redact_names)[0] for t in answers["text"]]
@@ -196,6 +200,7 @@ def employer_interviews(config_path: str) -> Outputs:
         transcripts=cfg.transcripts,
         employers=cfg.employers,
         redact_names=cfg.redact_names,
+        speaker_pattern=cfg.speaker_pattern,
         out_dir=interim,
     )
     coded = run_step(code_interviews, segments=Path(segments["segments"]), codebook=cfg.codebook, out_dir=interim)
@@ -228,6 +233,7 @@ def employer_interviews(config_path: str) -> Outputs:
             survey_text_columns=cfg.survey_text_columns,
             codebook=cfg.codebook,
             redact_names=cfg.redact_names,
+            speaker_pattern=cfg.speaker_pattern,
             out_dir=interim,
         )
     tables = {**segments, **coded, **profile, **assessed, **other}

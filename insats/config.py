@@ -47,6 +47,7 @@ class EmployerInterviews(_Section):
     demand_parent: str = "KOMP"
     redact_names: list[str] = []
     human_coding: Path | None = None  # CSV/XLSX of human coders' spans (document, start, end, code, coder)
+    speaker_pattern: str | None = None  # regex with a group "speaker" (default: I:/R:, Intervjuare:/Respondent:, R1:)
     focus_groups: Path | None = None  # folder of focus-group transcripts (several respondents per file)
     survey: Path | None = None  # open survey answers (CSV/XLSX), one row per respondent
     survey_id_column: str = "respondent_id"

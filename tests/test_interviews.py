@@ -437,3 +437,15 @@ def test_profile_rejects_bad_input():
         code_frequencies(coded, employers[["interview_id"]])
     with pytest.raises(ValueError, match="listed more than once"):
         code_frequencies(coded, pd.concat([employers, employers]))
+
+
+def test_a_site_speaker_pattern_segments_named_speakers():
+    from tasks.interviews.transcripts import segment_turns
+
+    text = "Moderator: Vad krävs?\nAnna: Svenska.\nModerator: Något mer?\nBo: Körkort.\n"
+    pattern = r"^(?P<speaker>Moderator|Anna|Bo):"
+    seg = segment_turns(
+        text, "FG9", pattern, speaker_roles={"Moderator": "interviewer", "Anna": "respondent", "Bo": "respondent"}
+    )
+    assert list(seg["speaker"]) == ["Moderator", "Anna", "Moderator", "Bo"]
+    assert list(seg["speaker_role"]) == ["interviewer", "respondent", "interviewer", "respondent"]
