@@ -12,6 +12,7 @@ from tasks.demo.interviews import CODEBOOK, make_interviews, write_interviews
 from tasks.interviews.codebook import parse_codebook
 from tasks.interviews.coding import match_spans
 from tasks.interviews.qdpx import (
+    REFI_QDA_XSD,
     codebook_qdc,
     coding_from_project,
     guid_for,
@@ -25,7 +26,8 @@ from tasks.interviews.qdpx import (
 from tasks.interviews.redaction import redact
 from tasks.interviews.transcripts import read_transcript, segment_turns
 
-XSD = Path("/work/shared/refi-qda/Project-mrt2019.xsd")
+XSD = REFI_QDA_XSD  # the copy shipped in schemas/
+SHARED_XSD = Path(__file__).resolve().parents[2] / "shared" / "refi-qda" / "Project-mrt2019.xsd"
 BOOK = parse_codebook(CODEBOOK, source="demo-codebook")
 needs_xsd = pytest.mark.skipif(not XSD.is_file(), reason="REFI-QDA XSD not available")
 
@@ -141,7 +143,19 @@ def test_bad_input_is_rejected(tmp_path: Path, exported):
             {"interview_id": ["E01"], "start": [0], "end": [2], "code_id": ["NOPE"], "coder": ["a"]}))  # fmt: skip
 
 
+@pytest.mark.skipif(not SHARED_XSD.is_file(), reason="the project's shared/ folder is not beside this checkout")
 def test_the_shipped_schema_is_the_standard_one():
-    from tasks.interviews.qdpx import REFI_QDA_XSD
+    assert REFI_QDA_XSD.read_bytes() == SHARED_XSD.read_bytes()
 
-    assert REFI_QDA_XSD.read_bytes() == XSD.read_bytes()
+
+def test_a_qdc_codebook_loads_as_a_codebook(tmp_path):
+    from tasks.interviews.codebook import load_codebook
+    from tasks.interviews.qdpx import codebook_qdc
+
+    original = BOOK
+    qdc = tmp_path / "kodbok.qdc"
+    qdc.write_bytes(codebook_qdc(original))
+    loaded = load_codebook(qdc)
+    assert loaded.ids == original.ids
+    assert [loaded.get(i).parent for i in loaded.ids] == [original.get(i).parent for i in original.ids]
+    assert [loaded.get(i).label for i in loaded.ids] == [original.get(i).label for i in original.ids]

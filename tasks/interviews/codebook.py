@@ -174,8 +174,13 @@ def parse_codebook(data: Any, source: str = "<codebook>") -> Codebook:
 
 
 def load_codebook(path: Path) -> Codebook:
-    """Read a YAML codebook (UTF-8, optional BOM) and validate it; errors name the file and code id."""
+    """Read a YAML codebook (UTF-8, optional BOM), or a REFI-QDA ``.qdc`` codebook, and validate it; errors
+    name the file and code id."""
     path = Path(path)
+    if path.suffix.lower() == ".qdc":
+        from tasks.interviews.qdpx import codebook_from_qdc  # qdpx builds on this module
+
+        return codebook_from_qdc(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except yaml.YAMLError as exc:

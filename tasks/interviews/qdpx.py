@@ -266,6 +266,38 @@ def read_qdc(path: Path) -> pd.DataFrame:
     raise ValueError(f"{path}: no <Codes> element in namespace {NS_CODEBOOK} or {NS}")
 
 
+def codebook_from_qdc(path: Path) -> Codebook:
+    """A REFI-QDA ``.qdc`` codebook (as NVivo, ATLAS.ti, MAXQDA or QualCoder export it) as a ``Codebook``.
+
+    Code ids come from a ``<id>: definition`` description (as insats exports them), else from the code's name;
+    labels from the names. A .qdc has no keywords, so its codes take part in human coding and reliability,
+    not in dictionary auto-coding, until keywords are added in a YAML codebook.
+    """
+    from tasks.interviews.codebook import parse_codebook
+
+    codes = read_qdc(path)
+    nodes: dict[str, dict] = {}
+    for r in codes.itertuples():
+        description = str(r.description or "")
+        head, sep, rest = description.partition(": ")
+        explicit = bool(sep) and " " not in head and head != ""
+        nodes[r.guid] = {
+            "id": head if explicit else str(r.name),
+            "label": str(r.name),
+            "definition": rest if explicit else description,
+            "keywords": [],
+            "children": [],
+        }
+    roots = []
+    for r in codes.itertuples():
+        parent = nodes.get(r.parent_guid) if r.parent_guid else None
+        (parent["children"] if parent is not None else roots).append(nodes[r.guid])
+    for node in nodes.values():
+        if not node["children"]:
+            del node["children"]
+    return parse_codebook({"name": Path(path).stem, "version": "qdc", "codes": roots}, source=str(path))
+
+
 def codebook_qdc(codebook: Codebook) -> bytes:
     """The codebook as a REFI-QDA ``.qdc`` document (UTF-8); code guids are ``guid_for("code", id)``."""
     ET.register_namespace("", NS_CODEBOOK)
