@@ -42,7 +42,12 @@ def read_employers(path: Path) -> pd.DataFrame:
 
 @step
 def segment_interviews(
-    transcripts: Path, employers: Path, redact_names: list[str], speaker_pattern: str | None, out_dir: str
+    transcripts: Path,
+    employers: Path,
+    redact_names: list[str],
+    speaker_pattern: str | None,
+    speaker_roles: dict[str, str],
+    out_dir: str,
 ) -> dict:
     """Read every transcript listed in the metadata, redact it, and split it into speaker turns."""
     meta = read_employers(employers)
@@ -54,7 +59,9 @@ def segment_interviews(
                 f"{employers}: interview {row.interview_id} names {row.file}, not found in {transcripts}"
             )
         text, _log = redact(read_transcript(source), names=redact_names)
-        frames.append(segment_turns(text, row.interview_id, speaker_pattern or DEFAULT_SPEAKER_PATTERN))
+        frames.append(
+            segment_turns(text, row.interview_id, speaker_pattern or DEFAULT_SPEAKER_PATTERN, speaker_roles or None)
+        )
     return written(segments=write_parquet(pd.concat(frames, ignore_index=True), Path(out_dir) / "segments.parquet"))
 
 
@@ -151,6 +158,7 @@ def code_other_material(
     codebook: Path,
     redact_names: list[str],
     speaker_pattern: str | None,
+    speaker_roles: dict[str, str],
     out_dir: str,
 ) -> dict:
     """Focus groups (several respondents per transcript) and open survey answers, redacted and coded with the
@@ -159,7 +167,7 @@ def code_other_material(
     if focus_groups is not None:
         for path in sorted(p for p in focus_groups.iterdir() if p.suffix.lower() in (".txt", ".docx")):
             text, _log = redact(read_transcript(path), names=redact_names)
-            turns = segment_turns(text, path.stem, speaker_pattern or DEFAULT_SPEAKER_PATTERN)
+            turns = segment_turns(text, path.stem, speaker_pattern or DEFAULT_SPEAKER_PATTERN, speaker_roles or None)
             frames.append(turns.assign(source="focus_group"))
     if survey is not None:
         answers = survey_segments(read_survey(survey, id_column=survey_id_column), survey_text_columns)
@@ -201,6 +209,7 @@ def employer_interviews(config_path: str) -> Outputs:
         employers=cfg.employers,
         redact_names=cfg.redact_names,
         speaker_pattern=cfg.speaker_pattern,
+        speaker_roles=cfg.speaker_roles,
         out_dir=interim,
     )
     coded = run_step(code_interviews, segments=Path(segments["segments"]), codebook=cfg.codebook, out_dir=interim)
@@ -234,6 +243,7 @@ def employer_interviews(config_path: str) -> Outputs:
             codebook=cfg.codebook,
             redact_names=cfg.redact_names,
             speaker_pattern=cfg.speaker_pattern,
+            speaker_roles=cfg.speaker_roles,
             out_dir=interim,
         )
     tables = {**segments, **coded, **profile, **assessed, **other}

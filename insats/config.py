@@ -48,6 +48,7 @@ class EmployerInterviews(_Section):
     redact_names: list[str] = []
     human_coding: Path | None = None  # CSV/XLSX of human coders' spans (document, start, end, code, coder)
     speaker_pattern: str | None = None  # regex with a group "speaker" (default: I:/R:, Intervjuare:/Respondent:, R1:)
+    speaker_roles: dict[str, str] = {}  # speaker label -> interviewer | respondent, for named speakers
     focus_groups: Path | None = None  # folder of focus-group transcripts (several respondents per file)
     survey: Path | None = None  # open survey answers (CSV/XLSX), one row per respondent
     survey_id_column: str = "respondent_id"
