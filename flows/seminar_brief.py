@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -159,7 +158,6 @@ def write_brief(
         "changes": changes,
         "validation": validation_status(manifests),
     }
-    known = {f.name for f in fields(BriefContent)}
     content = BriefContent(
         quarter=quarter,
         generated_at=datetime.now(UTC),
@@ -175,7 +173,8 @@ def write_brief(
         },
         disclosure_threshold=config.seminar.disclosure_threshold,
         min_participants=config.intervention_mapping.min_participants,
-        **{k: v for k, v in {**frames, **extra}.items() if k in known},
+        **frames,
+        **extra,
     )
     folder = config.paths.reports / "seminar" / quarter
     brief = write_text(render_brief(content, lang=lang), folder / f"brief.{lang}.html")
