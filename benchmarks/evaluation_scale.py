@@ -2,7 +2,7 @@
 
 Stages, each in its own process so that peak memory (ru_maxrss) is per stage group:
 
-1. ``generate``: demo register (``tasks.demo.register.make_register``) at ``--persons`` x ``--months``, written as
+1. ``generate``: demo register (``insats.demo.register.make_register``) at ``--persons`` x ``--months``, written as
    the chain's raw extract (SPSS ``.sav`` with value labels, or ``--format parquet``). Not part of the timing.
 2. ``evaluate``: the whole evaluation of one intervention (INS01) at one horizon (12 months), from the raw extract
    to the tables: read, standardise (demo config's column map), pseudonymise (keyed HMAC), write/read interim
@@ -72,7 +72,7 @@ def _last_month(n_months: int) -> str:
 
 
 def generate(args: argparse.Namespace) -> dict:
-    from tasks.demo.register import make_register, write_register
+    from insats.demo.register import make_register, write_register
 
     raw = Path(args.workdir) / "raw"
     raw.mkdir(parents=True, exist_ok=True)
@@ -104,15 +104,15 @@ def generate(args: argparse.Namespace) -> dict:
 def evaluate(args: argparse.Namespace) -> dict:
     import yaml
 
-    from tasks.evaluation.balance import balance_table
-    from tasks.evaluation.design import covariate_columns, first_starts, sequential_matching_sample
-    from tasks.evaluation.estimators import PropensityScoreMatching
-    from tasks.evaluation.event_study import event_study
-    from tasks.evaluation.panel import build_person_month_panel
-    from tasks.evaluation.survival import cox_model, kaplan_meier, matched_survival_data
-    from tasks.register.pseudonymise import load_key, pseudonymise
-    from tasks.register.readers import read_extract
-    from tasks.register.standardise import standardise
+    from insats.tasks.evaluation.balance import balance_table
+    from insats.tasks.evaluation.design import covariate_columns, first_starts, sequential_matching_sample
+    from insats.tasks.evaluation.estimators import PropensityScoreMatching
+    from insats.tasks.evaluation.event_study import event_study
+    from insats.tasks.evaluation.panel import build_person_month_panel
+    from insats.tasks.evaluation.survival import cox_model, kaplan_meier, matched_survival_data
+    from insats.tasks.register.pseudonymise import load_key, pseudonymise
+    from insats.tasks.register.readers import read_extract
+    from insats.tasks.register.standardise import standardise
 
     work = Path(args.workdir)
     raw, interim, out = work / "raw", work / "interim", work / "tables"
@@ -217,8 +217,8 @@ def _greedy_reference(score: np.ndarray, treated: np.ndarray, caliper: float) ->
 
 
 def peers(args: argparse.Namespace) -> dict:
-    from tasks.evaluation.estimators import fit_logit, nearest_neighbour_match
-    from tasks.evaluation.event_study import event_study, start_month_index
+    from insats.tasks.evaluation.estimators import fit_logit, nearest_neighbour_match
+    from insats.tasks.evaluation.event_study import event_study, start_month_index
 
     work = Path(args.workdir)
     info: dict = {}

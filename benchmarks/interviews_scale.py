@@ -1,6 +1,6 @@
 """Benchmark: segment, redact and auto-code ~1,000 transcripts (~10 million characters) on 2 cores.
 
-Transcripts come from the demo generator (``tasks.demo.interviews``), each repeated to ~10,000 characters so
+Transcripts come from the demo generator (``insats.demo.interviews``), each repeated to ~10,000 characters so
 that the corpus matches the target size while keeping realistic wording. Work is split over processes
 (``--workers``, default 2). Usage::
 
@@ -17,11 +17,11 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
 
-from tasks.demo.interviews import CODEBOOK, PII_NAME, document_text, make_interviews
-from tasks.interviews.codebook import parse_codebook
-from tasks.interviews.coding import code_segments
-from tasks.interviews.redaction import redact
-from tasks.interviews.transcripts import segment_turns
+from insats.demo.interviews import CODEBOOK, PII_NAME, document_text, make_interviews
+from insats.tasks.interviews.codebook import parse_codebook
+from insats.tasks.interviews.coding import code_segments
+from insats.tasks.interviews.redaction import redact
+from insats.tasks.interviews.transcripts import segment_turns
 
 BOOK = parse_codebook(CODEBOOK, source="demo-codebook")
 

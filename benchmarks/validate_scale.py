@@ -1,6 +1,6 @@
 """Scale benchmark for the steward's `insats validate`: wall time and peak memory on the outcomes extract.
 
-Generates a register extract with the demo generator (``tasks.demo.register.make_register``; ``--persons``
+Generates a register extract with the demo generator (``insats.demo.register.make_register``; ``--persons``
 persons x ``--months`` months -> persons x months outcome rows, the biggest file), writes it as SPSS .sav
 (as the demo does) or Parquet, writes a config whose stated period covers the months, then times
 
@@ -35,7 +35,7 @@ def generate(work: Path, persons: int, months: int, fmt: str, seed: int) -> tupl
     import pandas as pd
     import pyreadstat
 
-    from tasks.demo.register import FILE_LABELS, VALUE_LABELS, VARIABLE_LABELS, make_register
+    from insats.demo.register import FILE_LABELS, VALUE_LABELS, VARIABLE_LABELS, make_register
 
     raw = work / "raw"
     raw.mkdir(parents=True, exist_ok=True)
@@ -56,13 +56,22 @@ def generate(work: Path, persons: int, months: int, fmt: str, seed: int) -> tupl
             )
         else:
             df.to_parquet(extract, index=False)
-        print(f"generated {len(df):,} rows -> {extract} ({extract.stat().st_size / 1e6:.0f} MB) "
-              f"in {time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"generated {len(df):,} rows -> {extract} ({extract.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
     config = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text(encoding="utf-8"))
     last = pd.Period(first, freq="M") + (months - 1)
     config["root"] = str(work)
-    config["paths"] = {**config["paths"], "raw": "raw", "interim": "interim", "processed": "processed",
-                       "reports": "reports", "prefect_home": ".prefect"}
+    config["paths"] = {
+        **config["paths"],
+        "raw": "raw",
+        "interim": "interim",
+        "processed": "processed",
+        "reports": "reports",
+        "prefect_home": ".prefect",
+    }
     config["register"]["period"] = {"first_month": first, "last_month": str(last)}
     (work / "configs").mkdir(exist_ok=True)
     cfg_path = work / "configs" / "bench.yaml"
@@ -80,8 +89,21 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work.resolve()
     extract, cfg = generate(work, args.persons, args.months, args.format, args.seed)
-    cmd = [sys.executable, "-m", "insats", "validate", str(extract), "--suite", "input.outcomes",
-           "--config", str(cfg), "--out", str(work / "out"), "--quarantine", str(work / "quarantine")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "insats",
+        "validate",
+        str(extract),
+        "--suite",
+        "input.outcomes",
+        "--config",
+        str(cfg),
+        "--out",
+        str(work / "out"),
+        "--quarantine",
+        str(work / "quarantine"),
+    ]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work)

@@ -7,16 +7,15 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow
 
-from flows.steps import Outputs, publish, record_inputs, run_step, step, written
 from insats.config import load_config
+from insats.flows.steps import Outputs, publish, record_inputs, run_step, step, written
 from insats.storage import write_parquet
-from insats.validation import gate
-from tasks.interviews.codebook import load_codebook
-from tasks.interviews.coding import code_segments, match_spans
-from tasks.interviews.profile import code_frequencies, demand_by_attribute, demand_profile, quote_bank
-from tasks.interviews.qdpx import project_from_coding, write_qdpx
-from tasks.interviews.redaction import redact
-from tasks.interviews.reliability import (
+from insats.tasks.interviews.codebook import load_codebook
+from insats.tasks.interviews.coding import code_segments, match_spans
+from insats.tasks.interviews.profile import code_frequencies, demand_by_attribute, demand_profile, quote_bank
+from insats.tasks.interviews.qdpx import project_from_coding, write_qdpx
+from insats.tasks.interviews.redaction import redact
+from insats.tasks.interviews.reliability import (
     QUALITY_COLUMNS,
     RELIABILITY_COLUMNS,
     coded_to_labels,
@@ -26,9 +25,10 @@ from tasks.interviews.reliability import (
     spans_to_labels,
     spans_to_redacted,
 )
-from tasks.interviews.suggest import cross_validate_suggestions, discover_themes, suggest_codes
-from tasks.interviews.survey import read_survey, survey_segments
-from tasks.interviews.transcripts import DEFAULT_SPEAKER_PATTERN, read_transcript, segment_turns
+from insats.tasks.interviews.suggest import cross_validate_suggestions, discover_themes, suggest_codes
+from insats.tasks.interviews.survey import read_survey, survey_segments
+from insats.tasks.interviews.transcripts import DEFAULT_SPEAKER_PATTERN, read_transcript, segment_turns
+from insats.validation import gate
 
 STUDY = "employer_interviews"
 # Optional inputs found beside the interview metadata until the config names them (tell the lead).

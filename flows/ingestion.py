@@ -12,13 +12,13 @@ from typing import Any
 
 import pandas as pd
 
-from flows.steps import run_step, run_steps, step, written
 from insats.config import REGISTER_KINDS, Config
+from insats.flows.steps import run_step, run_steps, step, written
 from insats.storage import write_parquet
+from insats.tasks.register.pseudonymise import load_key, pseudonymise
+from insats.tasks.register.readers import read_extract, read_value_labels
+from insats.tasks.register.standardise import standardise
 from insats.validation import GateError, gate, input_parameters, value_label_problems
-from tasks.register.pseudonymise import load_key, pseudonymise
-from tasks.register.readers import read_extract, read_value_labels
-from tasks.register.standardise import standardise
 
 
 def _key(config: Config) -> bytes:

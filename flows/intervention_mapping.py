@@ -12,27 +12,27 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow
 
-from flows.ingestion import ingest_register
-from flows.steps import Outputs, publish, read_published, record_inputs, run_step, step, written
 from insats.config import Config, load_config
+from insats.flows.ingestion import ingest_register
+from insats.flows.steps import Outputs, publish, read_published, record_inputs, run_step, step, written
 from insats.storage import write_bytes, write_parquet
-from insats.validation import gate
-from tasks.interviews.codebook import load_codebook
-from tasks.mapping.alignment import alignment_scores, coverage_gaps
-from tasks.mapping.candidates import CandidateRules, evaluation_candidates
-from tasks.mapping.evidence import EVIDENCE_COLUMNS, evidence_table, read_extraction
-from tasks.mapping.figures import (
+from insats.tasks.interviews.codebook import load_codebook
+from insats.tasks.mapping.alignment import alignment_scores, coverage_gaps
+from insats.tasks.mapping.candidates import CandidateRules, evaluation_candidates
+from insats.tasks.mapping.evidence import EVIDENCE_COLUMNS, evidence_table, read_extraction
+from insats.tasks.mapping.figures import (
     alignment_heatmap,
     coverage_by_family_provider,
     recall_curve_figure,
     timeline_figure,
 )
-from tasks.mapping.inventory import check_inventory, read_inventory
-from tasks.mapping.power import design_counts
-from tasks.mapping.references import deduplicate, read_references
-from tasks.mapping.screening import metrics_table, prioritise, read_screening_decisions, simulate_screening
-from tasks.mapping.survey import code_comments, comment_themes, read_survey, tool_usage
-from tasks.register.counts import participants_per_intervention
+from insats.tasks.mapping.inventory import check_inventory, read_inventory
+from insats.tasks.mapping.power import design_counts
+from insats.tasks.mapping.references import deduplicate, read_references
+from insats.tasks.mapping.screening import metrics_table, prioritise, read_screening_decisions, simulate_screening
+from insats.tasks.mapping.survey import code_comments, comment_themes, read_survey, tool_usage
+from insats.tasks.register.counts import participants_per_intervention
+from insats.validation import gate
 
 STUDY = "intervention_mapping"
 

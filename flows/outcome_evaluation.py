@@ -16,20 +16,20 @@ import numpy as np
 import pandas as pd
 from prefect import flow, get_run_logger
 
-from flows.ingestion import ingest_register
-from flows.steps import Outputs, publish, read_published, record_inputs, run_step, run_steps, step, written
 from insats.config import Config, OutcomeEvaluation, load_config
+from insats.flows.ingestion import ingest_register
+from insats.flows.steps import Outputs, publish, read_published, record_inputs, run_step, run_steps, step, written
 from insats.storage import write_bytes, write_parquet
-from tasks.evaluation.balance import balance_table, overlap_table
-from tasks.evaluation.bootstrap import replicate_seeds
-from tasks.evaluation.design import covariate_columns, first_starts, sequential_matching_sample
-from tasks.evaluation.effects import MAIN_ESTIMATOR, bootstrap_chunk, effects_table, fit_all, make_estimators
-from tasks.evaluation.event_study import event_study, matched_event_study
-from tasks.evaluation.heterogeneity import subgroup_effects, subgroup_labels
-from tasks.evaluation.panel import build_person_month_panel
-from tasks.evaluation.sensitivity import SENSITIVITY_COLUMNS, e_values, one_control_per_treated, rosenbaum_bounds
-from tasks.evaluation.survival import cox_model, kaplan_meier, matched_survival_data
-from tasks.reporting.evaluation_figures import event_study_plot, kaplan_meier_plot
+from insats.tasks.evaluation.balance import balance_table, overlap_table
+from insats.tasks.evaluation.bootstrap import replicate_seeds
+from insats.tasks.evaluation.design import covariate_columns, first_starts, sequential_matching_sample
+from insats.tasks.evaluation.effects import MAIN_ESTIMATOR, bootstrap_chunk, effects_table, fit_all, make_estimators
+from insats.tasks.evaluation.event_study import event_study, matched_event_study
+from insats.tasks.evaluation.heterogeneity import subgroup_effects, subgroup_labels
+from insats.tasks.evaluation.panel import build_person_month_panel
+from insats.tasks.evaluation.sensitivity import SENSITIVITY_COLUMNS, e_values, one_control_per_treated, rosenbaum_bounds
+from insats.tasks.evaluation.survival import cox_model, kaplan_meier, matched_survival_data
+from insats.tasks.reporting.evaluation_figures import event_study_plot, kaplan_meier_plot
 
 STUDY = "outcome_evaluation"
 

@@ -8,13 +8,12 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow
 
-from flows.steps import Outputs, publish, record_inputs, run_step, step, written
 from insats.config import ConfigError, load_config
+from insats.flows.steps import Outputs, publish, record_inputs, run_step, step, written
 from insats.storage import atomic_path, write_parquet
-from insats.validation import gate
-from tasks.participants.figures import enrolment_figure, km_figure, radar_figure, status_by_quarter_figure
-from tasks.participants.goals import goal_attainment, load_targets, publishable_goal_table
-from tasks.participants.indicators import (
+from insats.tasks.participants.figures import enrolment_figure, km_figure, radar_figure, status_by_quarter_figure
+from insats.tasks.participants.goals import goal_attainment, load_targets, publishable_goal_table
+from insats.tasks.participants.indicators import (
     exit_association,
     indicator_change,
     indicator_scores,
@@ -22,8 +21,8 @@ from tasks.participants.indicators import (
     occasion_means,
     read_indicator_responses,
 )
-from tasks.participants.ladder import load_ladder
-from tasks.participants.measures import (
+from insats.tasks.participants.ladder import load_ladder
+from insats.tasks.participants.measures import (
     ALL,
     default_as_of,
     enrolment_by_month,
@@ -33,14 +32,15 @@ from tasks.participants.measures import (
     time_to_first_step,
     transition_matrix,
 )
-from tasks.participants.readers import (
+from insats.tasks.participants.readers import (
     SOURCE_COLUMN,
     SOURCE_ROW,
     check_documentation,
     read_participants,
     read_status_documentation,
 )
-from tasks.participants.tables import empty_indicator_table, suppress_table
+from insats.tasks.participants.tables import empty_indicator_table, suppress_table
+from insats.validation import gate
 
 STUDY = "participant_flow"
 

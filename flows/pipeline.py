@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.employer_interviews import employer_interviews
-from flows.intervention_mapping import intervention_mapping
-from flows.outcome_evaluation import outcome_evaluation
-from flows.participant_flow import participant_flow
-from flows.seminar_brief import seminar_brief
 from insats.config import load_config
+from insats.flows.employer_interviews import employer_interviews
+from insats.flows.intervention_mapping import intervention_mapping
+from insats.flows.outcome_evaluation import outcome_evaluation
+from insats.flows.participant_flow import participant_flow
+from insats.flows.seminar_brief import seminar_brief
 from insats.runtime import make_task_runner
 
 STUDY_FLOWS = {

@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow, task
 
-from flows.steps import MANIFEST, read_published, run_record
 from insats.config import Config, load_config
+from insats.flows.steps import MANIFEST, read_published, run_record
 from insats.history import current_quarter, quarter_bounds, read_history
 from insats.provenance import checksum_inputs
 from insats.storage import write_json, write_parquet, write_text
-from tasks.reporting.brief import BriefContent, render_brief
-from tasks.reporting.changes import estimate_changes, input_changes, run_summary, table_changes
+from insats.tasks.reporting.brief import BriefContent, render_brief
+from insats.tasks.reporting.changes import estimate_changes, input_changes, run_summary, table_changes
 
 STUDY = "seminar_brief"
 SOURCES = {

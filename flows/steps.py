@@ -34,8 +34,8 @@ from insats.provenance import (
     sha256_file,
 )
 from insats.storage import publish_folder, write_json, write_parquet
+from insats.tasks.disclosure import suppress_small_counts
 from insats.validation import gate, suite_path
-from tasks.disclosure import suppress_small_counts
 
 Outputs = dict[str, str]  # table name -> path of a written Parquet file
 MANIFEST = "manifest.json"

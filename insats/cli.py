@@ -99,7 +99,7 @@ AddressOption = Annotated[
 
 
 def _run_flow(target: Target, config_path: Path, runner: Runner, dask_address: str | None, lang: str | None) -> Any:
-    from flows.pipeline import STUDY_FLOWS, pipeline
+    from insats.flows.pipeline import STUDY_FLOWS, pipeline
     from insats.runtime import dask_scheduler, make_task_runner, prefect_api
 
     extra = {"lang": lang} if target in (Target.pipeline, Target.seminar) else {}
@@ -247,7 +247,7 @@ def _read_for_suite(file: Path, suite: str, config: Path, encoding: str | None =
     """Read ``file`` and, for ``input.<register kind>`` suites, map it to canonical columns (no validation)."""
     from insats.config import load_config
     from insats.steward import read_source, register_kind
-    from tasks.register.standardise import standardise
+    from insats.tasks.register.standardise import standardise
 
     df = read_source(file, encoding)
     kind = register_kind(suite)
@@ -267,7 +267,7 @@ def seminar(
     quarter's runs, compared with the previous quarter's brief: one self-contained HTML file, optionally PDF."""
     with user_errors():
         _load(config)
-        from flows.seminar_brief import seminar_brief
+        from insats.flows.seminar_brief import seminar_brief
         from insats.history import quarter_bounds
         from insats.runtime import prefect_api
 

@@ -74,7 +74,7 @@ class InterventionMapping(_Section):
         "stegmodell",
         "egen_mall",
     ]
-    # Candidate rules (besides min_participants): see tasks.mapping.candidates.CandidateRules.
+    # Candidate rules (besides min_participants): see insats.tasks.mapping.candidates.CandidateRules.
     min_comparison: int = Field(0, ge=0)  # minimum eligible comparison persons
     max_mde: float | None = Field(None, gt=0, le=1)  # largest acceptable MDE on self-sufficiency (proportion)
     candidate_support: Literal["none", "evidence", "alignment", "evidence_or_alignment"] = "none"

@@ -13,7 +13,7 @@ from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
 
-from tasks.identity import is_identity_number
+from insats.tasks.identity import is_identity_number
 
 
 class ColumnValuesValidIdentityNumber(ColumnMapMetricProvider):

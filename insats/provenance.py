@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-PROJECT_PACKAGES = ("tasks", "flows", "insats", "schemas")
+PROJECT_PACKAGES = ("insats",)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RECORDED_PACKAGES = (
     "insats",
@@ -83,7 +83,10 @@ def content_hash(path: Path) -> str:
 
 def _module_file(name: str) -> Path | None:
     """Source file of a project module, found on disk without importing it (None if not a module)."""
-    base = PROJECT_ROOT.joinpath(*name.split("."))
+    parts = name.split(".")
+    if len(parts) > 1 and parts[0] == "insats" and parts[1] in ("tasks", "flows", "schemas"):
+        parts = parts[1:]  # installed as insats.tasks etc., kept at the top of the repository
+    base = PROJECT_ROOT.joinpath(*parts)
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
             return candidate

@@ -29,7 +29,7 @@ def declared_deployments(path: Path = PREFECT_YAML) -> list[dict[str, Any]]:
 def load_flow(entrypoint: str) -> Any:
     """``flows/outcome_evaluation.py:outcome_evaluation`` -> the flow object (imported as a module)."""
     file, _, name = entrypoint.partition(":")
-    module = importlib.import_module(file.removesuffix(".py").replace("/", "."))
+    module = importlib.import_module("insats." + file.removesuffix(".py").replace("/", "."))
     return getattr(module, name)
 
 

@@ -1,6 +1,6 @@
 """The data steward's ``insats validate`` workflow as plain functions (no Prefect).
 
-One run: read an extract (any format ``tasks.register.readers.read_extract`` knows), take out header lines
+One run: read an extract (any format ``insats.tasks.register.readers.read_extract`` knows), take out header lines
 repeated inside the data, map register extracts (suites ``input.<register kind>``) to canonical columns,
 validate with the stored GX suite, then write
 
@@ -123,7 +123,7 @@ def sha256_of(path: Path) -> str:
 
 def read_source(path: Path, encoding: str | None = None) -> pd.DataFrame:
     """Read an extract with its source columns; any failure -> ``UnreadableExtractError`` naming the file."""
-    from tasks.register.readers import read_extract
+    from insats.tasks.register.readers import read_extract
 
     path = Path(path)
     if not path.is_file():
@@ -188,7 +188,7 @@ def extra_columns(df: pd.DataFrame, suite: str, mapping: dict[str, str] | None) 
 
 def missing_columns(df: pd.DataFrame, mapping: dict[str, str], kind: str) -> list[str]:
     """Canonical columns of ``kind`` whose source column is absent (exact or case-insensitive)."""
-    from tasks.register.standardise import CANONICAL_COLUMNS
+    from insats.tasks.register.standardise import CANONICAL_COLUMNS
 
     present = {str(c).strip().lower() for c in df.columns}
     return [
@@ -417,8 +417,8 @@ def validate_extract(
     report: ValidationReport | None = None
     frame: pd.DataFrame | None = body
     if kind and file.suffix.lower() in (".sav", ".zsav", ".dta"):
+        from insats.tasks.register.readers import read_value_labels
         from insats.validation import value_label_problems
-        from tasks.register.readers import read_value_labels
 
         problems += [
             TableProblem(f"value labels disagree with the code lists: {p}")
@@ -436,7 +436,7 @@ def validate_extract(
             )
             frame = None
         else:
-            from tasks.register.standardise import standardise
+            from insats.tasks.register.standardise import standardise
 
             try:
                 frame = standardise(body, kind, mapping, source=file.name)

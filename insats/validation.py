@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.identity import IDENTITY_NUMBER_PATTERN, mask_identity_number
+from insats.tasks.identity import IDENTITY_NUMBER_PATTERN, mask_identity_number
 
 N_SAMPLES = 5
 # One GX context per process; it is not thread-safe (a batch's frame can be swapped under a running
@@ -30,7 +30,7 @@ class GateError(RuntimeError):
 
 
 def schemas_dir() -> Path:
-    return Path(str(resources.files("schemas")))
+    return Path(str(resources.files("insats.schemas")))
 
 
 def suite_path(name: str) -> Path:

@@ -11,16 +11,22 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 
-from tasks.demo.participants import AS_OF, ENROLMENT_WINDOW, LADDER, TARGETS, make_participant_demo
-from tasks.mapping.figures import alignment_heatmap
-from tasks.participants.figures import enrolment_figure
-from tasks.participants.goals import goal_attainment, publishable_goal_table, targets_from_dict
-from tasks.participants.ladder import ladder_from_dict
-from tasks.participants.measures import enrolment_by_month, participant_steps, project_measures
-from tasks.participants.tables import suppress_table
-from tasks.reporting import figures
-from tasks.reporting.brief import COUNT_COLUMNS, PERSON_COUNT_COLUMNS, BriefContent, render_brief, suppress_reason
-from tasks.reporting.i18n import format_ci, format_number, format_percent
+from insats.demo.participants import AS_OF, ENROLMENT_WINDOW, LADDER, TARGETS, make_participant_demo
+from insats.tasks.mapping.figures import alignment_heatmap
+from insats.tasks.participants.figures import enrolment_figure
+from insats.tasks.participants.goals import goal_attainment, publishable_goal_table, targets_from_dict
+from insats.tasks.participants.ladder import ladder_from_dict
+from insats.tasks.participants.measures import enrolment_by_month, participant_steps, project_measures
+from insats.tasks.participants.tables import suppress_table
+from insats.tasks.reporting import figures
+from insats.tasks.reporting.brief import (
+    COUNT_COLUMNS,
+    PERSON_COUNT_COLUMNS,
+    BriefContent,
+    render_brief,
+    suppress_reason,
+)
+from insats.tasks.reporting.i18n import format_ci, format_number, format_percent
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from insats.provenance import sha256_file
-from tasks.identity import find_identity_numbers
+from insats.tasks.identity import find_identity_numbers
 
 pytestmark = pytest.mark.slow
 

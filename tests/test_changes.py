@@ -1,6 +1,6 @@
 import pandas as pd
 
-from tasks.reporting.changes import estimate_changes, input_changes, run_summary, table_changes
+from insats.tasks.reporting.changes import estimate_changes, input_changes, run_summary, table_changes
 
 
 def test_inputs_are_classified_new_changed_unchanged_removed():

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tasks.evaluation.estimators import NaiveDifference, PropensityScoreMatching
-from tasks.evaluation.weighting import AugmentedIPW
+from insats.tasks.evaluation.estimators import NaiveDifference, PropensityScoreMatching
+from insats.tasks.evaluation.weighting import AugmentedIPW
 from tests.test_estimators import simulate_sample
 
 pytestmark = pytest.mark.slow

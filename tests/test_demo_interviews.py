@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.demo.interviews import TARGET_SHARES, make_interviews, render_text, write_interviews
-from tasks.identity import find_identity_numbers, is_identity_number
-from tasks.interviews.codebook import load_codebook
-from tasks.interviews.transcripts import read_transcript
+from insats.demo.interviews import TARGET_SHARES, make_interviews, render_text, write_interviews
+from insats.tasks.identity import find_identity_numbers, is_identity_number
+from insats.tasks.interviews.codebook import load_codebook
+from insats.tasks.interviews.transcripts import read_transcript
 
 FIXED_IDS = {
     "KOMP", "KOMP.SVENSKA", "KOMP.PUNKTLIGHET", "KOMP.SAMARBETE", "KOMP.KORKORT", "KOMP.MOTIVATION",

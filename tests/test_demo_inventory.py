@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.demo.inventory import COMPETENCY_CODES, make_inventory, write_inventory
-from tasks.mapping.inventory import (
+from insats.demo.inventory import COMPETENCY_CODES, make_inventory, write_inventory
+from insats.tasks.mapping.inventory import (
     INVENTORY_COLUMNS,
     METHOD_FAMILIES,
     PROVIDERS,

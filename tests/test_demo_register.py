@@ -9,8 +9,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from tasks.demo.register import make_register, write_register
-from tasks.identity import normalise_identity_number
+from insats.demo.register import make_register, write_register
+from insats.tasks.identity import normalise_identity_number
 
 TRUTH_KEYS = {
     "planted_intervention",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.disclosure import (
+from insats.tasks.disclosure import (
     DISCLOSURE_RULE_TEXT,
     assert_no_small_counts,
     disclosure_rule_text,

@@ -9,10 +9,15 @@ import pytest
 from scipy import stats
 from sklearn.linear_model import LogisticRegression
 
-from tasks.evaluation.balance import balance_table, overlap_table
-from tasks.evaluation.bootstrap import bootstrap_replicates, bootstrap_se, cluster_resample_positions, replicate_seeds
-from tasks.evaluation.effects import bootstrap_chunk, effects_table, fit_all, make_estimators
-from tasks.evaluation.estimators import (
+from insats.tasks.evaluation.balance import balance_table, overlap_table
+from insats.tasks.evaluation.bootstrap import (
+    bootstrap_replicates,
+    bootstrap_se,
+    cluster_resample_positions,
+    replicate_seeds,
+)
+from insats.tasks.evaluation.effects import bootstrap_chunk, effects_table, fit_all, make_estimators
+from insats.tasks.evaluation.estimators import (
     EffectEstimator,
     NaiveDifference,
     PropensityScoreMatching,
@@ -20,8 +25,8 @@ from tasks.evaluation.estimators import (
     nearest_neighbour_match,
     with_bootstrap,
 )
-from tasks.evaluation.heterogeneity import subgroup_effects
-from tasks.evaluation.sensitivity import (
+from insats.tasks.evaluation.heterogeneity import subgroup_effects
+from insats.tasks.evaluation.sensitivity import (
     e_value_rr,
     e_values,
     one_control_per_treated,
@@ -29,7 +34,7 @@ from tasks.evaluation.sensitivity import (
     rosenbaum_bounds,
     rosenbaum_wilcoxon,
 )
-from tasks.evaluation.weighting import AugmentedIPW, InverseProbabilityWeighting, att_weights
+from insats.tasks.evaluation.weighting import AugmentedIPW, InverseProbabilityWeighting, att_weights
 
 
 def simulate_sample(

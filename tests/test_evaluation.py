@@ -9,18 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.demo.register import make_register
-from tasks.evaluation.balance import BALANCE_COLUMNS, balance_table, pairs_to_weights
-from tasks.evaluation.design import COVARIATES, covariate_columns, sequential_matching_sample
-from tasks.evaluation.estimators import (
+from insats.demo.register import make_register
+from insats.tasks.evaluation.balance import BALANCE_COLUMNS, balance_table, pairs_to_weights
+from insats.tasks.evaluation.design import COVARIATES, covariate_columns, sequential_matching_sample
+from insats.tasks.evaluation.estimators import (
     EffectEstimate,
     EffectEstimator,
     PropensityScoreMatching,
     nearest_neighbour_match,
 )
-from tasks.evaluation.panel import build_person_month_panel
-from tasks.register.pseudonymise import DEMO_KEY, pseudonymise
-from tasks.register.standardise import DEFAULT_COLUMNS, standardise
+from insats.tasks.evaluation.panel import build_person_month_panel
+from insats.tasks.register.pseudonymise import DEMO_KEY, pseudonymise
+from insats.tasks.register.standardise import DEFAULT_COLUMNS, standardise
 
 
 @dataclass
@@ -350,7 +350,13 @@ def test_no_effect_gives_interval_around_zero() -> None:
 def test_every_estimator_covers_the_planted_effect(chain: Chain) -> None:
     """All estimators of study 3 on the default demo: each 95 % CI covers the planted ATT at 12 months; the
     naive difference does not."""
-    from tasks.evaluation.effects import ESTIMATOR_CODES, bootstrap_chunk, effects_table, fit_all, make_estimators
+    from insats.tasks.evaluation.effects import (
+        ESTIMATOR_CODES,
+        bootstrap_chunk,
+        effects_table,
+        fit_all,
+        make_estimators,
+    )
 
     s, cov, truth = chain.sample, chain.covariates, chain.truth["true_att_self_sufficiency_12m"]
     ests = make_estimators(ESTIMATOR_CODES, seed=1)

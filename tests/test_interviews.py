@@ -8,13 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.demo.interviews import CODEBOOK, make_interviews, write_interviews
-from tasks.identity import find_identity_numbers
-from tasks.interviews.codebook import load_codebook, parse_codebook
-from tasks.interviews.coding import CODED_COLUMNS, code_segments, explain_matches, keyword_stems
-from tasks.interviews.profile import code_frequencies, demand_profile
-from tasks.interviews.redaction import redact
-from tasks.interviews.transcripts import read_transcript, segment_turns
+from insats.demo.interviews import CODEBOOK, make_interviews, write_interviews
+from insats.tasks.identity import find_identity_numbers
+from insats.tasks.interviews.codebook import load_codebook, parse_codebook
+from insats.tasks.interviews.coding import CODED_COLUMNS, code_segments, explain_matches, keyword_stems
+from insats.tasks.interviews.profile import code_frequencies, demand_profile
+from insats.tasks.interviews.redaction import redact
+from insats.tasks.interviews.transcripts import read_transcript, segment_turns
 
 # Tolerance for recovered vs planted employer shares. The generator writes sentences only for planted
 # codes and the fillers carry no keyword, so recovery is exact on the demo; 0.05 (= 1 employer of 20)
@@ -440,7 +440,7 @@ def test_profile_rejects_bad_input():
 
 
 def test_a_site_speaker_pattern_segments_named_speakers():
-    from tasks.interviews.transcripts import segment_turns
+    from insats.tasks.interviews.transcripts import segment_turns
 
     text = "Moderator: Vad krävs?\nAnna: Svenska.\nModerator: Något mer?\nBo: Körkort.\n"
     pattern = r"^(?P<speaker>Moderator|Anna|Bo):"

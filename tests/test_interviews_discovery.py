@@ -7,15 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.demo.interviews import SURVEY_TEXT_COLUMNS, make_interviews, planted_codes, write_interviews
-from tasks.interviews.codebook import load_codebook
-from tasks.interviews.coding import code_segments
-from tasks.interviews.profile import demand_by_attribute, demand_profile
-from tasks.interviews.redaction import redact
-from tasks.interviews.reliability import read_coded_spans, spans_to_labels, spans_to_redacted
-from tasks.interviews.suggest import MIN_POSITIVES, cross_validate_suggestions, discover_themes, suggest_codes
-from tasks.interviews.survey import read_survey, survey_segments
-from tasks.interviews.transcripts import read_transcript, segment_turns
+from insats.demo.interviews import SURVEY_TEXT_COLUMNS, make_interviews, planted_codes, write_interviews
+from insats.tasks.interviews.codebook import load_codebook
+from insats.tasks.interviews.coding import code_segments
+from insats.tasks.interviews.profile import demand_by_attribute, demand_profile
+from insats.tasks.interviews.redaction import redact
+from insats.tasks.interviews.reliability import read_coded_spans, spans_to_labels, spans_to_redacted
+from insats.tasks.interviews.suggest import MIN_POSITIVES, cross_validate_suggestions, discover_themes, suggest_codes
+from insats.tasks.interviews.survey import read_survey, survey_segments
+from insats.tasks.interviews.transcripts import read_transcript, segment_turns
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from tasks.demo.interviews import make_interviews, planted_codes, write_interviews
-from tasks.interviews.codebook import load_codebook
-from tasks.interviews.coding import code_segments
-from tasks.interviews.redaction import map_offsets, redact
-from tasks.interviews.reliability import (
+from insats.demo.interviews import make_interviews, planted_codes, write_interviews
+from insats.tasks.interviews.codebook import load_codebook
+from insats.tasks.interviews.coding import code_segments
+from insats.tasks.interviews.redaction import map_offsets, redact
+from insats.tasks.interviews.reliability import (
     ALL,
     coded_to_labels,
     coding_quality,
@@ -26,7 +26,7 @@ from tasks.interviews.reliability import (
     spans_to_labels,
     spans_to_redacted,
 )
-from tasks.interviews.transcripts import read_transcript, segment_turns
+from insats.tasks.interviews.transcripts import read_transcript, segment_turns
 
 # --- the statistics against the reference implementations ---------------------------------------------------
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from tasks.demo.inventory import COMPETENCY_CODES, make_inventory
-from tasks.mapping.alignment import alignment_scores, coverage_gaps
-from tasks.mapping.candidates import evaluation_candidates
-from tasks.mapping.inventory import METHOD_FAMILIES, PROVIDERS, check_inventory, read_inventory
+from insats.demo.inventory import COMPETENCY_CODES, make_inventory
+from insats.tasks.mapping.alignment import alignment_scores, coverage_gaps
+from insats.tasks.mapping.candidates import evaluation_candidates
+from insats.tasks.mapping.inventory import METHOD_FAMILIES, PROVIDERS, check_inventory, read_inventory
 
 HEADER = "intervention_id,name,provider,method_family,target_group,start_date,end_date,capacity,competencies"
 GOOD_ROW_1 = "INS01,Jobbspåret,kommun,supported_employment,Vuxna,2021-03-01,,120,KOMP.SVENSKA;KOMP.MOTIVATION"

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from tasks.evaluation.design import sequential_matching_sample
-from tasks.evaluation.panel import build_person_month_panel
-from tasks.mapping.candidates import CandidateRules, evaluation_candidates
-from tasks.mapping.inventory import check_inventory
-from tasks.mapping.power import design_counts, minimum_detectable_effect
+from insats.tasks.evaluation.design import sequential_matching_sample
+from insats.tasks.evaluation.panel import build_person_month_panel
+from insats.tasks.mapping.candidates import CandidateRules, evaluation_candidates
+from insats.tasks.mapping.inventory import check_inventory
+from insats.tasks.mapping.power import design_counts, minimum_detectable_effect
 
 
 def _register(seed: int = 1, n: int = 300, months: int = 36) -> tuple[pd.DataFrame, ...]:

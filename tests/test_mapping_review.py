@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.demo.mapping_extra import write_mapping_extras
-from tasks.mapping.evidence import evidence_table, read_extraction
-from tasks.mapping.references import (
+from insats.demo.mapping_extra import write_mapping_extras
+from insats.tasks.mapping.evidence import evidence_table, read_extraction
+from insats.tasks.mapping.references import (
     deduplicate,
     fold_text,
     normalise_doi,
@@ -21,7 +21,7 @@ from tasks.mapping.references import (
     read_references_csv,
     read_ris,
 )
-from tasks.mapping.screening import (
+from insats.tasks.mapping.screening import (
     expected_random_screened,
     prioritise,
     read_screening_decisions,

@@ -8,17 +8,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.demo.inventory import make_inventory
-from tasks.demo.mapping_extra import SURVEY_TOOLS, write_mapping_extras
-from tasks.interviews.codebook import load_codebook
-from tasks.mapping.figures import (
+from insats.demo.inventory import make_inventory
+from insats.demo.mapping_extra import SURVEY_TOOLS, write_mapping_extras
+from insats.tasks.interviews.codebook import load_codebook
+from insats.tasks.mapping.figures import (
     alignment_heatmap,
     alignment_matrix,
     coverage_by_family_provider,
     recall_curve_figure,
     timeline_figure,
 )
-from tasks.mapping.survey import code_comments, comment_themes, read_survey, tool_usage
+from insats.tasks.mapping.survey import code_comments, comment_themes, read_survey, tool_usage
 
 TOOLS = tuple(t for t in SURVEY_TOOLS if t != "annat")
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from tasks.demo.participants import LADDER, make_participant_demo, write_participant_demo
-from tasks.participants.goals import goal_attainment, load_targets, publishable_goal_table, targets_from_dict
-from tasks.participants.ladder import ladder_from_dict, load_ladder
-from tasks.participants.measures import (
+from insats.demo.participants import LADDER, make_participant_demo, write_participant_demo
+from insats.tasks.participants.goals import goal_attainment, load_targets, publishable_goal_table, targets_from_dict
+from insats.tasks.participants.ladder import ladder_from_dict, load_ladder
+from insats.tasks.participants.measures import (
     default_as_of,
     enrolment_by_month,
     participant_steps,
@@ -21,7 +21,7 @@ from tasks.participants.measures import (
     time_to_first_step,
     transition_matrix,
 )
-from tasks.participants.readers import (
+from insats.tasks.participants.readers import (
     DocumentationError,
     check_documentation,
     parse_date,
@@ -62,7 +62,7 @@ def test_shipped_default_ladder_is_the_demo_ladder() -> None:
 def test_templates_parse() -> None:
     targets = load_targets(ROOT / "configs" / "targets.template.yaml")
     assert {t.measure for t in targets} >= {"share_upward", "share_self_sufficient", "enrolled_every_month"}
-    from tasks.participants.indicators import load_indicator_spec
+    from insats.tasks.participants.indicators import load_indicator_spec
 
     spec = load_indicator_spec(ROOT / "configs" / "indicators.template.yaml")
     assert len(spec.indicators) == 6
@@ -387,7 +387,7 @@ def test_period_outside_enrolment(tmp_path: Path) -> None:
 
 
 def test_indicator_change_recovers_the_planted_gain(demo_set: dict) -> None:
-    from tasks.participants.indicators import (
+    from insats.tasks.participants.indicators import (
         exit_association,
         indicator_change,
         indicator_scores,
@@ -416,7 +416,7 @@ def test_indicator_change_recovers_the_planted_gain(demo_set: dict) -> None:
 
 
 def test_indicator_answer_off_scale(tmp_path: Path) -> None:
-    from tasks.participants.indicators import indicator_spec_from_dict, read_indicator_responses
+    from insats.tasks.participants.indicators import indicator_spec_from_dict, read_indicator_responses
 
     spec = indicator_spec_from_dict(
         {"likert": {"min": 1, "max": 5, "labels": {"Stämmer helt": 5}},

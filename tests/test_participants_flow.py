@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tasks.demo.participants import make_participant_demo, write_participant_demo
+from insats.demo.participants import make_participant_demo, write_participant_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = {
@@ -32,7 +32,7 @@ def flow_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     write_participant_demo(demo, root / "data" / "raw" / "demo" / "participants")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    from flows.participant_flow import participant_flow
+    from insats.flows.participant_flow import participant_flow
 
     with prefect_test_harness(server_startup_timeout=90):
         outputs = participant_flow(str(root / "configs" / "demo.yaml"))
@@ -51,8 +51,8 @@ def test_flow_publishes_every_table_through_the_gate(flow_run: tuple[Path, dict]
 
 
 def test_published_tables_hold_no_small_counts(flow_run: tuple[Path, dict]) -> None:
-    from tasks.disclosure import assert_no_small_counts
-    from tasks.participants.tables import SUPPRESSION
+    from insats.tasks.disclosure import assert_no_small_counts
+    from insats.tasks.participants.tables import SUPPRESSION
 
     _, run = flow_run
     for name, rules in SUPPRESSION.items():
@@ -78,8 +78,8 @@ def test_published_goal_table_matches_the_truth(flow_run: tuple[Path, dict]) -> 
 
 
 def test_missing_section_is_a_clear_error(tmp_path: Path) -> None:
-    from flows.participant_flow import participant_flow
     from insats.config import ConfigError
+    from insats.flows.participant_flow import participant_flow
 
     data = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text("utf-8"))
     data.pop("participant_flow")

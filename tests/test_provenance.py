@@ -17,9 +17,14 @@ def test_sha256_and_folder_hash_follow_contents(tmp_path):
 
 def test_code_of_a_step_includes_the_helpers_it_calls():
     # A flow's cache key must change when a task module it imports changes, not only its own body.
-    modules = reachable_modules("flows.employer_interviews")
-    assert {"tasks.interviews.coding", "tasks.interviews.redaction", "tasks.identity", "flows.steps"} <= set(modules)
-    assert "flows.outcome_evaluation" not in modules  # unrelated studies do not invalidate each other
+    modules = reachable_modules("insats.flows.employer_interviews")
+    assert {
+        "insats.tasks.interviews.coding",
+        "insats.tasks.interviews.redaction",
+        "insats.tasks.identity",
+        "insats.flows.steps",
+    } <= set(modules)
+    assert "insats.flows.outcome_evaluation" not in modules  # unrelated studies do not invalidate each other
 
 
 def test_code_version_names_the_package():

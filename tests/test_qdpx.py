@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.demo.interviews import CODEBOOK, make_interviews, write_interviews
-from tasks.interviews.codebook import parse_codebook
-from tasks.interviews.coding import match_spans
-from tasks.interviews.qdpx import (
+from insats.demo.interviews import CODEBOOK, make_interviews, write_interviews
+from insats.tasks.interviews.codebook import parse_codebook
+from insats.tasks.interviews.coding import match_spans
+from insats.tasks.interviews.qdpx import (
     REFI_QDA_XSD,
     codebook_qdc,
     coding_from_project,
@@ -23,8 +23,8 @@ from tasks.interviews.qdpx import (
     validate_qde,
     write_qdpx,
 )
-from tasks.interviews.redaction import redact
-from tasks.interviews.transcripts import read_transcript, segment_turns
+from insats.tasks.interviews.redaction import redact
+from insats.tasks.interviews.transcripts import read_transcript, segment_turns
 
 XSD = REFI_QDA_XSD  # the copy shipped in schemas/
 SHARED_XSD = Path(__file__).resolve().parents[2] / "shared" / "refi-qda" / "Project-mrt2019.xsd"
@@ -149,8 +149,8 @@ def test_the_shipped_schema_is_the_standard_one():
 
 
 def test_a_qdc_codebook_loads_as_a_codebook(tmp_path):
-    from tasks.interviews.codebook import load_codebook
-    from tasks.interviews.qdpx import codebook_qdc
+    from insats.tasks.interviews.codebook import load_codebook
+    from insats.tasks.interviews.qdpx import codebook_qdc
 
     original = BOOK
     qdc = tmp_path / "kodbok.qdc"

@@ -10,10 +10,10 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from tasks.identity import luhn_check_digit
-from tasks.register.pseudonymise import DEMO_KEY, PSEUDONYM_PATTERN, load_key, pseudonymise
-from tasks.register.readers import read_extract, read_value_labels
-from tasks.register.standardise import DEFAULT_COLUMNS, standardise
+from insats.tasks.identity import luhn_check_digit
+from insats.tasks.register.pseudonymise import DEMO_KEY, PSEUDONYM_PATTERN, load_key, pseudonymise
+from insats.tasks.register.readers import read_extract, read_value_labels
+from insats.tasks.register.standardise import DEFAULT_COLUMNS, standardise
 
 KEY_A = b"0123456789abcdef-key-a"
 KEY_B = b"0123456789abcdef-key-b"

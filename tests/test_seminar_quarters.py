@@ -10,7 +10,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from tasks.identity import find_identity_numbers
+from insats.tasks.identity import find_identity_numbers
 from tests.conftest import make_workspace
 
 pytestmark = pytest.mark.slow

@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from insats.cli import app
-from tasks.demo.register import make_register, write_register
-from tasks.identity import luhn_check_digit
+from insats.demo.register import make_register, write_register
+from insats.tasks.identity import luhn_check_digit
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,8 +224,8 @@ def _spells_xlsx(df: pd.DataFrame, path: Path, serials: bool) -> None:
 
 
 def test_excel_dates_and_excel_date_serials_read_as_the_same_dates(frames, tmp_path):
-    from tasks.register.readers import read_extract
-    from tasks.register.standardise import DEFAULT_COLUMNS, standardise
+    from insats.tasks.register.readers import read_extract
+    from insats.tasks.register.standardise import DEFAULT_COLUMNS, standardise
 
     df = frames["spells"].head(40)
     good = tmp_path / "insatser.xlsx"

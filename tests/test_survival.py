@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.evaluation.survival import cox_model, kaplan_meier, matched_survival_data, self_sufficiency_times
-from tasks.reporting.evaluation_figures import kaplan_meier_plot
+from insats.tasks.evaluation.survival import cox_model, kaplan_meier, matched_survival_data, self_sufficiency_times
+from insats.tasks.reporting.evaluation_figures import kaplan_meier_plot
 
 MONTH0 = pd.Timestamp("2021-01-01")
 

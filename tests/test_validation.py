@@ -3,8 +3,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from insats.tasks.identity import luhn_check_digit
 from insats.validation import GateError, gate, list_suites, validate_frame
-from tasks.identity import luhn_check_digit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -146,7 +146,7 @@ def test_cross_table_suite_finds_persons_missing_from_the_persons_table():
 
 
 def test_digit_runs_inside_checksums_are_not_taken_for_identity_numbers():
-    from tasks.identity import find_identity_numbers
+    from insats.tasks.identity import find_identity_numbers
 
     pnr = _pnr("130111", "965")
     assert find_identity_numbers(f"sha256 ec66fadef{pnr[2:].replace('-', '')}b0e6291f") == []

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from tasks.evaluation.bootstrap import cluster_resample_positions
-from tasks.evaluation.estimators import (
+from insats.tasks.evaluation.bootstrap import cluster_resample_positions
+from insats.tasks.evaluation.estimators import (
     Design,
     EffectEstimate,
     EffectEstimator,
@@ -23,7 +23,7 @@ from tasks.evaluation.estimators import (
     PropensityScoreMatching,
     with_bootstrap,
 )
-from tasks.evaluation.weighting import AugmentedIPW, InverseProbabilityWeighting
+from insats.tasks.evaluation.weighting import AugmentedIPW, InverseProbabilityWeighting
 
 ESTIMATOR_CODES = ("psm_nn1", "psm_nn1_norepl", "psm_nn3", "psm_nn1_gbm", "ipw", "aipw", "naive")
 MAIN_ESTIMATOR = "psm_nn1_caliper"  # label of psm_nn1: 1:1 with replacement, the headline estimate

@@ -6,7 +6,7 @@ and ``estimate(...)`` is ``fit(...).result_``. ``point_estimates(sample, covaria
 the ATTs (one adjustment shared by several outcomes); the bootstrap calls it on resampled data.
 ``sample`` is one row per person-month candidate (columns ``treated`` 0/1, the covariates, the outcome,
 ``month`` for exact matching / stratified weighting, ``person_id`` for clustering, optionally
-``later_starter``; see ``tasks.evaluation.design``). Estimands: the ATT, i.e. the mean effect of starting in
+``later_starter``; see ``insats.tasks.evaluation.design``). Estimands: the ATT, i.e. the mean effect of starting in
 month m versus not starting in m, over the starters.
 
 Every estimator here writes the ATT as ``sum_r w_r (Y_r - m_r) / N1`` with signed row weights ``w`` (+1 for a
@@ -28,8 +28,8 @@ stratum summing to what its treated carry) and ``m_r = 0`` except in AIPW. ``Eff
   SE with replacement: Abadie-Imbens style, clustered by person: V = sum over persons of
   (sum_{r in person} w_r e_r)^2 / N1^2 + sum_i (mu1(X_i) - mu0(X_i) - att)^2 / N1^2, with e_r = Y_r -
   mu_arm(X_r) from outcome regressions within each arm on the covariates and the score logit (the
-  score is treated as known). SE without replacement: person bootstrap (``tasks.evaluation.bootstrap``).
-* ``InverseProbabilityWeighting`` / ``AugmentedIPW`` (``tasks.evaluation.weighting``) and
+  score is treated as known). SE without replacement: person bootstrap (``insats.tasks.evaluation.bootstrap``).
+* ``InverseProbabilityWeighting`` / ``AugmentedIPW`` (``insats.tasks.evaluation.weighting``) and
   ``NaiveDifference`` (no adjustment, the reference that shows the selection).
 95 % CI: att +- 1.96 se; two-sided normal p-value.
 """
@@ -50,7 +50,7 @@ from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
-from tasks.evaluation.bootstrap import bootstrap_replicates, bootstrap_se, replicate_seeds
+from insats.tasks.evaluation.bootstrap import bootstrap_replicates, bootstrap_se, replicate_seeds
 
 Z_95 = float(stats.norm.ppf(0.975))
 

@@ -131,7 +131,7 @@ def event_study(
 
     ``panel``: rectangular person-month panel (person_id, month, ``outcome`` numeric without missing
     values; e.g. on_assistance 0/1 from ``build_person_month_panel``). ``starts``: first start date per
-    person_id (``tasks.evaluation.design.first_starts(spells, intervention_id)``). Relative months
+    person_id (``insats.tasks.evaluation.design.first_starts(spells, intervention_id)``). Relative months
     ``-leads .. lags``; the month of start is 0, the month before (-1) is the reference.
     """
     if leads < 1 or lags < 0:

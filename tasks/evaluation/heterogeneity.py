@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tasks.evaluation.estimators import EffectEstimator
+from insats.tasks.evaluation.estimators import EffectEstimator
 
 AGE_BINS = (0, 30, 45, 200)
 AGE_LABELS = ("18-29", "30-44", "45+")

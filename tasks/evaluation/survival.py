@@ -28,7 +28,7 @@ from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from tasks.evaluation.event_study import outcome_matrix, start_month_index
+from insats.tasks.evaluation.event_study import outcome_matrix, start_month_index
 
 Z_95 = float(stats.norm.ppf(0.975))
 

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tasks.evaluation.estimators import Adjustment, Design, EffectEstimator, _outcome_model
+from insats.tasks.evaluation.estimators import Adjustment, Design, EffectEstimator, _outcome_model
 
 
 def att_weights(score: np.ndarray, treated: np.ndarray, stratum: np.ndarray, trim: float = 0.01) -> np.ndarray:

@@ -17,7 +17,7 @@ The codebook is a YAML file (UTF-8)::
             keywords: [svenska, språk, prata svenska]
 
 Codes nest to any depth through ``children``. ``keywords`` are single words or multi-word phrases
-(matched on Swedish stems by :mod:`tasks.interviews.coding`). The loaded :class:`Codebook` holds the
+(matched on Swedish stems by :mod:`insats.tasks.interviews.coding`). The loaded :class:`Codebook` holds the
 codes flattened in document order (parents before their children).
 """
 
@@ -178,7 +178,7 @@ def load_codebook(path: Path) -> Codebook:
     name the file and code id."""
     path = Path(path)
     if path.suffix.lower() == ".qdc":
-        from tasks.interviews.qdpx import codebook_from_qdc  # qdpx builds on this module
+        from insats.tasks.interviews.qdpx import codebook_from_qdc  # qdpx builds on this module
 
         return codebook_from_qdc(path)
     try:

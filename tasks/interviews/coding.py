@@ -35,7 +35,7 @@ import pandas as pd
 from nltk.stem.snowball import SnowballStemmer
 from nltk.tokenize import RegexpTokenizer
 
-from tasks.interviews.codebook import Codebook
+from insats.tasks.interviews.codebook import Codebook
 
 # "inget" (neuter of "ingen") added to the spec's list: "det är inget krav på körkort".
 NEGATION_WORDS: frozenset[str] = frozenset({"inte", "ej", "inga", "ingen", "inget", "aldrig", "utan"})

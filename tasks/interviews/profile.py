@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tasks.interviews.codebook import Codebook
+from insats.tasks.interviews.codebook import Codebook
 
 FREQUENCY_COLUMNS = ["employer_id", "code_id", "n_segments"]
 PROFILE_COLUMNS = [

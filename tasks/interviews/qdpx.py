@@ -24,11 +24,11 @@ from xml.etree import ElementTree as ET
 
 import pandas as pd
 
-from tasks.interviews.codebook import Codebook
+from insats.tasks.interviews.codebook import Codebook
 
 NS = "urn:QDA-XML:project:1.0"
 # The REFI-QDA 1.5 project schema (MIT licence), shipped in schemas/ so exports are checked at every write.
-REFI_QDA_XSD = Path(str(resources.files("schemas"))) / "refi-qda" / "Project-mrt2019.xsd"
+REFI_QDA_XSD = Path(str(resources.files("insats.schemas"))) / "refi-qda" / "Project-mrt2019.xsd"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
 # Fixed namespace so that guids derived from code ids / interview ids are stable across exports.
 GUID_NAMESPACE = uuid.UUID("6f1c1d1e-2b7a-5c55-9a0e-1a5a7e0c0de6")
@@ -273,7 +273,7 @@ def codebook_from_qdc(path: Path) -> Codebook:
     labels from the names. A .qdc has no keywords, so its codes take part in human coding and reliability,
     not in dictionary auto-coding, until keywords are added in a YAML codebook.
     """
-    from tasks.interviews.codebook import parse_codebook
+    from insats.tasks.interviews.codebook import parse_codebook
 
     codes = read_qdc(path)
     nodes: dict[str, dict] = {}

@@ -2,7 +2,7 @@
 
 What is replaced (placeholder):
 
-- Swedish personnummer / samordningsnummer with a valid date and check digit (``tasks.identity``),
+- Swedish personnummer / samordningsnummer with a valid date and check digit (``insats.tasks.identity``),
   10 or 12 digits, with or without ``-``/``+``: ``[PERSONNUMMER]``
 - e-mail addresses: ``[E-POST]``
 - Swedish phone numbers: ``07x-xxx xx xx``, ``070 123 45 67``, ``0701234567``, landlines such as
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from tasks.identity import find_identity_numbers
+from insats.tasks.identity import find_identity_numbers
 
 PLACEHOLDERS: dict[str, str] = {
     "identity_number": "[PERSONNUMMER]",

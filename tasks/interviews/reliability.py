@@ -305,7 +305,7 @@ def spans_to_redacted(
     end, code, coder with offsets into ``redact(originals[id], names)[0]``. Raises ValueError for a
     document not in ``employers`` or a span beyond its transcript's end.
     """
-    from tasks.interviews.redaction import map_offsets  # local: keeps this module importable on its own
+    from insats.tasks.interviews.redaction import map_offsets  # local: keeps this module importable on its own
 
     lookup = {str(f): str(i) for i, f in zip(employers["interview_id"], employers["file"], strict=True)}
     lookup.update({str(i): str(i) for i in employers["interview_id"]})

@@ -26,7 +26,7 @@ from sklearn.metrics import brier_score_loss, f1_score, precision_score, recall_
 from sklearn.model_selection import GroupKFold
 from stop_words import get_stop_words
 
-from tasks.interviews.coding import stem, tokenize
+from insats.tasks.interviews.coding import stem, tokenize
 
 MIN_POSITIVES = 4  # fewer human-coded examples of a code than this: no classifier, no suggestions
 CV_COLUMNS = ["code_id", "coder", "n_segments", "n_positive", "n_folds", "precision", "recall", "f1", "auc", "brier"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.interviews.transcripts import SEGMENT_COLUMNS, normalise_transcript_text
+from insats.tasks.interviews.transcripts import SEGMENT_COLUMNS, normalise_transcript_text
 
 
 def read_survey(path: Path, id_column: str = "respondent_id") -> pd.DataFrame:

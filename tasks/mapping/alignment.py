@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tasks.mapping.inventory import ongoing_mask, split_competencies
+from insats.tasks.mapping.inventory import ongoing_mask, split_competencies
 
 PROFILE_REQUIRED: tuple[str, ...] = ("code_id", "share_employers", "rank")
 ALIGNMENT_COLUMNS: tuple[str, ...] = (
@@ -100,7 +100,7 @@ def coverage_gaps(
     """Demanded competencies (share_employers >= ``min_share``) that no ongoing intervention addresses.
 
     "Ongoing" means ``end_date`` is missing, or, with ``as_of``, started by and not ended before ``as_of``
-    (see :func:`tasks.mapping.inventory.ongoing_mask`). Output columns: ``code_id``, ``label``, ``label_en``
+    (see :func:`insats.tasks.mapping.inventory.ongoing_mask`). Output columns: ``code_id``, ``label``, ``label_en``
     (when in the profile), ``share_employers``, ``rank``, ``addressed_by_not_ongoing`` (";"-joined ids of
     interventions that address the code but are not ongoing: ended, or not yet started at ``as_of``;
     "" if none). Sorted by rank.

@@ -5,8 +5,8 @@ An intervention is eligible for a register-based evaluation when the register ho
 then by alignment with employers' demand (descending), then by number of participants (descending), then by
 intervention_id, so that rank 1 is the best-aligned intervention that can be evaluated.
 
-With register design counts (:func:`tasks.mapping.power.design_counts`) and an evidence table
-(:func:`tasks.mapping.evidence.evidence_table`), :func:`evaluation_candidates` applies the config's rules
+With register design counts (:func:`insats.tasks.mapping.power.design_counts`) and an evidence table
+(:func:`insats.tasks.mapping.evidence.evidence_table`), :func:`evaluation_candidates` applies the config's rules
 (:class:`CandidateRules`): treated N >= min_participants, comparison N >= min_comparison, minimum detectable
 effect <= max_mde, and optionally support from the evidence or alignment; ``reason`` then names every rule
 that failed, or the basis on which the intervention was chosen.
@@ -20,7 +20,7 @@ from typing import Literal
 
 import pandas as pd
 
-from tasks.mapping.power import minimum_detectable_effect
+from insats.tasks.mapping.power import minimum_detectable_effect
 
 Support = Literal["none", "evidence", "alignment", "evidence_or_alignment"]
 
@@ -136,7 +136,7 @@ def evaluation_candidates(
     """Rank the inventory's interventions as candidates for the outcome evaluation.
 
     Inputs: ``inventory`` (``intervention_id``, ``name``, ``method_family``), ``alignment`` from
-    :func:`tasks.mapping.alignment.alignment_scores` (``intervention_id``, ``alignment_score``), and
+    :func:`insats.tasks.mapping.alignment.alignment_scores` (``intervention_id``, ``alignment_score``), and
     ``participants`` (``intervention_id``, ``n_participants`` = distinct persons in the register's spells).
     Interventions absent from ``participants`` get 0; participants rows for ids not in the inventory are
     ignored (the register may hold programmes outside the inventory).
@@ -146,7 +146,7 @@ def evaluation_candidates(
     ``eligible`` bool (n_participants >= min_participants),
     ``reason`` an English sentence (e.g. "Too few participants in the register (23 < 100)").
 
-    With ``design`` (:func:`tasks.mapping.power.design_counts`: intervention_id, n_treated, n_comparison,
+    With ``design`` (:func:`insats.tasks.mapping.power.design_counts`: intervention_id, n_treated, n_comparison,
     base_rate) the ``rules`` (default ``CandidateRules(min_participants=min_participants)``) decide
     ``eligible`` and the ``reason`` (see :func:`rule_reason`); ``mde`` is computed per intervention at the
     rules' alpha and power. ``evidence`` (method_family, n_studies, n_positive) adds the evidence counts of the

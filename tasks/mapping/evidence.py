@@ -5,7 +5,7 @@ study with columns :data:`EXTRACTION_COLUMNS`: ``record_id`` (the reference's id
 :data:`DESIGNS`), ``country``, ``population``, ``outcome`` (free text), ``effect_direction`` (one of
 :data:`DIRECTIONS`: the direction of the effect on the review's main outcome, ``null`` = no significant
 effect) and ``method_family`` (the inventory's controlled vocabulary,
-:data:`tasks.mapping.inventory.METHOD_FAMILIES`). Codes are matched ignoring case, accents, spaces and hyphens.
+:data:`insats.tasks.mapping.inventory.METHOD_FAMILIES`). Codes are matched ignoring case, accents, spaces and hyphens.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.mapping.inventory import METHOD_FAMILIES, _fold, read_inventory
+from insats.tasks.mapping.inventory import METHOD_FAMILIES, _fold, read_inventory
 
 DESIGNS: tuple[str, ...] = ("rct", "quasi_experimental", "observational", "qualitative", "review", "other")
 DIRECTIONS: tuple[str, ...] = ("positive", "null", "negative", "mixed")

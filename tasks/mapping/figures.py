@@ -7,7 +7,7 @@ import io
 
 import pandas as pd
 
-from tasks.mapping.inventory import PROVIDERS, split_competencies
+from insats.tasks.mapping.inventory import PROVIDERS, split_competencies
 
 
 def _png(fig: object) -> bytes:
@@ -98,7 +98,7 @@ def coverage_by_family_provider(inventory: pd.DataFrame, as_of: pd.Timestamp | N
     """Counts of interventions per method_family x provider: columns method_family, provider,
     n_interventions, n_ongoing (ongoing: no end_date, or running at ``as_of``), capacity (sum of known
     capacities, Int64). Only combinations that occur; sorted by method_family, provider."""
-    from tasks.mapping.inventory import ongoing_mask
+    from insats.tasks.mapping.inventory import ongoing_mask
 
     df = inventory.assign(_on=ongoing_mask(inventory, as_of))
     out = (

@@ -3,7 +3,7 @@
 Study 3 compares, month by month, persons who start an intervention in month ``m`` (and are on assistance in
 ``m - 1`` or ``m``) with persons on assistance in ``m`` who have not started it by ``m``; the outcome is
 self-sufficiency = no assistance in the ``window`` months ending at ``m + horizon`` (see
-:mod:`tasks.evaluation.design`). :func:`design_counts` counts, on the pseudonymised interim tables, the
+:mod:`insats.tasks.evaluation.design`). :func:`design_counts` counts, on the pseudonymised interim tables, the
 persons that design can use: treated N (starters in a month with ``horizon`` months of follow-up inside the
 extract) and eligible comparison N (distinct persons who are a comparison in at least one month with a
 starter), and the base rate of self-sufficiency among comparison person-months in those months.

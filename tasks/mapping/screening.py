@@ -1,6 +1,6 @@
 """Evidence review (study 2): screening decisions and active-learning prioritisation, as ASReview does it.
 
-Records are the de-duplicated reference table (:mod:`tasks.mapping.references`). Each record's text is its
+Records are the de-duplicated reference table (:mod:`insats.tasks.mapping.references`). Each record's text is its
 title, abstract and keywords; a TF-IDF matrix (unigrams and bigrams, sublinear tf) is fitted once on all
 records (unsupervised, so unscreened records shape the vocabulary too). A multinomial naive Bayes classifier
 (ASReview's default model, alpha = 3.822) is trained on the decided records, with the two classes given equal

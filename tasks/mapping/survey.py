@@ -10,8 +10,8 @@ row per respondent and tool used, columns :data:`SURVEY_COLUMNS`:
 - ``frequency``: one of :data:`FREQUENCIES`, ``usefulness``: Likert 1 (not useful) .. 5 (very useful),
   may be empty, ``comment``: open comment (may be empty).
 
-Open comments are coded with study 1's machinery: :func:`tasks.interviews.coding.code_segments` with a
-codebook loaded by :mod:`tasks.interviews.codebook` (the same YAML format), each comment being a segment.
+Open comments are coded with study 1's machinery: :func:`insats.tasks.interviews.coding.code_segments` with a
+codebook loaded by :mod:`insats.tasks.interviews.codebook` (the same YAML format), each comment being a segment.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.interviews.codebook import Codebook
-from tasks.interviews.coding import code_segments
-from tasks.mapping.inventory import _fold, read_inventory
+from insats.tasks.interviews.codebook import Codebook
+from insats.tasks.interviews.coding import code_segments
+from insats.tasks.mapping.inventory import _fold, read_inventory
 
 SURVEY_COLUMNS: tuple[str, ...] = (
     "respondent_id",
@@ -168,7 +168,7 @@ def code_comments(survey: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Code the open comments with study 1's coder: each non-empty comment becomes a segment
     (interview_id = respondent_id, segment_id = ``<respondent_id>:<row position>``, speaker_role respondent).
 
-    Returns :func:`tasks.interviews.coding.code_segments`'s columns renamed: respondent_id, segment_id,
+    Returns :func:`insats.tasks.interviews.coding.code_segments`'s columns renamed: respondent_id, segment_id,
     code_id, matched, negated, plus ``tool``.
     """
     has = survey[survey["comment"].astype(str).str.strip() != ""]

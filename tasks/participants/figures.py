@@ -1,4 +1,4 @@
-"""Participant-flow figures as PNG bytes, in the style of ``tasks.reporting.figures`` (object API on the Agg
+"""Participant-flow figures as PNG bytes, in the style of ``insats.tasks.reporting.figures`` (object API on the Agg
 canvas, fixed size and dpi, no software metadata, Swedish decimal comma with ``lang="sv"``).
 
 Draw them from the published (suppressed) tables: hidden values are missing and are simply not drawn.
@@ -16,10 +16,10 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from tasks.participants.ladder import Ladder
-from tasks.participants.measures import ALL
-from tasks.reporting.figures import _ACCENT, _BAR, _GREY, DPI, WIDTH_IN, _empty, _require, _to_png
-from tasks.reporting.i18n import check_lang, format_number
+from insats.tasks.participants.ladder import Ladder
+from insats.tasks.participants.measures import ALL
+from insats.tasks.reporting.figures import _ACCENT, _BAR, _GREY, DPI, WIDTH_IN, _empty, _require, _to_png
+from insats.tasks.reporting.i18n import check_lang, format_number
 
 TEXT = {
     "status_title": {"en": "Status by quarter ({project})", "sv": "Status per kvartal ({project})"},

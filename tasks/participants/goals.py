@@ -31,9 +31,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from tasks.disclosure import suppress_small_counts
-from tasks.participants.measures import ALL
-from tasks.reporting.i18n import format_int, format_percent
+from insats.tasks.disclosure import suppress_small_counts
+from insats.tasks.participants.measures import ALL
+from insats.tasks.reporting.i18n import format_int, format_percent
 
 # measure -> (numerator column, denominator column) in the project measures table
 MEASURES: dict[str, tuple[str, str | None]] = {

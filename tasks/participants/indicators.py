@@ -25,8 +25,8 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from tasks.participants.measures import ALL, _with_totals
-from tasks.participants.readers import SOURCE_ROW, DocumentationError, _blank, _dates, _ids, _raise, _read, _rows
+from insats.tasks.participants.measures import ALL, _with_totals
+from insats.tasks.participants.readers import SOURCE_ROW, DocumentationError, _blank, _dates, _ids, _raise, _read, _rows
 
 MIN_PAIRS = 2  # a paired change needs at least two participants (a standard deviation)
 MIN_EVENTS_FOR_REGRESSION = 5  # below this many favourable (or unfavourable) exits: not estimated

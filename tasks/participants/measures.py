@@ -1,7 +1,7 @@
 """Participant-flow measures: steps per participant, project and total shares, enrolment over time,
 time to the first upward step (Kaplan-Meier), quarter-to-quarter transitions and statuses by quarter.
 
-Inputs are the frames of ``tasks.participants.readers``: participants (participant_id, project, gender,
+Inputs are the frames of ``insats.tasks.participants.readers``: participants (participant_id, project, gender,
 start_date, end_date, exit_status, ...) and statuses (participant_id, period_start, status). Months are
 calendar-length averages (days / 30.4375). ``as_of`` is the date the documentation describes: ongoing
 participants are followed up to it. The total over all projects is the project ``"all"`` and over all
@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tasks.participants.ladder import FAVOURABLE_CATEGORIES, ONGOING, Ladder
-from tasks.participants.readers import period_end
+from insats.tasks.participants.ladder import FAVOURABLE_CATEGORIES, ONGOING, Ladder
+from insats.tasks.participants.readers import period_end
 
 ALL = "all"
 DAYS_PER_MONTH = 30.4375

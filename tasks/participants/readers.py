@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tasks.participants.ladder import Ladder
-from tasks.register.readers import read_extract
+from insats.tasks.participants.ladder import Ladder
+from insats.tasks.register.readers import read_extract
 
 MAX_LISTED = 20
 PERIOD_MONTHS = 3

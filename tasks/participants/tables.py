@@ -1,5 +1,5 @@
 """The participant-flow tables as published: which columns are person counts, which statistics derive
-from them, and small-cell suppression applied to every table (``tasks.disclosure`` rule: counts 1..T-1
+from them, and small-cell suppression applied to every table (``insats.tasks.disclosure`` rule: counts 1..T-1
 hidden with the figures computed from them on the same row; a ``suppressed`` flag column is added).
 """
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tasks.disclosure import suppress_small_counts
-from tasks.participants.measures import MEASURE_DERIVED
+from insats.tasks.disclosure import suppress_small_counts
+from insats.tasks.participants.measures import MEASURE_DERIVED
 
 _KM = ["share_stepped", "ci_low", "ci_high"]
 _CHANGE = [

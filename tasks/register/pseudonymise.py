@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tasks.identity import mask_identity_number, normalise_identity_number
+from insats.tasks.identity import mask_identity_number, normalise_identity_number
 
 PSEUDONYM_PATTERN = r"^[a-z]{16}$"
 PSEUDONYM_LENGTH = 16
@@ -50,7 +50,7 @@ def pseudonym(identity_number: str, key: bytes) -> str:
 def pseudonymise(df: pd.DataFrame, key: bytes, column: str = "personnummer", out: str = "person_id") -> pd.DataFrame:
     """Return ``df`` with ``column`` (identity numbers) replaced by pseudonyms in ``out``, the first column.
 
-    Each distinct value is normalised with ``tasks.identity.normalise_identity_number`` and hashed once
+    Each distinct value is normalised with ``insats.tasks.identity.normalise_identity_number`` and hashed once
     (fast for person-month tables). Missing or invalid numbers raise ``ValueError`` listing the 1-based
     data rows and the MASKED values (``19850612-****``), never the clear number. The index is kept.
     """

@@ -1,7 +1,7 @@
 """Readers for register extracts in the formats municipalities and agencies deliver.
 
 ``read_extract`` returns the table with its codes (never value labels) and source column names; renaming
-and type parsing happen in ``tasks.register.standardise``. Any problem raises ``ValueError`` naming the
+and type parsing happen in ``insats.tasks.register.standardise``. Any problem raises ``ValueError`` naming the
 file and the reason, so a pipeline log says which delivery is broken.
 """
 

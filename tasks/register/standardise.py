@@ -1,6 +1,6 @@
 """Rename a register extract's source columns to canonical names and parse their types.
 
-Canonical tables (one per ``kind``; identity numbers are still in clear, ``tasks.register.pseudonymise``
+Canonical tables (one per ``kind``; identity numbers are still in clear, ``insats.tasks.register.pseudonymise``
 replaces them next):
 
 * ``persons``: personnummer (str), sex (Int64 1 man / 2 woman), birth_year (Int64), born_abroad

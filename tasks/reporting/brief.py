@@ -5,7 +5,7 @@ base64 data URIs: no external links, no JavaScript, UTF-8. All data are escaped 
 
 Disclosure control happens here, before anything is formatted: every person-count column shown
 (``n_participants``, ``n_treated``, ``n_controls``, ``n_treated_unmatched``) passes
-:func:`tasks.disclosure.suppress_small_counts` with ``content.disclosure_threshold``. A suppressed count is
+:func:`insats.tasks.disclosure.suppress_small_counts` with ``content.disclosure_threshold``. A suppressed count is
 shown as ``<T`` (e.g. ``<5``, meaning 1..T-1 persons); estimates computed from a suppressed count (ATT, SE,
 CI, p-value, and the intervention's balance statistics) are shown as an en dash and left out of the figures.
 The candidates' reason sentence is rebuilt from the suppressed count, so it cannot leak the number either.
@@ -15,7 +15,7 @@ The optional participant-flow section (``goal_attainment``, ``enrolment``; omitt
 the published, already suppressed tables and suppresses them again with the brief's threshold: a count
 hidden upstream (missing with ``suppressed`` true) is shown as ``<T`` like one hidden here. A target's
 published paragraph is used unless the brief hid more of its row than the published table did; then the
-paragraph is rewritten from the suppressed row (:func:`tasks.participants.goals.goal_paragraph`).
+paragraph is rewritten from the suppressed row (:func:`insats.tasks.participants.goals.goal_paragraph`).
 
 Expected input columns (extra columns are ignored):
 - demand_profile: code_id, label, label_en, n_employers, n_employers_total, share_employers, rank
@@ -51,15 +51,15 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from tasks.disclosure import SUPPRESSED_COLUMN, disclosure_rule_text, suppress_small_counts
-from tasks.interviews.redaction import redact
-from tasks.interviews.reliability import ALL as ALL_CODES
-from tasks.mapping.figures import alignment_heatmap
-from tasks.participants.figures import enrolment_figure
-from tasks.participants.goals import JUDGEMENTS, MEASURE_TEXT, goal_paragraph
-from tasks.participants.measures import ALL
-from tasks.reporting import figures
-from tasks.reporting.i18n import (
+from insats.tasks.disclosure import SUPPRESSED_COLUMN, disclosure_rule_text, suppress_small_counts
+from insats.tasks.interviews.redaction import redact
+from insats.tasks.interviews.reliability import ALL as ALL_CODES
+from insats.tasks.mapping.figures import alignment_heatmap
+from insats.tasks.participants.figures import enrolment_figure
+from insats.tasks.participants.goals import JUDGEMENTS, MEASURE_TEXT, goal_paragraph
+from insats.tasks.participants.measures import ALL
+from insats.tasks.reporting import figures
+from insats.tasks.reporting.i18n import (
     MISSING,
     check_lang,
     column_label,
@@ -135,7 +135,7 @@ RELIABILITY_REQUIRED: tuple[str, ...] = (
     "alpha_ci_low",
     "alpha_ci_high",
 )
-# Person counts inside a published reason sentence (tasks.mapping.candidates): "<n> starters", "<n> comparison
+# Person counts inside a published reason sentence (insats.tasks.mapping.candidates): "<n> starters", "<n> comparison
 # persons", "<n> participants", and "(<n> < <min>)" / "(<n> >= <min>)" comparisons of whole numbers.
 _REASON_COUNTS = (
     re.compile(r"(?<![\d.,])(\d+)(?= (?:starters|comparison persons|participants|persons)\b)"),

@@ -1,13 +1,13 @@
 """Figures for the outcome evaluation (event study, Kaplan-Meier), returned as PNG bytes.
 
-Same conventions as ``tasks.reporting.figures``: matplotlib object API on the Agg canvas (no pyplot, no global
+Same conventions as ``insats.tasks.reporting.figures``: matplotlib object API on the Agg canvas (no pyplot, no global
 state), fixed size and dpi, no "Software" metadata, so the bytes are identical for the same data and
 matplotlib version. Labels in English or Swedish (``lang`` "en"/"sv", decimal comma in Swedish).
 
 Expected columns:
 - event study coefficients: ``rel_month``, ``att``, ``ci_low``, ``ci_high`` (as ``EventStudyResult.coefficients``)
 - Kaplan-Meier curves: ``group`` ("treated"/"control"), ``time`` (months), ``survival`` (share not yet
-  self-sufficient, 0..1), ``ci_low``, ``ci_high`` (as ``tasks.evaluation.survival.kaplan_meier``)
+  self-sufficient, 0..1), ``ci_low``, ``ci_high`` (as ``insats.tasks.evaluation.survival.kaplan_meier``)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from tasks.reporting.i18n import check_lang, format_number
+from insats.tasks.reporting.i18n import check_lang, format_number
 
 DPI = 100
 _LINE = "#2f6f8f"

@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from tasks.reporting.i18n import check_lang, format_number, outcome_label, t
+from insats.tasks.reporting.i18n import check_lang, format_number, outcome_label, t
 
 DPI = 100
 WIDTH_IN = 8.0

@@ -316,7 +316,7 @@ COUNTRY_LABELS_SV: dict[str, str] = {
     "France": "Frankrike",
 }
 
-# The published candidate reasons are English sentences (tasks.mapping.candidates); these phrases turn them
+# The published candidate reasons are English sentences (insats.tasks.mapping.candidates); these phrases turn them
 # into Swedish, longest first. Anything not listed stays in English.
 REASON_PHRASES_SV: tuple[tuple[str, str], ...] = (
     ("Not chosen: ", "Inte vald: "),

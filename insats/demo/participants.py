@@ -7,7 +7,7 @@ step stay on or drop below their first step and leave to statuses off the ladder
 (to work or studies, above any documented step) are planned for participants with upward steps only.
 
 ``make_participant_demo`` also returns ``truth``: the planned counts, and the monthly enrolment computed
-here by a plain loop over participants and months (independently of ``tasks.participants.measures``), so
+here by a plain loop over participants and months (independently of ``insats.tasks.participants.measures``), so
 tests can check every number of the goal-attainment table. Indicator questionnaires (BIP/SKAPA style)
 improve by ``INDICATOR_GAIN`` per occasion for participants with upward steps and not otherwise.
 """

@@ -9,11 +9,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tasks.demo.interviews import make_interviews, write_interviews
-from tasks.demo.inventory import make_inventory, write_inventory
-from tasks.demo.mapping_extra import write_mapping_extras
-from tasks.demo.participants import make_participant_demo, write_participant_demo
-from tasks.demo.register import make_register, write_register
+from insats.demo.interviews import make_interviews, write_interviews
+from insats.demo.inventory import make_inventory, write_inventory
+from insats.demo.mapping_extra import write_mapping_extras
+from insats.demo.participants import make_participant_demo, write_participant_demo
+from insats.demo.register import make_register, write_register
 
 TRUTH_FILE = "truth.json"
 

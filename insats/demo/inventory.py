@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.mapping.inventory import INVENTORY_COLUMNS, check_inventory
+from insats.tasks.mapping.inventory import INVENTORY_COLUMNS, check_inventory
 
 COMPETENCY_CODES: tuple[str, ...] = (
     "KOMP.SVENSKA",

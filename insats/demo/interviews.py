@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from tasks.identity import luhn_check_digit
+from insats.tasks.identity import luhn_check_digit
 
 MUNICIPALITY = "0484"  # Eskilstuna
 SIZE_CLASSES = ("1-9", "10-49", "50-249", "250+")

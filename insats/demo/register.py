@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from tasks.identity import luhn_check_digit
+from insats.tasks.identity import luhn_check_digit
 
 DEFAULT_INTERVENTIONS: tuple[str, ...] = tuple(f"INS{i:02d}" for i in range(1, 11))
 HORIZON_MONTHS = 12
