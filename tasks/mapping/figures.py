@@ -1,53 +1,36 @@
-"""Study 2 figures as PNG bytes (matplotlib, Agg backend): inventory timeline, alignment heatmap, recall curve,
-and the coverage table by method family and provider."""
+"""Study 2 figures as PNG bytes in the project's style (:mod:`insats.tasks.reporting.plot_style`: Agg canvas,
+deterministic PNG): inventory timeline, alignment heatmap, recall curve, and the coverage table by method family
+and provider."""
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
+from matplotlib import colormaps
+from matplotlib.patches import Rectangle
 
 from insats.tasks.mapping.inventory import PROVIDERS, split_competencies
-
-
-def _png(fig: object) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})  # type: ignore[attr-defined]
-    plt.close(fig)  # type: ignore[arg-type]
-    return buf.getvalue()
-
-
-def _plt():  # noqa: ANN202 - matplotlib's pyplot module
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from insats.tasks.reporting.plot_style import CMAP_GROUPS, CMAP_SEQUENTIAL, GREY, SMALL_FONT, axes_figure, to_png
 
 
 def timeline_figure(inventory: pd.DataFrame, as_of: pd.Timestamp) -> bytes:
     """Gantt-style PNG: one bar per intervention from start_date to end_date (ongoing ones to ``as_of``,
     hatched), coloured by provider, labelled ``<id> <name>`` and ordered by start date."""
-    plt = _plt()
     inv = inventory.sort_values(["start_date", "intervention_id"], ascending=[False, False])
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(inv) + 1.2))
-    colours = {p: plt.get_cmap("tab10")(i) for i, p in enumerate(PROVIDERS)}
+    fig, ax = axes_figure(0.45 * len(inv) + 1.2, width=9)
+    colours = {p: colormaps[CMAP_GROUPS](i) for i, p in enumerate(PROVIDERS)}
     as_of = pd.Timestamp(as_of)
     for y, rec in enumerate(inv.itertuples(index=False)):
         ongoing = pd.isna(rec.end_date)
         end = as_of if ongoing else rec.end_date
-        ax.barh(y, (end - rec.start_date).days, left=rec.start_date, color=colours.get(rec.provider, "grey"),
+        ax.barh(y, (end - rec.start_date).days, left=rec.start_date, color=colours.get(rec.provider, GREY),
                 hatch="//" if ongoing else None, edgecolor="black", linewidth=0.5)  # fmt: skip
     ax.set_yticks(range(len(inv)))
     ax.set_yticklabels([f"{i} {str(n)[:40]}" for i, n in zip(inv["intervention_id"], inv["name"], strict=True)])
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for p, c in colours.items() if p in set(inv["provider"])]
-    ax.legend(handles, [p for p in colours if p in set(inv["provider"])], fontsize=7, loc="lower right")
+    handles = [Rectangle((0, 0), 1, 1, color=c) for p, c in colours.items() if p in set(inv["provider"])]
+    ax.legend(handles, [p for p in colours if p in set(inv["provider"])], fontsize=SMALL_FONT - 1, loc="lower right")
     ax.set_title("Interventions over time (hatched: ongoing)")
     fig.tight_layout()
-    return _png(fig)
+    return to_png(fig)
 
 
 def alignment_matrix(inventory: pd.DataFrame, demand_profile: pd.DataFrame) -> pd.DataFrame:
@@ -65,10 +48,9 @@ def alignment_matrix(inventory: pd.DataFrame, demand_profile: pd.DataFrame) -> p
 
 def alignment_heatmap(inventory: pd.DataFrame, demand_profile: pd.DataFrame) -> bytes:
     """Heatmap PNG of :func:`alignment_matrix`: darker = an addressed competency that more employers demand."""
-    plt = _plt()
     mat = alignment_matrix(inventory, demand_profile)
-    fig, ax = plt.subplots(figsize=(1.0 * mat.shape[1] + 3, 0.4 * mat.shape[0] + 1.8))
-    im = ax.imshow(mat.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    fig, ax = axes_figure(0.4 * mat.shape[0] + 1.8, width=1.0 * mat.shape[1] + 3)
+    im = ax.imshow(mat.to_numpy(), cmap=CMAP_SEQUENTIAL, vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(mat.shape[1]))
     ax.set_xticklabels([c.split(".")[-1] for c in mat.columns], rotation=45, ha="right")
     ax.set_yticks(range(mat.shape[0]))
@@ -76,22 +58,21 @@ def alignment_heatmap(inventory: pd.DataFrame, demand_profile: pd.DataFrame) -> 
     fig.colorbar(im, ax=ax, label="share of employers demanding (where addressed)")
     ax.set_title("Interventions' competencies against employers' demand")
     fig.tight_layout()
-    return _png(fig)
+    return to_png(fig)
 
 
 def recall_curve_figure(curve: pd.DataFrame) -> bytes:
     """PNG of the screening simulation: recall against share screened, active learning vs random order."""
-    plt = _plt()
     n = len(curve)
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig, ax = axes_figure(4, width=5)
     ax.plot(curve["n_screened"] / n, curve["recall"], label="active learning")
     ax.plot(curve["n_screened"] / n, curve["recall_random"], linestyle="--", label="random order (expected)")
-    ax.axhline(0.95, color="grey", linewidth=0.5)
+    ax.axhline(0.95, color=GREY, linewidth=0.5)
     ax.set_xlabel("share of records screened")
     ax.set_ylabel("recall")
     ax.legend()
     fig.tight_layout()
-    return _png(fig)
+    return to_png(fig)
 
 
 def coverage_by_family_provider(inventory: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:

@@ -1,8 +1,7 @@
 """Figures for the outcome evaluation (event study, Kaplan-Meier), returned as PNG bytes.
 
-Same conventions as ``insats.tasks.reporting.figures``: matplotlib object API on the Agg canvas (no pyplot, no global
-state), fixed size and dpi, no "Software" metadata, so the bytes are identical for the same data and
-matplotlib version. Labels in English or Swedish (``lang`` "en"/"sv", decimal comma in Swedish).
+Style, canvas and PNG output: :mod:`insats.tasks.reporting.plot_style` (deterministic bytes for the same data and
+matplotlib version). Labels in English or Swedish (``lang`` "en"/"sv", locale-formatted numbers).
 
 Expected columns:
 - event study coefficients: ``rel_month``, ``att``, ``ci_low``, ``ci_high`` (as ``EventStudyResult.coefficients``)
@@ -12,20 +11,21 @@ Expected columns:
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from insats.tasks.reporting.i18n import check_lang, format_number
-
-DPI = 100
-_LINE = "#2f6f8f"
-_ACCENT = "#c8553d"
-_GREY = "#9aa5ad"
+from insats.tasks.reporting.plot_style import (
+    ACCENT,
+    BAR,
+    GREY,
+    SMALL_FONT,
+    axes_figure,
+    empty_axes,
+    number_axis,
+    require_columns,
+    to_png,
+)
 
 _TEXT: dict[str, dict[str, str]] = {
     "es_title": {"en": "Event study: {outcome} around the start", "sv": "Händelsestudie: {outcome} kring start"},
@@ -51,24 +51,6 @@ def _t(key: str, lang: str) -> str:
     return _TEXT[key][lang]
 
 
-def _require(df: pd.DataFrame, cols: tuple[str, ...], what: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}")
-
-
-def _figure(width: float = 8.0, height: float = 4.2) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _to_png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return buf.getvalue()
-
-
 def event_study_plot(
     coefficients: pd.DataFrame,
     lang: str = "en",
@@ -78,50 +60,46 @@ def event_study_plot(
     """Event-study coefficients by relative month with a shaded 95 % CI band, a dashed zero line and a
     vertical line at the start (0). ``percentage_points``: multiply a 0/1 outcome's effects by 100."""
     check_lang(lang)
-    _require(coefficients, ("rel_month", "att", "ci_low", "ci_high"), "event-study coefficients")
+    require_columns(coefficients, ("rel_month", "att", "ci_low", "ci_high"), "event-study coefficients")
     coef = coefficients.sort_values("rel_month", kind="mergesort")
     scale = 100.0 if percentage_points else 1.0
-    fig = _figure()
-    ax = fig.add_subplot(1, 1, 1)
+    fig, ax = axes_figure(4.2)
     if coef.empty:
-        ax.text(0.5, 0.5, _t("no_data", lang), ha="center", va="center", transform=ax.transAxes)
+        empty_axes(ax, _t("no_data", lang))
     else:
         x = coef["rel_month"].to_numpy(dtype=float)
         ax.fill_between(
             x,
             coef["ci_low"].to_numpy(dtype=float) * scale,
             coef["ci_high"].to_numpy(dtype=float) * scale,
-            color=_LINE,
+            color=BAR,
             alpha=0.2,
             linewidth=0,
             label=_t("ci", lang),
         )
-        ax.plot(
-            x, coef["att"].to_numpy(dtype=float) * scale, "o-", color=_LINE, ms=3, lw=1.2, label=_t("estimate", lang)
-        )
-        ax.axhline(0.0, color=_GREY, lw=0.8, ls="--")
-        ax.axvline(0.0, color=_ACCENT, lw=1.0)
-        ax.axvline(-0.5, color=_GREY, lw=0.6, ls=":")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: format_number(v, lang, 1 if scale == 100 else 2)))
-        ax.legend(loc="best", fontsize=8, frameon=False)
+        ax.plot(x, coef["att"].to_numpy(dtype=float) * scale, "o-", color=BAR, ms=3, lw=1.2, label=_t("estimate", lang))
+        ax.axhline(0.0, color=GREY, lw=0.8, ls="--")
+        ax.axvline(0.0, color=ACCENT, lw=1.0)
+        ax.axvline(-0.5, color=GREY, lw=0.6, ls=":")
+        number_axis(ax, lambda v: format_number(v, lang, 1 if scale == 100 else 2), "y")
+        ax.legend(loc="best", fontsize=SMALL_FONT, frameon=False)
     label = _TEXT.get(outcome, {}).get(lang, outcome)
     ax.set_title(_t("es_title", lang).format(outcome=label))
     ax.set_xlabel(_t("es_x", lang))
     ax.set_ylabel(_t("es_y", lang) if percentage_points else _t("es_y_raw", lang))
     fig.tight_layout()
-    return _to_png(fig)
+    return to_png(fig)
 
 
 def kaplan_meier_plot(curves: pd.DataFrame, lang: str = "en") -> bytes:
     """Kaplan-Meier step curves (share not yet self-sufficient) for treated and matched controls, with
     pointwise 95 % CI bands; the curves start at 1 at time 0."""
     check_lang(lang)
-    _require(curves, ("group", "time", "survival", "ci_low", "ci_high"), "Kaplan-Meier curves")
-    fig = _figure()
-    ax = fig.add_subplot(1, 1, 1)
+    require_columns(curves, ("group", "time", "survival", "ci_low", "ci_high"), "Kaplan-Meier curves")
+    fig, ax = axes_figure(4.2)
     if curves.empty:
-        ax.text(0.5, 0.5, _t("no_data", lang), ha="center", va="center", transform=ax.transAxes)
-    for group, color in (("treated", _ACCENT), ("control", _LINE)):
+        empty_axes(ax, _t("no_data", lang))
+    for group, color in (("treated", ACCENT), ("control", BAR)):
         part = curves[curves["group"] == group].sort_values("time", kind="mergesort")
         if part.empty:
             continue
@@ -132,11 +110,11 @@ def kaplan_meier_plot(curves: pd.DataFrame, lang: str = "en") -> bytes:
         ax.step(time, surv, where="post", color=color, lw=1.5, label=_t(group, lang))
         ax.fill_between(time, low, high, step="post", color=color, alpha=0.15, linewidth=0)
     ax.set_ylim(0.0, 1.02)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: format_number(v, lang, 1)))
+    number_axis(ax, lambda v: format_number(v, lang, 1), "y")
     ax.set_title(_t("km_title", lang))
     ax.set_xlabel(_t("km_x", lang))
     ax.set_ylabel(_t("km_y", lang))
     if not curves.empty:
-        ax.legend(loc="best", fontsize=8, frameon=False)
+        ax.legend(loc="best", fontsize=SMALL_FONT, frameon=False)
     fig.tight_layout()
-    return _to_png(fig)
+    return to_png(fig)
