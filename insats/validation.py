@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from insats.tasks.identity import IDENTITY_NUMBER_PATTERN, mask_identity_number
+from insats.tasks.identity import mask_identity_numbers
 
 N_SAMPLES = 5
 # One GX context per process; it is not thread-safe (a batch's frame can be swapped under a running
@@ -116,8 +116,10 @@ class ValidationReport:
 
 
 def _mask(value: Any) -> str:
-    text = str(value)
-    return IDENTITY_NUMBER_PATTERN.sub(lambda m: mask_identity_number(m.group(0)), text)
+    """``value`` as text with anything shaped like an identity number masked (``19850612-****``), in any
+    spelling (en dash, space, dashed date, 10/12 digits, ``+``) and even with a wrong check digit: a
+    failing sample of an identity column is usually a mistyped real number."""
+    return mask_identity_numbers(str(value), confirmed=False)
 
 
 @functools.lru_cache(maxsize=1)
