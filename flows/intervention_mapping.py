@@ -13,7 +13,6 @@ import pandas as pd
 from prefect import flow
 
 from insats.config import Config, load_config
-from insats.flows.ingestion import ingest_register
 from insats.flows.steps import Outputs, publish, read_published, record_inputs, run_step, step, written
 from insats.storage import write_bytes, write_parquet
 from insats.tasks.interviews.codebook import load_codebook
@@ -203,12 +202,12 @@ def intervention_mapping(config_path: str, demand_profile: str | None = None) ->
     survey = _existing(cfg.survey, "survey")
     codebook = _existing(cfg.survey_codebook, "survey_codebook")
     optional = [p for p in (*references, decisions, simulation, extraction, survey, codebook) if p is not None]
-    inputs = [cfg.inventory, profile, config.register.files["spells"], config.register.files["assistance"], *optional]
+    register = {kind: read_published(config, "register", kind) for kind in ("spells", "assistance")}
+    inputs = [cfg.inventory, profile, register["spells"], register["assistance"], *optional]
     record_inputs(STUDY, config, inputs)
     interim = str(config.interim_dir(STUDY))
     period = config.register.period
 
-    register = ingest_register(config, kinds=("spells", "assistance"))
     inventory = run_step(load_inventory, inventory=cfg.inventory, demand_profile=profile, out_dir=interim)
     participants = run_step(count_participants, spells=Path(register["spells"]), out_dir=interim)
     design = run_step(

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 from prefect import flow, get_run_logger
 
-from insats.config import Config, OutcomeEvaluation, load_config
-from insats.flows.ingestion import ingest_register
+from insats.config import REGISTER_KINDS, Config, OutcomeEvaluation, load_config
 from insats.flows.steps import Outputs, publish, read_published, record_inputs, run_step, run_steps, step, written
 from insats.storage import write_bytes, write_parquet
 from insats.tasks.evaluation.balance import balance_table, overlap_table
@@ -298,13 +297,13 @@ def outcome_evaluation(config_path: str, candidates: str | None = None) -> Outpu
     cfg = config.outcome_evaluation
     period = config.register.period
     candidates_path = Path(candidates) if candidates else read_published(config, "intervention_mapping", "candidates")
-    inputs = [*config.register.files.values(), candidates_path]
+    register = {kind: read_published(config, "register", kind) for kind in REGISTER_KINDS}
+    inputs = [*register.values(), candidates_path]
     record_inputs(STUDY, config, inputs)
     interim = str(config.interim_dir(STUDY))
     interventions = choose_interventions(config, candidates_path)
     get_run_logger().info("evaluating %s", ", ".join(interventions))
 
-    register = ingest_register(config)
     panel = run_step(
         build_panel,
         persons=Path(register["persons"]),

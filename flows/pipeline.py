@@ -1,44 +1,32 @@
-"""The whole chain: each study reads only the validated outputs the previous one published."""
+"""The whole chain: the stages of the study registry in order, each reading only what the previous ones
+published. A stage whose outputs fail their contract raises, which stops the chain before the next one."""
 
 from __future__ import annotations
 
-from prefect import flow
+from typing import Any
+
+from prefect import flow, get_run_logger
 
 from insats.config import load_config
-from insats.flows.employer_interviews import employer_interviews
-from insats.flows.intervention_mapping import intervention_mapping
-from insats.flows.outcome_evaluation import outcome_evaluation
-from insats.flows.participant_flow import participant_flow
-from insats.flows.seminar_brief import seminar_brief
 from insats.runtime import make_task_runner
-
-STUDY_FLOWS = {
-    "employer-interviews": employer_interviews,
-    "intervention-mapping": intervention_mapping,
-    "outcome-evaluation": outcome_evaluation,
-    "participant-flow": participant_flow,
-    "seminar": seminar_brief,
-}
+from insats.studies import STUDIES
 
 
 @flow(name="pipeline")
 def pipeline(
     config_path: str, task_runner: str = "thread", dask_address: str | None = None, lang: str | None = None
-) -> dict[str, dict[str, str]]:
-    """Employer interviews -> intervention mapping -> outcome evaluation (-> participant flow) -> seminar brief.
+) -> dict[str, Any]:
+    """Study 1 -> register ingestion -> study 2 -> study 3 (-> participant flow) -> seminar brief.
 
-    A study whose outputs fail their contract raises, which stops the chain before the next study.
+    A stage marked optional in the registry (the participant flow) runs only when its config section exists.
     """
+    config = load_config(config_path)
     runner = make_task_runner(task_runner, dask_address)
-
-    def on_runner(study_flow):  # noqa: ANN001, ANN202 - Prefect flows are untyped callables
-        return study_flow.with_options(task_runner=runner)
-
-    study1 = on_runner(employer_interviews)(config_path)
-    study2 = on_runner(intervention_mapping)(config_path, demand_profile=study1["demand_profile"])
-    study3 = on_runner(outcome_evaluation)(config_path, candidates=study2["candidates"])
-    results = {"employer_interviews": study1, "intervention_mapping": study2, "outcome_evaluation": study3}
-    if load_config(config_path).participant_flow is not None:  # a project's participant documentation, if any
-        results["participant_flow"] = on_runner(participant_flow)(config_path)
-    results["seminar"] = seminar_brief(config_path, lang=lang)
+    results: dict[str, Any] = {}
+    for study in STUDIES:
+        if study.optional and any(getattr(config, s, None) is None for s in study.sections):
+            get_run_logger().info("%s: no `%s:` section in the config - skipped", study.slug, study.sections[0])
+            continue
+        extra = {"lang": lang} if study.name == "seminar_brief" else {}
+        results[study.name] = study.load_flow().with_options(task_runner=runner)(config_path, **extra)
     return results

@@ -24,18 +24,21 @@ from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
 from pydantic import BaseModel
 
-from insats.config import Config
+from insats.catalog import count_columns, study_tables
+from insats.config import Config, load_config
+from insats.fingerprint import function_fingerprint
+from insats.flows.nodes import NodeCachePolicy, remember_outputs
 from insats.provenance import (
     checksum_inputs,
     code_version,
     content_hash,
-    function_fingerprint,
     package_versions,
     sha256_file,
 )
 from insats.storage import publish_folder, write_json, write_parquet
+from insats.studies import get_study
 from insats.tasks.disclosure import suppress_small_counts
-from insats.validation import gate, suite_path
+from insats.validation import gate
 
 Outputs = dict[str, str]  # table name -> path of a written Parquet file
 MANIFEST = "manifest.json"
@@ -134,14 +137,34 @@ def written(**paths: Path) -> dict[str, Any]:
     }
 
 
+def load_study_config(config_path: str | Path, study: str) -> Config:
+    """The config, checked for the sections ``study`` needs (a one-line error names a missing one)."""
+    config = load_config(config_path)
+    config.require(*get_study(study).sections, for_=f"`insats run {get_study(study).slug}`")
+    return config
+
+
+def work_dir(config: Config, study: str) -> Path:
+    """Where a study's nodes write their intermediate (unpublished, not for release) outputs."""
+    return config.paths.interim / get_study(study).name
+
+
+def published_dir(config: Config, study: str) -> Path:
+    """Where a stage's validated outputs live: ``processed/<study>`` for release, or, for pseudonymised
+    microdata that must never be released (the register stage), ``interim/<study>/published``."""
+    entry = get_study(study)
+    if entry.published == "interim":
+        return config.paths.interim / entry.name / "published"
+    return config.paths.processed / entry.name
+
+
 def read_published(config: Config, study: str, table: str) -> Path:
     """Path of a study's published (validated) table; errors if the study has not run or was altered."""
-    folder = config.study_dir(study)
+    folder = published_dir(config, study)
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
-        raise FileNotFoundError(
-            f"No validated outputs of study {study!r} in {folder}: run `insats run {study.replace('_', '-')}` first"
-        )
+        slug = get_study(study).slug
+        raise FileNotFoundError(f"No validated outputs of {slug!r} in {folder}: run `insats run {slug}` first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     entry = manifest["tables"].get(table)
     if entry is None:
@@ -187,15 +210,14 @@ def record_inputs(study: str, config: Config, inputs: Iterable[Path]) -> list[di
     return records
 
 
-@task(name="publish_study", cache_policy=ContentCachePolicy(ignore=("run",)), persist_result=True)
-def publish_study(
+def _publish_study(
     study: str,
     tables: dict[str, Path],
     suites: dict[str, Path],
     inputs: list[Path],
     target: str,
     run: dict[str, Any],
-) -> dict[str, Any]:
+) -> dict[str, Path]:
     """The gate: validate every table against its suite, then publish them with a manifest, atomically.
 
     ``suites`` (table -> suite file) is an argument so that a changed contract re-runs the gate. On any
@@ -230,14 +252,23 @@ def publish_study(
         write_json(manifest, staging / MANIFEST)
 
     folder = publish_folder(Path(target), fill)
-    return written(**{name: folder / f"{name}.parquet" for name in frames})
+    paths = {name: folder / f"{name}.parquet" for name in frames}
+    key = _PUBLISH_POLICY.key_for(
+        "publish_study", dict(study=study, tables=tables, suites=suites, inputs=inputs, target=target)
+    )
+    remember_outputs(key, [*paths.values(), folder / MANIFEST])
+    return paths
 
 
-def publish_key_table(study: str, table: Path, name: str, count_columns: Iterable[str], threshold: int) -> None:
+_PUBLISH_POLICY = NodeCachePolicy(fn=_publish_study, ignore=("run",), files=("tables", "suites", "inputs"))
+publish_study = task(_publish_study, name="publish_study", cache_policy=_PUBLISH_POLICY, persist_result=True)
+
+
+def publish_key_table(study: str, table: Path, name: str, threshold: int) -> None:
     """Attach a study's key table to the flow run as a Prefect table artifact (stable key), every run,
     cached or not, so the UI shows how it changes over time. Person counts below ``threshold`` are suppressed."""
     df = pd.read_parquet(table)
-    shown = suppress_small_counts(df, [c for c in count_columns if c in df], threshold)
+    shown = suppress_small_counts(df, [c for c in count_columns(study, name) if c in df], threshold)
     create_table_artifact(
         table=json.loads(shown.to_json(orient="records", force_ascii=False, date_format="iso")),
         key=f"{study.replace('_', '-')}-{name.replace('_', '-')}",
@@ -248,25 +279,25 @@ def publish_key_table(study: str, table: Path, name: str, count_columns: Iterabl
 def publish(
     study: str,
     config: Config,
-    tables: Mapping[str, str],
+    tables: Mapping[str, str | Path],
     inputs: Iterable[Path],
-    artifact_table: str,
-    count_columns: Iterable[str] = (),
-) -> Outputs:
-    """Gate and publish a study's tables (cached like any step), then attach its key table as an artifact.
-
-    Returns the published paths.
-    """
-    published = run_step(
-        publish_study,
+    **_legacy: Any,
+) -> dict[str, Path]:
+    """Gate and publish a study's tables (each must be in the catalog: ``schemas/<study>.<table>.json``), then
+    attach the study's key table (from the registry) as an artifact. Returns the published paths."""
+    specs = study_tables(study)
+    unknown = [name for name in tables if name not in specs]
+    if unknown:
+        raise KeyError(f"{study} has no contract for table(s) {', '.join(unknown)}: add schemas/{study}.<table>.json")
+    published = publish_study(
         study=study,
         tables={k: Path(v) for k, v in tables.items()},
-        suites={k: suite_path(f"{study}.{k}") for k in tables},
+        suites={k: specs[k].suite for k in tables},
         inputs=[Path(p) for p in inputs],
-        target=str(config.study_dir(study)),
+        target=str(published_dir(config, study)),
         run=run_record(config),
     )
-    publish_key_table(
-        study, Path(published[artifact_table]), artifact_table, count_columns, config.seminar.disclosure_threshold
-    )
+    key_table = get_study(study).key_table
+    if key_table and key_table in published:
+        publish_key_table(study, Path(published[key_table]), key_table, config.seminar.disclosure_threshold)
     return published

@@ -16,6 +16,7 @@ import typer
 
 import insats  # noqa: F401 - switches telemetry off before anything else is imported
 from insats.provenance import PROJECT_ROOT
+from insats.studies import PIPELINE, STUDIES, get_study
 
 DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "demo.yaml"
 
@@ -27,13 +28,8 @@ app = typer.Typer(
 )
 
 
-class Target(StrEnum):
-    pipeline = "pipeline"
-    employer_interviews = "employer-interviews"
-    intervention_mapping = "intervention-mapping"
-    outcome_evaluation = "outcome-evaluation"
-    participant_flow = "participant-flow"
-    seminar = "seminar"
+# `insats run` targets: the chain and every stage of the study registry (plus `seminar`, the brief's short name).
+Target = StrEnum("Target", {s.name: s.slug for s in (PIPELINE, *STUDIES)} | {"seminar": "seminar"})
 
 
 class Runner(StrEnum):
@@ -49,8 +45,8 @@ class HistoryFormat(StrEnum):
 
 def fail(message: str, detail: str = "", code: int = 1) -> None:
     typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
-    if detail:
-        typer.echo(f"  {detail}", err=True)
+    for line in detail.splitlines():  # a problem list keeps its own indentation
+        typer.echo(line if line.startswith(" ") else f"  {line}", err=True)
     raise typer.Exit(code)
 
 
@@ -68,12 +64,13 @@ def user_errors() -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
         if os.environ.get("INSATS_DEBUG"):
             traceback.print_exc()
+        from insats.errors import format_error
+
+        lines = format_error(exc)
         cause = exc.__cause__ or exc.__context__
-        detail = f"({type(exc).__name__}" + (f", caused by {type(cause).__name__}: {cause}" if cause else "") + ")"
-        fail(
-            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
-            detail + "; set INSATS_DEBUG=1 for the traceback",
-        )
+        cause_text = " ".join(format_error(cause, limit=3)) if cause is not None else ""
+        detail = f"({type(exc).__name__}" + (f", caused by {type(cause).__name__}: {cause_text}" if cause else "") + ")"
+        fail(lines[0], "\n".join([*lines[1:], detail + "; set INSATS_DEBUG=1 for the traceback"]))
 
 
 def _load(config: Path) -> Any:
@@ -99,20 +96,21 @@ AddressOption = Annotated[
 
 
 def _run_flow(target: Target, config_path: Path, runner: Runner, dask_address: str | None, lang: str | None) -> Any:
-    from insats.flows.pipeline import STUDY_FLOWS, pipeline
+    from insats.flows.pipeline import pipeline
     from insats.runtime import dask_scheduler, make_task_runner, prefect_api
 
-    extra = {"lang": lang} if target in (Target.pipeline, Target.seminar) else {}
+    study = get_study(target.value)
+    extra = {"lang": lang} if study.name in ("pipeline", "seminar_brief") else {}
     with prefect_api():
         if runner is Runner.dask:
             with dask_scheduler(dask_address) as address:
                 if target is Target.pipeline:
                     return pipeline(str(config_path), task_runner="dask", dask_address=address, **extra)
-                study = STUDY_FLOWS[target.value].with_options(task_runner=make_task_runner("dask", address))
-                return study(str(config_path), **extra)
+                flow = study.load_flow().with_options(task_runner=make_task_runner("dask", address))
+                return flow(str(config_path), **extra)
         if target is Target.pipeline:
             return pipeline(str(config_path), **extra)
-        return STUDY_FLOWS[target.value](str(config_path), **extra)
+        return study.load_flow()(str(config_path), **extra)
 
 
 def _print_outputs(result: dict[str, Any]) -> None:

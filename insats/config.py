@@ -6,6 +6,7 @@ file. No path is ever built into code: every location the pipeline reads or writ
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import warnings
@@ -15,7 +16,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-STUDIES = ("employer_interviews", "intervention_mapping", "outcome_evaluation", "seminar_brief")
 REGISTER_KINDS = ("persons", "assistance", "spells", "outcomes")
 
 
@@ -150,6 +150,9 @@ class ParticipantFlow(_Section):
     indicators: Path | None = None  # YAML: indicator questionnaire items and Likert scale
     indicator_responses: Path | None = None  # CSV/XLSX: one row per participant and occasion
     as_of: str | None = None  # YYYY-MM-DD the documentation describes; default its last date
+    # What end_date means: "inclusive" = the last enrolled day (default); "exclusive" = the first day no
+    # longer enrolled (such dates are read as the day before). Used for enrolled months and enrolment.
+    end_date: Literal["inclusive", "exclusive"] = "inclusive"
 
     @field_validator("as_of")
     @classmethod
@@ -176,14 +179,24 @@ class Config(_Section):
     root: Path = Path(".")
     paths: Paths
     demo: DemoSettings = DemoSettings()
-    employer_interviews: EmployerInterviews
-    intervention_mapping: InterventionMapping
-    register: Register
-    outcome_evaluation: OutcomeEvaluation = OutcomeEvaluation()
+    # Each study needs only its own sections (insats.studies.Study.sections); a missing one is None and
+    # ``require`` names it. None also keeps BaseModel.register from standing in for an absent register section.
+    employer_interviews: EmployerInterviews | None = None
+    intervention_mapping: InterventionMapping | None = None
+    register: Register | None = None
+    outcome_evaluation: OutcomeEvaluation | None = None
     seminar: Seminar = Seminar()
     participant_flow: ParticipantFlow | None = None
     source: Path = Field(default=Path("."), exclude=True)
     sha256: str = Field(default="", exclude=True)
+
+    def require(self, *sections: str, for_: str = "") -> None:
+        """Raise a one-line ConfigError naming every section in ``sections`` that this config lacks."""
+        missing = [s for s in sections if getattr(self, s, None) is None]
+        if missing:
+            who = f" (needed by {for_})" if for_ else ""
+            names = ", ".join(f"`{m}:`" for m in missing)
+            raise ConfigError(f"Config file {self.source} has no {names} section{'s' if len(missing) > 1 else ''}{who}")
 
     def section_hash(self, *sections: str) -> str:
         """Short hash of the named sections (what a step depends on), stable across machines."""
@@ -212,10 +225,23 @@ def _resolve(value: Any, root: Path) -> Any:
 
 
 def load_config(path: str | Path) -> Config:
-    """Read, validate and resolve a config file. Raises ConfigError naming the file and the field."""
+    """Read, validate and resolve a config file. Raises ConfigError naming the file and the field.
+
+    Parsed once per process and file version (path, size, modification time); each call gets its own copy.
+    """
     path = Path(path)
     try:
-        raw_bytes = path.read_bytes()
+        st = path.stat()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc.strerror}") from exc
+    return _load_config(str(path.resolve()), st.st_size, st.st_mtime_ns, str(path)).model_copy(deep=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_config(resolved: str, size: int, mtime_ns: int, shown: str) -> Config:
+    path = Path(shown)
+    try:
+        raw_bytes = Path(resolved).read_bytes()
     except OSError as exc:
         raise ConfigError(f"Cannot read config file {path}: {exc.strerror}") from exc
     try:

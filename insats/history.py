@@ -12,14 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-FLOW_STUDIES = {
-    "employer-interviews": "employer_interviews",
-    "intervention-mapping": "intervention_mapping",
-    "outcome-evaluation": "outcome_evaluation",
-    "participant-flow": "participant_flow",
-    "seminar-brief": "seminar_brief",
-    "pipeline": "pipeline",
-}
+from insats.studies import flow_names
+
+FLOW_STUDIES = flow_names()  # Prefect flow name -> study name, from the study registry
 COLUMNS = [
     "flow_run_id",
     "flow_run_name",

@@ -17,7 +17,7 @@ def test_every_suite_has_a_description():
     suites = list_suites()
     assert {
         "input.persons",
-        "interim.persons",
+        "register.persons",
         "employer_interviews.demand_profile",
         "outcome_evaluation.effects",
     } <= set(suites)
@@ -57,7 +57,7 @@ def test_identity_numbers_are_masked_in_reports():
             "municipality": ["0484"],
         }
     )
-    report = validate_frame(df, "interim.persons")
+    report = validate_frame(df, "register.persons")
     assert not report.success
     text = report.summary("t") + str(report.raw)
     assert pnr not in text and pnr[:8] + "-****" in text

@@ -1,0 +1,141 @@
+"""What a step's code is, for its cache key: the source of the function and of every project function, class
+and constant it actually uses, followed transitively (R ``targets`` judges "unchanged" the same way).
+
+A whole-module closure would make every step depend on everything its module imports, so editing a Swedish
+label would recompute study 3's bootstrap. Here a step depends only on the code it can call: names its code
+objects load (globals, attributes of project modules, closures, defaults), not the modules they live in.
+Third-party code enters the key through the library versions recorded elsewhere, not through its source.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import types
+from collections.abc import Iterator
+from typing import Any
+
+PROJECT = "insats"
+
+
+def _is_project(obj: Any) -> bool:
+    module = getattr(obj, "__module__", None) or ""
+    return module == PROJECT or module.startswith(PROJECT + ".")
+
+
+def _code_names(code: types.CodeType) -> Iterator[str]:
+    """Every global or attribute name a code object (and the code nested in it) loads."""
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_names(const)
+
+
+def _source(obj: Any) -> str:
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):
+        return repr(obj)
+
+
+def _data_repr(value: Any, depth: int = 0) -> str | None:
+    """A stable text of a constant (labels, thresholds, column lists); None for anything else."""
+    if depth > 6:
+        return None
+    if value is None or isinstance(value, bool | int | float | str | bytes):
+        return repr(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_data_repr(v, depth + 1) or "?" for v in value]
+        return f"{type(value).__name__}({', '.join(sorted(items) if isinstance(value, set | frozenset) else items)})"
+    if isinstance(value, dict):
+        items = [f"{_data_repr(k, depth + 1)}: {_data_repr(v, depth + 1) or '?'}" for k, v in value.items()]
+        return "{" + ", ".join(sorted(items)) + "}"
+    return None
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.parts: dict[str, str] = {}
+
+    def function(self, fn: Any) -> None:
+        fn = inspect.unwrap(fn)
+        key = f"{fn.__module__}.{fn.__qualname__}"
+        if key in self.parts:
+            return
+        self.parts[key] = _source(fn)
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return
+        names = set(_code_names(code))
+        scope = getattr(fn, "__globals__", {})
+        for name in sorted(names):
+            if name in scope:
+                self.value(scope[name], names, f"{fn.__module__}.{name}")
+        for cell in fn.__closure__ or ():
+            try:
+                self.value(cell.cell_contents, names, f"{key}.<closure>")
+            except ValueError:  # an empty cell
+                continue
+        for default in (*(fn.__defaults__ or ()), *(fn.__kwdefaults__ or {}).values()):
+            self.value(default, names, f"{key}.<default>")
+
+    def klass(self, cls: type) -> None:
+        key = f"{cls.__module__}.{cls.__qualname__}"
+        if key in self.parts:
+            return
+        self.parts[key] = _source(cls)
+        for base in cls.__mro__[1:]:
+            if _is_project(base):
+                self.klass(base)
+        for attr in vars(cls).values():
+            target = attr.__func__ if isinstance(attr, classmethod | staticmethod) else attr
+            if inspect.isfunction(target):
+                self.function(target)
+            elif isinstance(attr, property) and attr.fget is not None:
+                self.function(attr.fget)
+
+    def value(self, value: Any, names: set[str], where: str) -> None:
+        if inspect.ismodule(value):
+            if value.__name__ == PROJECT or value.__name__.startswith(PROJECT + "."):
+                for name in sorted(names):  # module.attribute: follow only the attributes the code loads
+                    if name in vars(value):
+                        self.value(vars(value)[name], names, f"{value.__name__}.{name}")
+            return
+        if inspect.isclass(value):
+            if _is_project(value):
+                self.klass(value)
+            return
+        if callable(value) and _is_project(value):
+            if inspect.isfunction(value) or inspect.ismethod(value):
+                self.function(value)
+            elif hasattr(value, "fn") and inspect.isfunction(value.fn):  # a Prefect task or flow
+                self.function(value.fn)
+            elif isinstance(value, functools.partial):
+                self.function(value.func)
+            return
+        text = _data_repr(value)
+        if text is not None:
+            self.parts.setdefault(where, text)
+        elif _is_project(type(value)):  # an instance of a project class (e.g. a dataclass constant)
+            self.klass(type(value))
+            self.parts.setdefault(where, repr(value))
+
+
+def code_parts(fn: Any) -> dict[str, str]:
+    """Qualified name -> source (or constant's text) of everything ``fn`` can run; for tests and debugging."""
+    walker = _Walker()
+    walker.function(fn)
+    return dict(sorted(walker.parts.items()))
+
+
+@functools.lru_cache(maxsize=1024)
+def function_fingerprint(fn: Any) -> str:
+    """sha256 over :func:`code_parts` of ``fn``: changes exactly when code ``fn`` can run changes."""
+    digest = hashlib.sha256()
+    for name, text in code_parts(fn).items():
+        digest.update(name.encode())
+        digest.update(b"\0")
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
