@@ -85,6 +85,14 @@ def _load(config: Path) -> Any:
     return cfg
 
 
+def _check_key(cfg: Any) -> None:
+    """Refuse, before any study runs, a site run whose pseudonymisation key would not protect (missing, the
+    public demo key, short or low-entropy); the message names register.pseudonym_key_env/_file."""
+    from insats.tasks.register.pseudonymise import check_pseudonym_key
+
+    check_pseudonym_key(cfg)
+
+
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Pipeline config (YAML).")]
 RunnerOption = Annotated[Runner, typer.Option("--task-runner", help="thread (default) or dask (prefect-dask).")]
 LangOption = Annotated[
@@ -150,6 +158,7 @@ def demo(
     """Make the demo inputs (if absent) and run the whole chain on them, offline."""
     with user_errors():
         cfg = _load(config)
+        _check_key(cfg)
         if not cfg.paths.raw.exists() or not any(cfg.paths.raw.iterdir()):
             from insats.demo import write_demo_data
 
@@ -172,7 +181,7 @@ def run(
 ) -> None:
     """Run the chain or one study flow. A study reads the validated outputs its predecessor last published."""
     with user_errors():
-        _load(config)
+        _check_key(_load(config))
         result = _run_flow(target, config, task_runner, dask_address, lang)
         typer.echo(f"{target.value} finished. Outputs:")
         _print_outputs(result if target is Target.pipeline else {target.value: result})

@@ -358,10 +358,10 @@ def test_load_key_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         load_key("INSATS_TEST_KEY")
     assert load_key("INSATS_TEST_KEY", demo=True) == DEMO_KEY
     key_file = tmp_path / "key.txt"
-    key_file.write_bytes(b"a-long-enough-file-key\n")
-    assert load_key("INSATS_TEST_KEY", key_file=key_file) == b"a-long-enough-file-key"
-    monkeypatch.setenv("INSATS_TEST_KEY", "environment-key-0123")
-    assert load_key("INSATS_TEST_KEY", key_file=key_file) == b"environment-key-0123"
+    key_file.write_bytes(b"a-long-enough-file-key-of-32-chars\n")
+    assert load_key("INSATS_TEST_KEY", key_file=key_file) == b"a-long-enough-file-key-of-32-chars"
+    monkeypatch.setenv("INSATS_TEST_KEY", "environment-key-0123456789-abcdef")
+    assert load_key("INSATS_TEST_KEY", key_file=key_file) == b"environment-key-0123456789-abcdef"
     monkeypatch.setenv("INSATS_TEST_KEY", "short")
     with pytest.raises(ValueError, match="too short") as info:
         load_key("INSATS_TEST_KEY")

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,12 @@ from insats.tasks.identity import mask_identity_number, normalise_identity_numbe
 PSEUDONYM_PATTERN = r"^[a-z]{16}$"
 PSEUDONYM_LENGTH = 16
 MIN_KEY_BYTES = 16
+# Outside demo mode a key must be at least this long and use at least this many distinct characters.
+MIN_SITE_KEY_CHARS = 32
+MIN_SITE_KEY_DISTINCT = 10
 # Public and documented: only for the synthetic demo data. A site run refuses it (see load_key).
 DEMO_KEY = b"insats-demo-key-not-secret"
+_KEY_ADVICE = "make one with `python -c 'import secrets; print(secrets.token_hex(32))'`"
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 _MAX_SHOWN = 5
 
@@ -82,24 +87,53 @@ def pseudonymise(df: pd.DataFrame, key: bytes, column: str = "personnummer", out
     return result
 
 
+def site_key_problem(key: bytes) -> str | None:
+    """Why ``key`` would not protect pseudonyms outside demo mode, or None when it is acceptable.
+
+    Refused: the public ``DEMO_KEY`` (also with surrounding whitespace), a whitespace-only key, a key
+    shorter than ``MIN_SITE_KEY_CHARS`` characters (bytes when it is not UTF-8 text) and a low-entropy key
+    with fewer than ``MIN_SITE_KEY_DISTINCT`` distinct characters. The key itself never appears.
+    """
+    if hmac.compare_digest(key.strip(), DEMO_KEY):
+        return "it is the public demo key, which anyone with the repository can use to reverse the pseudonyms"
+    if not key.strip():
+        return "it is whitespace only"
+    try:
+        chars: str | bytes = key.decode("utf-8")
+        unit = "characters"
+    except UnicodeDecodeError:
+        chars, unit = key, "bytes"
+    if len(chars) < MIN_SITE_KEY_CHARS:
+        return f"it is too short: {len(chars)} {unit}, need at least {MIN_SITE_KEY_CHARS}"
+    if len(set(chars)) < MIN_SITE_KEY_DISTINCT:
+        return (
+            f"it has too little entropy: only {len(set(chars))} distinct {unit}, need at least {MIN_SITE_KEY_DISTINCT}"
+        )
+    return None
+
+
 def load_key(env_var: str = "INSATS_PSEUDONYM_KEY", key_file: Path | None = None, demo: bool = False) -> bytes:
     """The pseudonymisation key: environment variable ``env_var``, else ``key_file``, else (demo only)
     ``DEMO_KEY``.
 
     The environment variable's text is used as UTF-8 bytes; a key file's bytes are used with trailing
     newlines stripped. A key shorter than 16 bytes, an unreadable key file, or no key outside demo mode
-    raises ``ValueError`` explaining how to provide one. The key itself never appears in a message.
+    raises ``ValueError`` explaining how to provide one. Outside demo mode the demo key, short keys and
+    low-entropy keys are refused too (``site_key_problem``), naming the config setting the key came from.
+    The key itself never appears in a message.
     """
     value = os.environ.get(env_var)
     if value:
         key = value.encode("utf-8")
-        origin = f"environment variable {env_var}"
+        origin = f"environment variable {env_var} (named by register.pseudonym_key_env)"
     elif key_file is not None:
         try:
             key = Path(key_file).read_bytes().rstrip(b"\r\n")
         except OSError as exc:
-            raise ValueError(f"cannot read pseudonymisation key file {key_file}: {exc.strerror}") from exc
-        origin = f"key file {key_file}"
+            raise ValueError(
+                f"cannot read pseudonymisation key file {key_file} (register.pseudonym_key_file): {exc.strerror}"
+            ) from exc
+        origin = f"key file {key_file} (register.pseudonym_key_file)"
     elif demo:
         return DEMO_KEY
     else:
@@ -107,10 +141,26 @@ def load_key(env_var: str = "INSATS_PSEUDONYM_KEY", key_file: Path | None = None
             f"no pseudonymisation key: set the environment variable {env_var} (e.g. "
             f"`export {env_var}=$(python -c 'import secrets; print(secrets.token_hex(32))')`) or point "
             "register.pseudonym_key_file in the site config to a file holding the key (at least "
-            f"{MIN_KEY_BYTES} bytes). Keep the same key for every run so that pseudonyms stay stable."
+            f"{MIN_SITE_KEY_CHARS} characters). Keep the same key for every run so that pseudonyms stay stable."
         )
+    problem = None if demo else site_key_problem(key)
+    if problem is not None:
+        raise ValueError(f"pseudonymisation key from {origin} refused outside demo mode: {problem}; {_KEY_ADVICE}")
     if len(key) < MIN_KEY_BYTES:
         raise ValueError(
             f"pseudonymisation key from {origin} is too short: {len(key)} bytes, need at least {MIN_KEY_BYTES}"
         )
     return key
+
+
+def check_pseudonym_key(config: Any) -> None:
+    """Raise ``ValueError`` (with the reason and the setting) unless ``config``'s pseudonymisation key protects.
+
+    ``config``: an ``insats.config.Config`` (anything with ``mode`` and ``register``). A config without a
+    ``register`` section, or in ``mode: demo``, needs no key check. Call it before any study runs, so a
+    chain never publishes study 1 and then stops at the register.
+    """
+    reg = getattr(config, "register", None)
+    if reg is None or getattr(config, "mode", "site") == "demo":
+        return
+    load_key(env_var=reg.pseudonym_key_env, key_file=reg.pseudonym_key_file, demo=False)
