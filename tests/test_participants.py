@@ -254,7 +254,9 @@ def test_goal_table_suppresses_small_counts_in_numbers_and_text() -> None:
 
 
 def test_unknown_measure_in_targets_is_named() -> None:
-    with pytest.raises(ValueError, match=r"target 1 \('X'\): unknown measure 'share_happy'"):
+    with pytest.raises(
+        ValueError, match=r"t\.yaml.*participant_flow\.targets(?s:.*)target 1 \('X'\): measure: .*'share_happy'"
+    ):
         targets_from_dict({"targets": [{"name": "X", "measure": "share_happy", "threshold": 0.5}]}, "t.yaml")
 
 
@@ -321,7 +323,7 @@ def test_unknown_statuses_listed_with_rows(tmp_path: Path) -> None:
         read_status_documentation(path, LAD)
     msg = str(err.value)
     assert "status.csv" in msg and "unknown status 'Arbte' in row 3; row 4" in msg and "'Semester' in row 5" in msg
-    assert "allowed: Ej aktuell för aktivitet just nu" in msg
+    assert "allowed, from participant_flow.ladder 'Svensk standardstege': Ej aktuell för aktivitet just nu" in msg
 
 
 def test_unknown_status_in_wide_sheet_names_row_and_column(tmp_path: Path) -> None:
@@ -449,3 +451,176 @@ def test_a_group_too_small_to_show_gets_no_judgement() -> None:
     assert raw.loc[0, "judgement"] == "met"  # all three moved up: publishing "met" would tell each outcome
     table = publishable_goal_table(raw, 5)
     assert table.loc[0, "judgement"] == "not_assessable" and pd.isna(table.loc[0, "value"])
+
+
+# ---- issue 11: problem lists, aliases, end-date semantics, target windows, one pass over both files ------------
+
+
+def test_every_unknown_exit_status_is_listed_with_its_rows_and_the_setting(tmp_path: Path) -> None:
+    from insats.errors import format_error
+
+    bad = ["Jobb", "Semester", "Föräldraledig", "Utvandrat", "Pension"]
+    rows = [f"p{i};Steget;K;1990;2021-03-01;2021-06-01;{v};" for i, v in enumerate(bad)]
+    with pytest.raises(DocumentationError) as err:
+        read_participants(_people(tmp_path, *rows), LAD)
+    exc = err.value
+    assert exc.file.endswith("deltagare.csv") and len(exc.problems) == 6  # five values and the allowed list
+    lines = format_error(exc)
+    assert lines[0].startswith(f"{tmp_path / 'deltagare.csv'}: participant list is not usable (6 problem(s)")
+    for i, value in enumerate(bad):
+        assert f"  - unknown exit status {value!r} in {i + 2}" in lines
+    assert any("participant_flow.ladder" in line and "Okänt" in line for line in lines)
+
+
+def test_a_long_problem_list_is_capped_for_the_terminal(tmp_path: Path) -> None:
+    from insats.errors import format_error
+
+    rows = [f"p{i};Steget;K;1990;mars 2021;;;" for i in range(30)]
+    with pytest.raises(DocumentationError) as err:
+        read_participants(_people(tmp_path, *rows), LAD)
+    lines = format_error(err.value, limit=20)
+    assert len(err.value.problems) == 30 and len(lines) == 22
+    assert lines[-1] == "  ... and 10 more problem(s)" and "row 2, column 'start_date'" in lines[1]
+    assert "row 31, column 'start_date'" in str(err.value)  # the full text keeps every problem
+
+
+def test_ladder_aliases_map_case_insensitively_to_the_status(tmp_path: Path) -> None:
+    data = {**LADDER, "aliases": {"Arbete": ["arbete heltid", "Anställd"], "Okänt": "vet ej"}}
+    data["steps"] = [*LADDER["steps"][:-1], {"status": "Arbete", "en": "Work", "aliases": ["Jobb"]}]
+    ladder = ladder_from_dict(data, "ladder.yaml")
+    assert ladder.canonical("ANSTÄLLD") == "Arbete" and ladder.canonical("arbete  Heltid") == "Arbete"
+    assert ladder.canonical("jobb") == "Arbete" and ladder.canonical("Vet ej") == "Okänt"
+    assert ladder.canonical("vet ej", ladder.steps) is None  # an exit-only status is no step
+    rows = ["p1;Steget;K;1990;2021-01-01;2021-06-30;anställd;", "p2;Steget;M;1990;2021-01-01;2021-06-30;VET EJ;"]
+    people = read_participants(_people(tmp_path, *rows), ladder)
+    assert list(people["exit_status"]) == ["Arbete", "Okänt"]
+    status = _write(tmp_path / "status.csv", ["participant_id,period_start,status", "p1,2021-01-01,Arbete Heltid"])
+    assert read_status_documentation(status, ladder)["status"].tolist() == ["Arbete"]
+
+
+def test_ladder_aliases_must_be_unambiguous() -> None:
+    data = {**LADDER, "aliases": {"Arbete": ["studier"]}}
+    with pytest.raises(
+        ValueError, match=r"(?s)l\.yaml: not a valid ladder.*participant_flow\.ladder.*'studier' cannot mean"
+    ):
+        ladder_from_dict(data, "l.yaml")
+    with pytest.raises(ValueError, match=r"aliases: 'Semester' is not a status of the ladder"):
+        ladder_from_dict({**LADDER, "aliases": {"Semester": ["ledig"]}}, "l.yaml")
+
+
+def test_bad_ladder_names_every_field_at_fault() -> None:
+    bad = {"steps": ["A", "", "A"], "exit": {"self_sufficient": ["A"], "happy": ["B"]}}
+    with pytest.raises(ValueError) as err:
+        ladder_from_dict(bad, "l.yaml")
+    msg = str(err.value)
+    assert "steps[2].status: expected a status as text, got ''" in msg
+    assert "exit: unknown exit categor(y/ies) ['happy']" in msg
+
+
+def test_exclusive_end_dates_give_the_months_of_the_inclusive_equivalent(tmp_path: Path) -> None:
+    rows_incl = ["p1;Steget;K;1990;2021-01-15;2021-06-30;Arbete;", "p2;Steget;M;1990;2021-03-01;2021-03-31;Okänt;",
+                 "p3;Steget;A;1990;2021-02-01;;;"]  # fmt: skip
+    rows_excl = ["p1;Steget;K;1990;2021-01-15;2021-07-01;Arbete;", "p2;Steget;M;1990;2021-03-01;2021-04-01;Okänt;",
+                 "p3;Steget;A;1990;2021-02-01;;;"]  # fmt: skip
+    incl = read_participants(_people(tmp_path, *rows_incl), LAD)
+    excl = read_participants(_write(tmp_path / "excl.csv", [PEOPLE_HEADER, *rows_excl]), LAD, end_date="exclusive")
+    pd.testing.assert_frame_equal(incl, excl)
+    as_of = pd.Timestamp("2021-08-31")
+    enrolment = enrolment_by_month(excl, as_of).query("project == 'all'")
+    assert enrolment["n_enrolled"].tolist() == [1, 2, 3, 2, 2, 2, 1, 1]  # Jan..Aug: July is not enrolled by p1
+    # read as inclusive, the exclusive dates would add July for p1 and April for p2
+    wrong = enrolment_by_month(read_participants(tmp_path / "excl.csv", LAD), as_of).query("project == 'all'")
+    assert wrong["n_enrolled"].tolist() == [1, 2, 3, 3, 2, 2, 2, 1]
+    statuses = pd.DataFrame(
+        {"participant_id": ["p1", "p2", "p3"], "period_start": pd.to_datetime(["2021-01-01"] * 2 + ["2021-02-01"]),
+         "status": ["Arbetsprövning"] * 3}
+    )  # fmt: skip
+    steps = participant_steps(excl, statuses, LAD, as_of).set_index("participant_id")
+    assert steps.loc["p2", "months_enrolled"] == pytest.approx(31 / 30.4375, abs=0.01)  # March, both ends counted
+
+
+def test_exclusive_end_on_the_start_day_is_an_error(tmp_path: Path) -> None:
+    path = _people(tmp_path, "p1;Steget;K;1990;2021-03-01;2021-03-01;Arbete;")
+    with pytest.raises(DocumentationError, match=r"ends 2021-02-28 \(read as exclusive, participant_flow\.end_date"):
+        read_participants(path, LAD, end_date="exclusive")
+
+
+def test_a_target_window_outside_the_data_warns_naming_window_and_period() -> None:
+    from insats.tasks.participants.goals import TargetWindowWarning
+
+    enrolment = pd.DataFrame(
+        {"project": "all", "month": pd.date_range("2021-03-01", "2023-12-01", freq="MS"), "n_enrolled": 50}
+    )
+    measures = pd.DataFrame(columns=["project", "gender"])
+    targets = targets_from_dict(
+        {"targets": [
+            {"name": "Förr", "measure": "enrolled_every_month", "threshold": 40, "from": "2019-01", "to": "2019-12"},
+            {"name": "Delvis", "measure": "enrolled_every_month", "threshold": 40, "from": "2023-01", "to": "2024-06"},
+            {"name": "Inne", "measure": "enrolled_every_month", "threshold": 40, "from": "2022-01", "to": "2022-12"},
+        ]}
+    )  # fmt: skip
+    with pytest.warns(TargetWindowWarning) as caught:
+        table = goal_attainment(targets, measures, enrolment)
+    texts = [str(w.message) for w in caught]
+    assert len(texts) == 2
+    assert (
+        "'Förr'" in texts[0]
+        and "2019-01 .. 2019-12 lies wholly outside the data's period 2021-03 .. 2023-12" in texts[0]
+    )
+    assert "'Delvis'" in texts[1] and "2023-01 .. 2024-06 reaches outside" in texts[1]
+    assert table["judgement"].tolist() == ["not_assessable", "met", "met"]
+    assert table.loc[1, "months_assessed"] == 12
+
+
+def test_both_files_problems_come_in_one_error(tmp_path: Path) -> None:
+    from insats.tasks.participants.readers import read_documentation
+
+    people = _people(tmp_path, "p1;Steget;K;1990;2021-01-01;;;", "p2;Steget;X;1990;mars 2021;;;")
+    status = _write(
+        tmp_path / "status.csv",
+        ["participant_id,period_start,status", "p1,2021-01-01,Arbte", "p1,2021-01-01,Arbete", "p9,2021-01-01,Arbete"],
+    )
+    with pytest.raises(DocumentationError) as err:
+        read_documentation(people, status, LAD)
+    by_file: dict[str | None, list[str]] = {}
+    for p in err.value.problems:
+        by_file.setdefault(p.file, []).append(p.message)
+    assert set(by_file) == {str(people), str(status)}
+    assert any("column 'gender': 'X'" in m for m in by_file[str(people)])
+    assert any("column 'start_date': 'mars 2021'" in m for m in by_file[str(people)])
+    assert any("unknown status 'Arbte' in row 2" in m for m in by_file[str(status)])
+    assert any("period 2021-01-01 documented twice (rows 2, 3)" in m for m in by_file[str(status)])
+    assert any("participant 'p9' (row 4) is not in" in m for m in by_file[str(status)])
+    text = str(err.value)
+    assert text.startswith("participant documentation is not usable (") and f"  {status}:" in text
+
+
+def test_read_documentation_matches_the_separate_readers(demo_set: dict) -> None:
+    from insats.tasks.participants.readers import read_documentation
+
+    paths = demo_set["paths"]
+    people, statuses = read_documentation(paths["participants"], paths["status_wide"], demo_set["ladder"])
+    pd.testing.assert_frame_equal(people, demo_set["people"])
+    pd.testing.assert_frame_equal(statuses, demo_set["statuses"])
+
+
+def test_bad_indicator_spec_names_file_setting_and_fields() -> None:
+    from insats.tasks.participants.indicators import indicator_spec_from_dict
+
+    bad = {"likert": {"min": 5, "max": 1}, "indicators": [{"id": "a", "items": ["q1"], "reverse": ["q9"]},
+                                                          {"id": "b", "items": ["q1"]}]}  # fmt: skip
+    with pytest.raises(ValueError) as err:
+        indicator_spec_from_dict(bad, "ind.yaml")
+    msg = str(err.value)
+    assert msg.startswith(
+        "ind.yaml: not a valid indicator spec (2 problem(s); config setting participant_flow.indicators)"
+    )
+    assert "likert: max (1) must exceed min (5)" in msg
+    assert "indicators[1]: 'a' reverses items it lacks: ['q9']" in msg
+    good_items = {
+        **bad,
+        "likert": {"min": 1, "max": 5},
+        "indicators": [{"id": "a", "items": ["q1"]}, {"id": "b", "items": ["q1"]}],
+    }
+    with pytest.raises(ValueError, match=r"indicators: item 'q1' belongs to 'a' and 'b'"):
+        indicator_spec_from_dict(good_items, "ind.yaml")

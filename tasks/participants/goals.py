@@ -19,18 +19,22 @@ Targets YAML (template ``configs/targets.template.yaml``)::
         partly: 0.75                   # share of months at or above the threshold for "partly met"
 
 Judgements: ``met``, ``partly_met``, ``not_met``, or ``not_assessable`` when the denominator is zero (e.g.
-nobody has exited yet).
+nobody has exited yet) or an enrolment window holds no documented month. A window reaching outside the
+data's months is warned about (``TargetWindowWarning``, texts also from ``window_warnings``), naming the
+window and the data's period.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from insats.errors import InputError, validation_problems
 from insats.tasks.disclosure import suppress_small_counts
 from insats.tasks.participants.measures import ALL
 from insats.tasks.reporting.i18n import format_int, format_percent
@@ -50,6 +54,11 @@ GOAL_COLUMNS = [
 ]  # fmt: skip
 JUDGEMENTS = ("met", "partly_met", "not_met", "not_assessable")
 DEFAULT_PARTLY_MONTHS = 0.75
+SETTING = "participant_flow.targets"
+Measure = Literal[
+    "share_upward", "share_self_sufficient", "share_favourable", "share_unclear", "n_participants",
+    "enrolled_every_month",
+]  # fmt: skip
 
 MEASURE_TEXT = {
     "share_upward": {
@@ -85,91 +94,180 @@ JUDGEMENT_TEXT = {
 }
 
 
-@dataclass(frozen=True)
-class Target:
-    name: str
-    name_en: str
-    measure: str
-    operator: str
+class TargetWindowWarning(UserWarning):
+    """A target's window (from/to) reaches outside the months the documentation covers."""
+
+
+class Target(BaseModel):
+    """One target of the targets YAML (module docstring); ``from``/``to`` become first_month/last_month."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str = Field(min_length=1)
+    name_en: str = ""
+    measure: Measure
+    operator: Literal[">=", "<="] = ">="
     threshold: float
-    partly: float
+    partly: float | None = None
     project: str = ALL
-    first_month: str | None = None
-    last_month: str | None = None
+    first_month: str | None = Field(None, alias="from")
+    last_month: str | None = Field(None, alias="to")
 
+    @field_validator("name", "name_en", "project", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        return str(value).strip() if value is not None else value
 
-def _month(value: Any, where: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(pd.Period(str(value), freq="M"))
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{where}: {value!r} is not a month (YYYY-MM)") from exc
-
-
-def targets_from_dict(data: Any, source: str = "<targets>") -> list[Target]:
-    """Parse and check the targets YAML (module docstring). Raises ValueError naming ``source`` and the
-    target for unknown measures or operators and missing thresholds."""
-    items = data.get("targets") if isinstance(data, dict) else None
-    if not isinstance(items, list) or not items:
-        raise ValueError(f"Targets {source}: expected a mapping with a non-empty list 'targets'")
-    out = []
-    for i, item in enumerate(items, start=1):
-        where = f"Targets {source}, target {i}"
-        if not isinstance(item, dict) or not item.get("name"):
-            raise ValueError(f"{where}: each target needs a name")
-        where += f" ({item['name']!r})"
-        measure = item.get("measure")
-        if measure not in MEASURES:
-            raise ValueError(f"{where}: unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
-        op = str(item.get("operator", ">="))
-        if op not in (">=", "<="):
-            raise ValueError(f"{where}: operator must be '>=' or '<=', got {op!r}")
+    @field_validator("first_month", "last_month", mode="before")
+    @classmethod
+    def _month(cls, value: Any) -> str | None:
+        if value is None:
+            return None
         try:
-            threshold = float(item["threshold"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{where}: needs a numeric threshold") from exc
-        if measure.startswith("share_") and not 0 <= threshold <= 1:
-            raise ValueError(f"{where}: a share's threshold is 0..1 (20% = 0.2), got {threshold}")
-        if measure == "enrolled_every_month":
-            partly = float(item.get("partly", DEFAULT_PARTLY_MONTHS))
-        else:
-            partly = float(item.get("partly", threshold * (0.75 if op == ">=" else 1.25)))
-        out.append(
-            Target(
-                name=str(item["name"]),
-                name_en=str(item.get("name_en", item["name"])),
-                measure=measure,
-                operator=op,
-                threshold=threshold,
-                partly=partly,
-                project=str(item.get("project", ALL)),
-                first_month=_month(item.get("from"), where),
-                last_month=_month(item.get("to"), where),
-            )
-        )
+            return str(pd.Period(str(value), freq="M"))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{value!r} is not a month (YYYY-MM)") from exc
+
+    @model_validator(mode="after")
+    def _defaults_and_ranges(self) -> Target:
+        if self.measure.startswith("share_") and not 0 <= self.threshold <= 1:
+            raise ValueError(f"a share's threshold is 0..1 (20% = 0.2), got {self.threshold}")
+        if self.first_month and self.last_month and self.first_month > self.last_month:
+            raise ValueError(f"the window from {self.first_month} is after its end {self.last_month}")
+        if self.partly is None:
+            default = DEFAULT_PARTLY_MONTHS if self.measure == "enrolled_every_month" else None
+            partly = default if default is not None else self.threshold * (0.75 if self.operator == ">=" else 1.25)
+            object.__setattr__(self, "partly", partly)
+        if not self.name_en:
+            object.__setattr__(self, "name_en", self.name)
+        return self
+
+
+class _TargetsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    targets: list[Any] = Field(min_length=1)
+
+
+def targets_from_dict(data: Any, source: str = "<targets>", setting: str | None = SETTING) -> list[Target]:
+    """Parse and check the targets YAML (module docstring). Raises ``InputError`` (a ValueError) naming
+    ``source``, the setting and, for each target at fault, its number, name and field: unknown measures or
+    operators, missing or out-of-range thresholds, malformed windows."""
+    try:
+        items = _TargetsFile.model_validate(data).targets
+    except ValidationError as exc:
+        raise InputError("not a valid targets file", validation_problems(exc), file=source, setting=setting) from None
+    out, problems = [], []
+    for i, item in enumerate(items, start=1):
+        name = item.get("name") if isinstance(item, dict) else None
+        try:
+            out.append(Target.model_validate(item))
+        except ValidationError as exc:
+            problems += validation_problems(exc, prefix=f"target {i}" + (f" ({name!r})" if name else "") + ": ")
+    if problems:
+        raise InputError("not a valid targets file", problems, file=source, setting=setting)
     return out
 
 
-def load_targets(path: Path) -> list[Target]:
-    """Read a targets YAML file (UTF-8); ValueError naming the file if unreadable or invalid."""
+def load_targets(path: Path, setting: str | None = SETTING) -> list[Target]:
+    """Read a targets YAML file (UTF-8); ``InputError`` naming the file if unreadable or invalid."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"Targets {path}: cannot be read as UTF-8 YAML: {exc}") from exc
-    return targets_from_dict(data, str(path))
+        raise InputError(f"cannot be read as UTF-8 YAML: {exc}", file=str(path), setting=setting) from exc
+    return targets_from_dict(data, str(path), setting)
 
 
 def _judge(value: float, target: Target) -> str:
     eps = 1e-9
+    partly = float(target.partly if target.partly is not None else target.threshold)
     if target.operator == ">=":
         if value >= target.threshold - eps:
             return "met"
-        return "partly_met" if value >= target.partly - eps else "not_met"
+        return "partly_met" if value >= partly - eps else "not_met"
     if value <= target.threshold + eps:
         return "met"
-    return "partly_met" if value <= target.partly + eps else "not_met"
+    return "partly_met" if value <= partly + eps else "not_met"
+
+
+def _window(tg: Target) -> str:
+    return f"{tg.first_month or '(first month)'} .. {tg.last_month or '(last month)'}"
+
+
+def window_warnings(targets: list[Target], enrolment: pd.DataFrame) -> list[str]:
+    """One text per enrolment target whose window (``from``/``to``) reaches outside the months of
+    ``enrolment`` (``enrolment_by_month`` output) for its project, naming the window and the data's period."""
+    out = []
+    for tg in targets:
+        months = enrolment.loc[enrolment["project"] == tg.project, "month"]
+        if tg.measure != "enrolled_every_month" or months.empty or not (tg.first_month or tg.last_month):
+            continue
+        first, last = f"{months.min():%Y-%m}", f"{months.max():%Y-%m}"
+        before = bool(tg.first_month and tg.first_month < first)
+        after = bool(tg.last_month and tg.last_month > last)
+        outside = bool((tg.first_month and tg.first_month > last) or (tg.last_month and tg.last_month < first))
+        if not (before or after or outside):
+            continue
+        where = f"Target {tg.name!r} ({SETTING}): window {_window(tg)}"
+        data = f"the data's period {first} .. {last} (first start to as_of)"
+        if outside:
+            out.append(f"{where} lies wholly outside {data}; it is judged not assessable")
+        else:
+            out.append(f"{where} reaches outside {data}; only the months inside it are assessed")
+    return out
+
+
+def _empty_row(tg: Target) -> dict[str, Any]:
+    return {
+        "target": tg.name, "target_en": tg.name_en, "measure": tg.measure, "project": tg.project,
+        "operator": tg.operator, "threshold": tg.threshold, "partly_threshold": tg.partly, "value": float("nan"),
+        "numerator": pd.NA, "denominator": pd.NA, "months_assessed": pd.NA, "months_below": pd.NA,
+        "lowest_month": None,
+    }  # fmt: skip
+
+
+def _enrolment_row(tg: Target, enrolment: pd.DataFrame) -> dict[str, Any]:
+    row = _empty_row(tg)
+    months = enrolment[enrolment["project"] == tg.project]
+    if months.empty:
+        raise ValueError(f"Target {tg.name!r} ({SETTING}): no enrolment for project {tg.project!r}")
+    period = months["month"].dt.to_period("M")
+    keep = pd.Series(True, index=months.index)
+    if tg.first_month:
+        keep &= period >= pd.Period(tg.first_month, freq="M")
+    if tg.last_month:
+        keep &= period <= pd.Period(tg.last_month, freq="M")
+    window = months[keep]
+    if window.empty:
+        return {**row, "judgement": "not_assessable"}
+    low = window.loc[window["n_enrolled"].idxmin()]
+    below = int((window["n_enrolled"] < tg.threshold).sum())
+    n_months = len(window)
+    partly = (n_months - below) / n_months >= float(tg.partly or DEFAULT_PARTLY_MONTHS)
+    judgement = "met" if below == 0 else ("partly_met" if partly else "not_met")
+    return {
+        **row, "value": float(low["n_enrolled"]), "numerator": int(low["n_enrolled"]), "months_assessed": n_months,
+        "months_below": below, "lowest_month": f"{low['month']:%Y-%m}", "judgement": judgement,
+    }  # fmt: skip
+
+
+def _measure_row(tg: Target, measures: pd.DataFrame) -> dict[str, Any]:
+    row = _empty_row(tg)
+    sel = measures[(measures["project"] == tg.project) & (measures["gender"] == ALL)]
+    if sel.empty:
+        raise ValueError(f"Target {tg.name!r} ({SETTING}): no participants in project {tg.project!r}")
+    m = sel.iloc[0]
+    num_col, den_col = MEASURES[tg.measure]
+    row["numerator"] = int(m[num_col])
+    if den_col is None:
+        row["value"] = float(m[num_col])
+        return {**row, "judgement": _judge(row["value"], tg)}
+    row["denominator"] = int(m[den_col])
+    if row["denominator"] == 0:
+        return {**row, "judgement": "not_assessable"}
+    row["value"] = row["numerator"] / row["denominator"]
+    return {**row, "judgement": _judge(row["value"], tg)}
 
 
 def goal_attainment(targets: list[Target], measures: pd.DataFrame, enrolment: pd.DataFrame) -> pd.DataFrame:
@@ -180,71 +278,15 @@ def goal_attainment(targets: list[Target], measures: pd.DataFrame, enrolment: pd
     the count, or for enrolled_every_month the lowest monthly enrolment), numerator (persons: n with the
     outcome, or the lowest monthly enrolment), denominator (persons the share is of; missing for counts),
     months_assessed, months_below (enrolment targets only), lowest_month ("YYYY-MM"), judgement.
-    Raises ValueError for a target naming a project that has no participants.
+    Raises ValueError for a target naming a project that has no participants. Warns
+    (``TargetWindowWarning``) for each window reaching outside the data's months (``window_warnings``).
     """
-    rows = []
-    for tg in targets:
-        row: dict[str, Any] = {
-            "target": tg.name,
-            "target_en": tg.name_en,
-            "measure": tg.measure,
-            "project": tg.project,
-            "operator": tg.operator,
-            "threshold": tg.threshold,
-            "partly_threshold": tg.partly,
-            "value": float("nan"),
-            "numerator": pd.NA,
-            "denominator": pd.NA,
-            "months_assessed": pd.NA,
-            "months_below": pd.NA,
-            "lowest_month": None,
-        }
-        if tg.measure == "enrolled_every_month":
-            months = enrolment[enrolment["project"] == tg.project]
-            if months.empty:
-                raise ValueError(f"Target {tg.name!r}: no enrolment for project {tg.project!r}")
-            period = months["month"].dt.to_period("M")
-            keep = pd.Series(True, index=months.index)
-            if tg.first_month:
-                keep &= period >= pd.Period(tg.first_month, freq="M")
-            if tg.last_month:
-                keep &= period <= pd.Period(tg.last_month, freq="M")
-            window = months[keep]
-            if window.empty:
-                row["judgement"] = "not_assessable"
-            else:
-                low = window.loc[window["n_enrolled"].idxmin()]
-                below = int((window["n_enrolled"] < tg.threshold).sum())
-                n_months = len(window)
-                row.update(
-                    value=float(low["n_enrolled"]),
-                    numerator=int(low["n_enrolled"]),
-                    months_assessed=n_months,
-                    months_below=below,
-                    lowest_month=f"{low['month']:%Y-%m}",
-                )
-                if below == 0:
-                    row["judgement"] = "met"
-                else:
-                    row["judgement"] = "partly_met" if (n_months - below) / n_months >= tg.partly else "not_met"
-        else:
-            sel = measures[(measures["project"] == tg.project) & (measures["gender"] == ALL)]
-            if sel.empty:
-                raise ValueError(f"Target {tg.name!r}: no participants in project {tg.project!r}")
-            m = sel.iloc[0]
-            num_col, den_col = MEASURES[tg.measure]
-            row["numerator"] = int(m[num_col])
-            if den_col is None:
-                row["value"] = float(m[num_col])
-                row["judgement"] = _judge(row["value"], tg)
-            else:
-                row["denominator"] = int(m[den_col])
-                if row["denominator"] == 0:
-                    row["judgement"] = "not_assessable"
-                else:
-                    row["value"] = row["numerator"] / row["denominator"]
-                    row["judgement"] = _judge(row["value"], tg)
-        rows.append(row)
+    for text in window_warnings(targets, enrolment):
+        warnings.warn(text, TargetWindowWarning, stacklevel=2)
+    rows = [
+        _enrolment_row(tg, enrolment) if tg.measure == "enrolled_every_month" else _measure_row(tg, measures)
+        for tg in targets
+    ]
     out = pd.DataFrame(rows, columns=GOAL_COLUMNS)
     out["value"] = out["value"].astype(float)
     for col in ("numerator", "denominator", "months_assessed", "months_below"):

@@ -23,14 +23,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy import stats
 
+from insats.errors import Problem, validation_problems
+from insats.tasks.participants.cells import SOURCE_ROW, DocumentationError, blank, dates, ids, read_sheet, rows_text
 from insats.tasks.participants.measures import ALL, _with_totals
-from insats.tasks.participants.readers import SOURCE_ROW, DocumentationError, _blank, _dates, _ids, _raise, _read, _rows
 
 MIN_PAIRS = 2  # a paired change needs at least two participants (a standard deviation)
 MIN_EVENTS_FOR_REGRESSION = 5  # below this many favourable (or unfavourable) exits: not estimated
 EVENTS_PER_PARAMETER = 10  # below this: estimated but flagged as imprecise
+SETTING = "participant_flow.indicators"
+DATE_ALIASES = ("datum", "occasion_date", "mättillfälle", "matttillfalle")
 
 
 @dataclass(frozen=True)
@@ -54,105 +58,180 @@ class IndicatorSpec:
         return [item for ind in self.indicators for item in ind.items]
 
 
-def indicator_spec_from_dict(data: Any, source: str = "<indicators>") -> IndicatorSpec:
-    """Parse and check the spec (module docstring); ValueError naming ``source`` for a bad scale, items in
-    two indicators, reversed items the indicator lacks or labels outside the scale."""
-    if not isinstance(data, dict) or not isinstance(data.get("indicators"), list) or not data["indicators"]:
-        raise ValueError(f"Indicators {source}: expected a mapping with 'likert' and a list 'indicators'")
-    likert = data.get("likert") or {}
-    try:
-        lo, hi = int(likert["min"]), int(likert["max"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"Indicators {source}: 'likert' needs integer 'min' and 'max'") from exc
-    if hi <= lo:
-        raise ValueError(f"Indicators {source}: likert max ({hi}) must exceed min ({lo})")
-    labels = {str(k).strip().lower(): int(v) for k, v in (likert.get("labels") or {}).items()}
-    bad = [k for k, v in labels.items() if not lo <= v <= hi]
-    if bad:
-        raise ValueError(f"Indicators {source}: label(s) {bad} map outside the scale {lo}..{hi}")
-    seen: dict[str, str] = {}
-    out = []
-    for i, ind in enumerate(data["indicators"], start=1):
-        if not isinstance(ind, dict) or not ind.get("id") or not ind.get("items"):
-            raise ValueError(f"Indicators {source}: indicator {i} needs an id and a list of items")
-        items = tuple(str(x) for x in ind["items"])
-        for item in items:
-            if item in seen:
-                raise ValueError(f"Indicators {source}: item {item!r} belongs to {seen[item]!r} and {ind['id']!r}")
-            seen[item] = str(ind["id"])
-        reverse = tuple(str(x) for x in ind.get("reverse") or [])
-        if not set(reverse) <= set(items):
-            raise ValueError(f"Indicators {source}: {ind['id']!r} reverses items it lacks: {set(reverse) - set(items)}")
-        out.append(
-            Indicator(str(ind["id"]), str(ind.get("sv", ind["id"])), str(ind.get("en", ind["id"])), items, reverse)
+# --- the spec YAML as pydantic models ------------------------------------------------------------------------
+
+
+class LikertModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min: int
+    max: int
+    labels: dict[str, int] = {}
+
+    @field_validator("labels")
+    @classmethod
+    def _lower_case(cls, labels: dict[str, int]) -> dict[str, int]:
+        return {str(k).strip().lower(): int(v) for k, v in labels.items()}
+
+    @model_validator(mode="after")
+    def _scale(self) -> LikertModel:
+        if self.max <= self.min:
+            raise ValueError(f"max ({self.max}) must exceed min ({self.min})")
+        bad = [k for k, v in self.labels.items() if not self.min <= v <= self.max]
+        if bad:
+            raise ValueError(f"label(s) {bad} map outside the scale {self.min}..{self.max}")
+        return self
+
+
+class IndicatorModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    sv: str | None = None
+    en: str | None = None
+    items: list[str] = Field(min_length=1)
+    reverse: list[str] = []
+
+    @field_validator("items", "reverse", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        return [str(v) for v in value] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _reverse_own_items(self) -> IndicatorModel:
+        stray = sorted(set(self.reverse) - set(self.items))
+        if stray:
+            raise ValueError(f"{self.id!r} reverses items it lacks: {stray}")
+        return self
+
+
+class IndicatorSpecModel(BaseModel):
+    """The indicator spec YAML: ``likert`` (min, max, labels) and a non-empty list ``indicators``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    likert: LikertModel
+    indicators: list[IndicatorModel] = Field(min_length=1)
+
+    @field_validator("indicators")
+    @classmethod
+    def _item_in_one_indicator(cls, indicators: list[IndicatorModel]) -> list[IndicatorModel]:
+        seen: dict[str, str] = {}
+        for ind in indicators:
+            for item in ind.items:
+                if item in seen:
+                    raise ValueError(f"item {item!r} belongs to {seen[item]!r} and {ind.id!r}")
+                seen[item] = ind.id
+        return indicators
+
+    def to_spec(self) -> IndicatorSpec:
+        inds = tuple(
+            Indicator(i.id, i.sv or i.id, i.en or i.id, tuple(i.items), tuple(i.reverse)) for i in self.indicators
         )
-    return IndicatorSpec(lo, hi, labels, tuple(out))
+        return IndicatorSpec(self.likert.min, self.likert.max, dict(self.likert.labels), inds)
 
 
-def load_indicator_spec(path: Path) -> IndicatorSpec:
-    """Read an indicator spec YAML file (UTF-8); ValueError naming the file if unreadable or invalid."""
+def indicator_spec_from_dict(data: Any, source: str = "<indicators>", setting: str | None = SETTING) -> IndicatorSpec:
+    """Parse and check the spec (module docstring). Raises ``InputError`` (a ValueError) naming ``source``,
+    the setting and each field at fault: a bad scale, items in two indicators, reversed items the indicator
+    lacks, labels outside the scale."""
+    try:
+        return IndicatorSpecModel.model_validate(data).to_spec()
+    except ValidationError as exc:
+        raise DocumentationError(
+            "not a valid indicator spec", validation_problems(exc), file=source, setting=setting
+        ) from None
+
+
+def load_indicator_spec(path: Path, setting: str | None = SETTING) -> IndicatorSpec:
+    """Read an indicator spec YAML file (UTF-8); ``InputError`` naming the file if unreadable or invalid."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"Indicators {path}: cannot be read as UTF-8 YAML: {exc}") from exc
-    return indicator_spec_from_dict(data, str(path))
+        raise DocumentationError(f"cannot be read as UTF-8 YAML: {exc}", file=str(path), setting=setting) from exc
+    return indicator_spec_from_dict(data, str(path), setting)
+
+
+# --- responses -----------------------------------------------------------------------------------------------
+
+
+def _answer(value: Any, spec: IndicatorSpec) -> float | None:
+    """One answer as a number on the scale (a number or a declared label), None when it is neither."""
+    text = str(value).strip()
+    number = spec.labels.get(text.lower())
+    if number is None:
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            return None
+    ok = spec.likert_min <= number <= spec.likert_max and number == int(number)
+    return float(number) if ok else None
+
+
+def _answers(df: pd.DataFrame, item: str, spec: IndicatorSpec, source: str) -> tuple[list[float], list[Problem]]:
+    labels = f" or one of the labels {', '.join(spec.labels)}" if spec.labels else ""
+    values, problems = [], []
+    for row, value in zip(df[SOURCE_ROW], df[item], strict=True):
+        number = np.nan if blank(value) else _answer(value, spec)
+        if number is None:
+            problems.append(
+                Problem(f"row {row}, column {item!r}: {value!r} is not an answer "
+                        f"{spec.likert_min}..{spec.likert_max}{labels}", source)
+            )  # fmt: skip
+            number = np.nan
+        values.append(number)
+    return values, problems
+
+
+def _match_problems(out: pd.DataFrame, participants: pd.DataFrame | None, source: str) -> list[Problem]:
+    problems = [
+        Problem(f"participant {pid!r} answered twice on {d:%Y-%m-%d} ({rows_text(rows)})", source)
+        for (pid, d), rows in _duplicates(out)
+    ]
+    if participants is not None:
+        stray = out.loc[
+            out["participant_id"].notna() & ~out["participant_id"].isin(set(participants["participant_id"]))
+        ]
+        problems += [
+            Problem(f"participant {pid!r} ({rows_text(sorted(rows))}) is not in the participant list", source)
+            for pid, rows in stray.groupby("participant_id")[SOURCE_ROW]
+        ]
+    return problems
+
+
+def _duplicates(out: pd.DataFrame) -> list[tuple[Any, list[int]]]:
+    valid = out.dropna(subset=["participant_id", "date"])
+    dup = valid.duplicated(["participant_id", "date"], keep=False)
+    return [(key, sorted(rows)) for key, rows in valid.loc[dup].groupby(["participant_id", "date"])[SOURCE_ROW]]
 
 
 def read_indicator_responses(path: Path, spec: IndicatorSpec, participants: pd.DataFrame | None = None) -> pd.DataFrame:
     """Read questionnaire responses: participant_id, date (datetime64), one float column per item (answers on
-    the Likert scale), source_row. Raises DocumentationError naming the file, rows and values for missing item
-    columns, unparseable dates, answers off the scale, duplicated participant-dates and (with
-    ``participants``) participants not in the participant list."""
+    the Likert scale), source_row. Raises one DocumentationError naming the file and listing every problem
+    (rows and values): missing item columns, unparseable dates, answers off the scale, duplicated
+    participant-dates and (with ``participants``) participants not in the participant list."""
     source = str(path)
-    df = _read(Path(path))
+    df = read_sheet(Path(path))
     if "date" not in df.columns:
-        for alias in ("datum", "occasion_date", "mättillfälle", "matttillfalle"):
-            if alias in df.columns:
-                df = df.rename(columns={alias: "date"})
+        df = df.rename(columns={next((a for a in DATE_ALIASES if a in df.columns), "date"): "date"})
     missing = [c for c in ("participant_id", "date", *spec.items) if c not in df.columns]
     if missing:
-        raise DocumentationError(f"{source}: missing column(s) {', '.join(missing)} (items come from the spec)")
-    problems: list[str] = []
-    out = pd.DataFrame({SOURCE_ROW: df[SOURCE_ROW], "participant_id": _ids(df["participant_id"])})
-    for row in df.loc[out["participant_id"].isna(), SOURCE_ROW]:
-        problems.append(f"row {row}, column 'participant_id': empty")
-    out["date"] = _dates(df, "date", source, problems, required=True)
-    for item in spec.items:
-        values = []
-        for row, value in zip(df[SOURCE_ROW], df[item], strict=True):
-            if _blank(value):
-                values.append(np.nan)
-                continue
-            text = str(value).strip()
-            number = spec.labels.get(text.lower())
-            if number is None:
-                try:
-                    number = float(text.replace(",", "."))
-                except ValueError:
-                    number = None
-            if number is None or not spec.likert_min <= number <= spec.likert_max or number != int(number):
-                problems.append(
-                    f"row {row}, column {item!r}: {value!r} is not an answer {spec.likert_min}..{spec.likert_max}"
-                    + (f" or one of the labels {', '.join(spec.labels)}" if spec.labels else "")
-                )
-                values.append(np.nan)
-            else:
-                values.append(float(number))
-        out[item] = values
-    _raise(source, "indicator responses are not usable", problems)
-    dup = out.duplicated(["participant_id", "date"], keep=False)
+        raise DocumentationError(
+            f"missing column(s) {', '.join(missing)} (items come from the spec, {SETTING})", file=source
+        )
+    out = pd.DataFrame({SOURCE_ROW: df[SOURCE_ROW], "participant_id": ids(df["participant_id"])})
     problems = [
-        f"participant {pid!r} answered twice on {d:%Y-%m-%d} ({_rows(sorted(rows))})"
-        for (pid, d), rows in out.loc[dup].groupby(["participant_id", "date"])[SOURCE_ROW]
+        Problem(f"row {row}, column 'participant_id': empty", source)
+        for row in df.loc[out["participant_id"].isna(), SOURCE_ROW]
     ]
-    if participants is not None:
-        stray = out.loc[~out["participant_id"].isin(set(participants["participant_id"]))]
-        problems += [
-            f"participant {pid!r} ({_rows(sorted(rows))}) is not in the participant list"
-            for pid, rows in stray.groupby("participant_id")[SOURCE_ROW]
-        ]
-    _raise(source, "indicator responses do not match the documentation", problems)
+    out["date"] = dates(df, "date", source, problems, required=True)
+    for item in spec.items:
+        out[item], found = _answers(df, item, spec, source)
+        problems += found
+    problems += _match_problems(out, participants, source)
+    if problems:
+        raise DocumentationError("indicator responses are not usable", problems, file=source)
     return out.sort_values(["participant_id", "date"], kind="mergesort").reset_index(drop=True)
 
 

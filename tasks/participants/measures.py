@@ -3,9 +3,11 @@ time to the first upward step (Kaplan-Meier), quarter-to-quarter transitions and
 
 Inputs are the frames of ``insats.tasks.participants.readers``: participants (participant_id, project, gender,
 start_date, end_date, exit_status, ...) and statuses (participant_id, period_start, status). Months are
-calendar-length averages (days / 30.4375). ``as_of`` is the date the documentation describes: ongoing
-participants are followed up to it. The total over all projects is the project ``"all"`` and over all
-genders the gender ``"all"``.
+calendar-length averages (days / 30.4375). ``end_date`` is the last enrolled day (the readers turn
+exclusive end dates, config ``participant_flow.end_date: exclusive``, into it), so a participant enrolled
+2021-01-01 .. 2021-01-31 is enrolled 31 days and in January only. ``as_of`` is the date the documentation
+describes: ongoing participants are followed up to and including it. The total over all projects is the
+project ``"all"`` and over all genders the gender ``"all"``.
 
 A participant's ladder path is the documented statuses in period order, followed by the exit status
 when that is a ladder step (dated at the end date): an exit to work after work practice is a step up.
@@ -46,7 +48,7 @@ def participant_steps(
     (bool), first_upward_date (NaT if none), months_to_first_upward (from the start; censored: the follow-up
     time), exit_status, exit_category (self_sufficient / favourable / unclear / other / ongoing),
     favourable_exit (bool; self-sufficient counts as favourable; False while ongoing), months_enrolled
-    (start to end, or to ``as_of`` while ongoing).
+    (enrolled days from the start to the last enrolled day, or to ``as_of`` while ongoing, both included).
     """
     rank = ladder.rank
     docs = statuses[["participant_id", "period_start", "status"]].rename(columns={"period_start": "date"})
@@ -83,7 +85,7 @@ def participant_steps(
     out["net_steps"] = (out["last_rank"] - out["first_rank"]).fillna(0).astype("int64")
     out["any_upward"] = out["first_upward_date"].notna()
     follow_end = out["end_date"].fillna(as_of)
-    out["months_enrolled"] = _months(follow_end - out["start_date"]).round(2)
+    out["months_enrolled"] = _months(follow_end - out["start_date"] + pd.Timedelta(days=1)).round(2)  # both ends count
     event_time = out["first_upward_date"].where(out["any_upward"], follow_end)
     out["months_to_first_upward"] = _months(event_time - out["start_date"]).clip(lower=0).round(2)
     out["exit_category"] = out["exit_status"].map(ladder.exit_category).fillna(ONGOING)
@@ -168,7 +170,8 @@ MEASURE_DERIVED: dict[str, list[str]] = {
 
 
 def enrolment_by_month(participants: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Participants enrolled each calendar month (enrolled on at least one day of it), per project and total.
+    """Participants enrolled each calendar month (enrolled on at least one day of it, ``end_date`` being the
+    last enrolled day), per project and total.
 
     Columns: project, month (first day, datetime64), n_enrolled. Months run from the first start to
     ``as_of``'s month.
