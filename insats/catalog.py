@@ -43,10 +43,14 @@ def _spec(path: Path) -> TableSpec:
     suite = json.loads(path.read_text(encoding="utf-8"))
     study, _, name = path.stem.partition(".")
     columns: tuple[str, ...] = ()
+    required: list[str] = []  # without a column set, the columns the suite's expectations name
     for exp in suite.get("expectations", []):
+        kwargs: dict[str, Any] = exp.get("kwargs", {})
         if exp.get("type") in _COLUMN_EXPECTATIONS:
-            kwargs: dict[str, Any] = exp.get("kwargs", {})
             columns = tuple(kwargs.get("column_set") or kwargs.get("column_list") or ())
+        elif kwargs.get("column") and kwargs["column"] not in required:
+            required.append(kwargs["column"])
+    columns = columns or tuple(required)
     meta = suite.get("meta", {})
     counts = tuple(meta.get("count_columns", ()))
     unknown = [c for c in counts if columns and c not in columns]
