@@ -8,7 +8,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from tests.conftest import make_workspace
+from tests.helpers.workspace import make_workspace
 
 pytestmark = pytest.mark.slow
 CACHED = "{}: inputs, config and code unchanged - reused the cached result"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.conftest import make_workspace
+from tests.helpers.workspace import make_workspace
 
 pytestmark = pytest.mark.slow
 

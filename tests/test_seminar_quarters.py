@@ -11,7 +11,7 @@ import pyreadstat
 import pytest
 
 from insats.tasks.identity import find_identity_numbers
-from tests.conftest import make_workspace
+from tests.helpers.workspace import make_workspace
 
 pytestmark = pytest.mark.slow
 

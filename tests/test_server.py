@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from insats.demo import write_demo_data
-from tests.conftest import clean_env, make_workspace
+from tests.helpers.workspace import clean_env, make_workspace
 
 pytestmark = pytest.mark.slow
 
