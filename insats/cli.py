@@ -103,13 +103,30 @@ AddressOption = Annotated[
 ]
 
 
+@contextmanager
+def _data_tree(config_path: Path) -> Iterator[None]:
+    """Hold the config's data tree for one run and repair what an earlier, killed run left half-published."""
+    import os
+
+    from insats.config import load_config
+    from insats.locking import data_tree_lock
+    from insats.storage import recover_publications
+
+    paths = load_config(config_path).paths
+    with data_tree_lock(paths.interim, wait_seconds=float(os.environ.get("INSATS_LOCK_WAIT_SECONDS", "0"))):
+        for root in (paths.processed, paths.interim, paths.reports):
+            for action in recover_publications(root):
+                typer.echo(f"Recovered: {action}", err=True)
+        yield
+
+
 def _run_flow(target: Target, config_path: Path, runner: Runner, dask_address: str | None, lang: str | None) -> Any:
     from insats.flows.pipeline import pipeline
     from insats.runtime import dask_scheduler, make_task_runner, prefect_api
 
     study = get_study(target.value)
     extra = {"lang": lang} if study.name in ("pipeline", "seminar_brief") else {}
-    with prefect_api():
+    with _data_tree(config_path), prefect_api():
         if runner is Runner.dask:
             with dask_scheduler(dask_address) as address:
                 if target is Target.pipeline:
@@ -146,6 +163,34 @@ def demo_data(
             f"  effect of {planted['planted_intervention']} on self-sufficiency 12 months after start: "
             f"{planted['true_att_self_sufficiency_12m']:+.3f}"
         )
+
+
+@app.command("init")
+def init_command(
+    folder: Annotated[Path, typer.Argument(help="The folder of a site's files (extracts, transcripts, ...).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the config.")] = Path("configs/site.yaml"),
+    project: Annotated[str | None, typer.Option(help="Project name (default: the folder's name).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
+) -> None:
+    """Propose a commented site config from a folder of a site's files.
+
+    Register extracts with their column mapping and period, transcripts, codebook, inventory, references,
+    participant documentation. Every value says where it came from; `# TODO` marks what was not found.
+    Relative paths are resolved against the current directory (the config's root)."""
+    with user_errors():
+        from insats.init import init_site
+
+        result = init_site(folder, out, project=project, force=force)
+        found = sum(len(s) for s in result.proposal.inputs.values()) + len(result.proposal.register_files)
+        typer.echo(f"Wrote {out}: {found} value(s) proposed from {len(result.proposal.files)} file(s) in {folder}.")
+        if result.todos:
+            typer.echo(f"{len(result.todos)} TODO(s) to resolve in {out}:")
+            for todo in result.todos:
+                typer.echo(f"  - {todo.removeprefix('TODO: ')}")
+        if result.load_error:
+            typer.secho(f"The config does not load yet: {result.load_error}", fg=typer.colors.YELLOW)
+        else:
+            typer.echo(f"It loads. Next: insats validate FILE --suite input.persons --config {out}")
 
 
 @app.command()
@@ -287,6 +332,28 @@ def seminar(
             from insats.reports import print_pdf
 
             typer.echo(f"PDF: {print_pdf(brief)}")
+
+
+@app.command("privacy-scan")
+def privacy_scan(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders to scan (folders recursively).")],
+) -> None:
+    """Report clear identity numbers (any spelling) in text, CSV, JSON, HTML, Parquet, SQLite and gzip/bz2/xz/zip
+    files: one line per finding (file, location, the MASKED number). Exit 0 clean, 1 findings, 2 unreadable input."""
+    from insats.privacy_scan import scan_paths
+
+    result = scan_paths(paths)
+    for finding in result.findings:
+        typer.echo(finding.line())
+    for error in result.errors:
+        typer.secho(f"Error: {error}", fg=typer.colors.RED, err=True)
+    n_files = len({f.file for f in result.findings})
+    typer.echo(
+        f"privacy-scan: {len(result.findings)} clear identity number(s) in {n_files} of {result.files} file(s)"
+        + (f"; {len(result.errors)} input(s) could not be read" if result.errors else ""),
+        err=True,
+    )
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()

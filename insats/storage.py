@@ -92,11 +92,16 @@ def write_bytes(data: bytes, target: Path) -> Path:
     return Path(target)
 
 
+COMPLETE = ".complete"  # written last into a staging folder: it holds a whole publication
+
+
 def publish_folder(target: Path, fill: Callable[[Path], None]) -> Path:
     """Build a folder in a staging place with ``fill(staging)``, then swap it in for ``target``.
 
     If ``fill`` raises, the staging folder is removed and ``target`` is untouched. The swap renames the old
-    folder aside, renames the new one into place and only then deletes the old one.
+    folder aside, renames the new one into place and only then deletes the old one. A process killed at any
+    point leaves a state :func:`recover_publications` repairs: a complete staging folder (marked
+    ``.complete``) or the old folder is put back in place, and half-filled staging folders are removed.
     """
     target = Path(target)
     _check_not_raw(target)
@@ -107,6 +112,7 @@ def publish_folder(target: Path, fill: Callable[[Path], None]) -> Path:
     staging.mkdir()
     try:
         fill(staging)
+        (staging / COMPLETE).touch()
         if target.exists():
             os.replace(target, old)
         os.replace(staging, target)
@@ -115,5 +121,37 @@ def publish_folder(target: Path, fill: Callable[[Path], None]) -> Path:
         if old.exists() and not target.exists():
             os.replace(old, target)
         raise
+    (target / COMPLETE).unlink(missing_ok=True)
     shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def recover_publications(root: Path) -> list[str]:
+    """Repair what a killed publication left below ``root``; returns one line per action taken.
+
+    For each ``.<name>.staging-*`` / ``.<name>.old-*`` pair: if ``<name>`` is missing, the newest complete
+    staging folder is renamed into place, else the old folder is; then every leftover is removed.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    actions: list[str] = []
+    leftovers = sorted(p for p in root.rglob(".*") if p.is_dir() and (".staging-" in p.name or ".old-" in p.name))
+    for folder in {p.parent for p in leftovers}:
+        names = {p.name[1:].rsplit(".staging-", 1)[0].rsplit(".old-", 1)[0] for p in leftovers if p.parent == folder}
+        for name in sorted(names):
+            target = folder / name
+            staged = [p for p in leftovers if p.parent == folder and p.name.startswith(f".{name}.staging-")]
+            olds = [p for p in leftovers if p.parent == folder and p.name.startswith(f".{name}.old-")]
+            if not target.exists():
+                complete = sorted((p for p in staged if (p / COMPLETE).is_file()), key=lambda p: p.stat().st_mtime)
+                restore = complete[-1] if complete else (olds[-1] if olds else None)
+                if restore is not None:
+                    os.replace(restore, target)
+                    (target / COMPLETE).unlink(missing_ok=True)
+                    actions.append(f"restored {target} from an interrupted publication ({restore.name})")
+            for p in [*staged, *olds]:
+                if p.exists():
+                    shutil.rmtree(p, ignore_errors=True)
+                    actions.append(f"removed leftover {p}")
+    return actions
