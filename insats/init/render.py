@@ -194,6 +194,25 @@ def _register(proposal: Proposal, root: Path, raw: Path) -> Entry:
     )
 
 
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _outcome_evaluation(proposal: Proposal) -> Entry:
+    """Study 3's section: which interventions to evaluate (the rest takes the model's defaults)."""
+    spells = proposal.register_files.get("spells")
+    column = proposal.register_columns.get("spells", {}).get("intervention_id")
+    ids: list[str] = []
+    if spells is not None and spells.file is not None and spells.file.sample is not None and column and column.value:
+        ids = sorted({str(v) for v in spells.file.sample[column.value].dropna()})[:8]
+    listed = f"; ids in the first rows of {spells.file.rel}: {', '.join(ids)}" if ids and spells and spells.file else ""
+    above = []
+    if "inventory" not in proposal.inputs.get("intervention_mapping", {}):
+        above.append("TODO: from_mapping needs study 2's inventory, and none was found: list the interventions")
+    comment = f"study 2's top eligible candidate(s), or a list such as [INS01]{listed}"
+    return Entry("outcome_evaluation", children=[Entry("interventions", "from_mapping", comment=comment, above=above)])
+
+
 def render(proposal: Proposal, out: Path, project: Choice, root: Path | None = None) -> str:
     """The commented YAML text of ``proposal`` for a config written to ``out``.
 
@@ -219,19 +238,20 @@ def render(proposal: Proposal, out: Path, project: Choice, root: Path | None = N
         Entry("paths", children=path_entries),
     ]
     for name, info in Config.model_fields.items():
-        model = info.annotation
+        models = [a for a in (*getattr(info.annotation, "__args__", ()), info.annotation) if _is_model(a)]
         found = proposal.inputs.get(name, {})
-        if name == "register":
+        if name == "register" and (proposal.register_files or info.is_required()):
             entries.append(_register(proposal, root, raw))
+        elif name == "outcome_evaluation" and (proposal.register_files or info.is_required()):
+            entries.append(_outcome_evaluation(proposal))
         elif name in ("employer_interviews", "intervention_mapping", "participant_flow") and (
             found or info.is_required()
         ):
-            model = next(a for a in getattr(model, "__args__", (model,)) if isinstance(a, type))
-            entries.append(Entry(name, children=_section(model, found, root, raw)))
+            entries.append(Entry(name, children=_section(models[0], found, root, raw)))
     header = [
         f"# insats site configuration proposed by `insats init {raw}` on {datetime.now(UTC):%Y-%m-%d}.",
         "# Every value says where it came from: check them all. Each `TODO` marks something to do before a run.",
-        "# Settings not written here take their defaults (outcome_evaluation, seminar: configs/site-template.yaml).",
+        "# Settings not written here take their defaults (documented in configs/site-template.yaml).",
     ]
     body = _lines(entries)
     spaced: list[str] = []

@@ -262,8 +262,11 @@ def sniff_file(path: Path, folder: Path) -> SniffedFile:
     """Describe one file (never raises for a broken file: ``problem`` says what went wrong)."""
     info = SniffedFile(path=path, rel=path.relative_to(folder).as_posix(), format="other", size=path.stat().st_size)
     by_suffix = _SUFFIX_FORMAT.get(path.suffix.lower())
+    if info.size == 0:
+        info.format, info.problem = by_suffix or "other", "the file is empty (0 bytes)"
+        return info
     try:
-        by_content = content_format(path) if info.size else None
+        by_content = content_format(path)
     except OSError as exc:
         info.problem = f"cannot open: {exc.strerror}"
         return info
@@ -275,11 +278,8 @@ def sniff_file(path: Path, folder: Path) -> SniffedFile:
     elif by_content is None and _binary(by_suffix):
         info.problem = f"the suffix says {by_suffix} but the content is not: wrong suffix or a damaged file"
         info.format = by_suffix or "other"
-        return
+        return info
     info.format = by_content or by_suffix or "other"
-    if info.size == 0:
-        info.problem = "the file is empty (0 bytes)"
-        return
     try:
         if info.format == "csv":
             _sniff_csv(info)
