@@ -274,7 +274,7 @@ def _references(files: list[SniffedFile]) -> Choice:
     counts = []
     for info in files:
         n = len(re.findall(r"^TY  - ", info.head, re.MULTILINE)) if info.format == "ris" else None
-        counts.append(f"{info.rel}" + (f" ({n}{'' if info.size <= 65536 else '+'} records)" if n else ""))
+        counts.append(f"{info.rel}" + (f" ({n}{'' if info.size <= 65536 else '+'} record(s))" if n else ""))
     return Choice(names, source="literature exports, read (and de-duplicated) in this order: " + ", ".join(counts))
 
 

@@ -130,8 +130,8 @@ def _code_notes(info: SniffedFile, canonical: str, column: str) -> tuple[str, st
         accepted = {norm(text) for lst in same_as for text in lst.get(key, ())}
         if known and norm(label) not in accepted:
             todo.append(f"code {code} is labelled {label!r} here but {known[0]!r} in {listname}.csv")
-    if labels and not todo:
-        seen.append(f"as schemas/codelists/{listname}.csv")
+    if (labels or values) and not todo:
+        seen.append(f"as in schemas/codelists/{listname}.csv")
     return "; ".join(seen), "; ".join(todo)
 
 
@@ -188,8 +188,13 @@ def describe(info: SniffedFile) -> str:
     if info.format == "csv":
         sep = {"\t": "tab", ";": "semicolon", ",": "comma", "|": "pipe"}.get(info.delimiter or "", info.delimiter)
         parts.append(f"{sep}-separated")
-        plain = info.encoding == "utf-8" and not info.encoding_guessed
-        parts.append("UTF-8" if plain else f"encoding {info.encoding} ({info.encoding_note})")
+        if info.encoding == "utf-8" and not info.encoding_guessed:
+            parts.append("UTF-8")
+        else:
+            parts.append(
+                f"encoding {info.encoding_note if info.encoding_guessed else info.encoding}"
+                + ("" if info.encoding_guessed else f" ({info.encoding_note})")
+            )
     elif info.encoding:
         parts.append(f"encoding {info.encoding}")
     if info.n_rows is not None:

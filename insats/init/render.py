@@ -184,9 +184,9 @@ def _register(proposal: Proposal, root: Path, raw: Path) -> Entry:
                 "pseudonym_key_env",
                 "INSATS_PSEUDONYM_KEY",
                 above=[
-                    "The key for pseudonymising identity numbers: keep it secret, the same across deliveries, "
-                    "never committed; at least 16 bytes. Read from this environment variable, or else from "
-                    "pseudonym_key_file."
+                    "The key for pseudonymising identity numbers: a long random secret, the same across "
+                    "deliveries, never committed. Read from this environment variable, or else from "
+                    "pseudonym_key_file (e.g. /secure/insats.key)."
                 ],
             ),
             Entry("pseudonym_key_file", None),

@@ -110,8 +110,8 @@ def detect_encoding(raw: bytes, complete: bool = True) -> tuple[str, str, bool]:
     except UnicodeDecodeError:
         pass
     if _CP1252_UNDEFINED.isdisjoint(raw):
-        return "cp1252", "guessed cp1252 (Windows Western European): the bytes are not valid UTF-8", True
-    return "latin-1", "guessed latin-1: not valid UTF-8, and holds bytes cp1252 leaves undefined", True
+        return "cp1252", "guessed cp1252 (Windows Western European; not valid UTF-8)", True
+    return "latin-1", "guessed latin-1 (not valid UTF-8; holds bytes cp1252 leaves undefined)", True
 
 
 def sniff_delimiter(text: str) -> str:
