@@ -22,9 +22,10 @@ _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
 _SPACES = " \u00a0\u202f"
 # Optional century, the date (optionally written with one dash or space between its parts, the same each
 # time), optional separator (a dash, '+' or space), four digits; a token of its own, not part of a longer run
-# of letters or digits (a sha256 digest such as "...f1301119655b..." holds digit runs that pass the check).
+# of letters or digits (a sha256 digest such as "...f1301119655b..." holds digit runs that pass the check), nor
+# the decimals of a fraction ("0.2108111796", "05:07:59.0001622026").
 IDENTITY_NUMBER_PATTERN = re.compile(
-    rf"(?<![0-9A-Za-z])(?P<century>19|20)?(?P<yy>\d{{2}})(?P<ds>[{_DASHES}{_SPACES}]?)(?P<mm>\d{{2}})(?P=ds)"
+    rf"(?<![0-9A-Za-z])(?<!\d\.)(?P<century>19|20)?(?P<yy>\d{{2}})(?P<ds>[{_DASHES}{_SPACES}]?)(?P<mm>\d{{2}})(?P=ds)"
     rf"(?P<dd>\d{{2}})(?P<sep>[{_DASHES}+{_SPACES}]?)(?P<serial>\d{{4}})(?![0-9A-Za-z])"
 )
 _MIN_LITERAL_DIGITS = 6  # an odd identity-column value (neither 10 nor 12 digits) is masked literally from here

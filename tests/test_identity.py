@@ -92,8 +92,9 @@ def test_checksums_phone_numbers_and_timestamps_are_not_taken_for_identity_numbe
     wrong_digit_10 = tail[:-1] + str((int(tail[-1]) + 1) % 10)
     text = (
         f"sha256 ec66fadef{tail}b0e6291f, tel 070-123 45 67, at 2026-12-01 05:10:07, "
-        f"order {wrong_digit_10}, n=1234567890"
+        f"order {wrong_digit_10}, n=1234567890, base rate 0.2108111796, at 05:07:59.0001622026"
     )
+    assert find_identity_numbers("2108111796") == [(0, 10)]  # valid on its own, but not as decimals above
     assert find_identity_numbers(text) == []
     assert mask_identity_numbers(text) == text
 
