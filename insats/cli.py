@@ -265,8 +265,10 @@ def validate(
     """Validate one input or output file against a suite in schemas/. Exit 0 fit for use, 1 not, 2 unreadable.
 
     Register inputs (suites input.persons, input.assistance, input.spells, input.outcomes) are first mapped to
-    canonical column names with the config's register.columns. The JSON result and a provenance record of the
-    file are always saved (--out); the raw file is never modified and nothing is written beside it.
+    canonical column names with the config's register.columns; participant documentation (input.participants,
+    input.status_documentation) is read with the config's participant_flow.ladder and end_date. The JSON result
+    and a provenance record of the file are always saved (--out); the raw file is never modified and nothing is
+    written beside it.
     """
     with user_errors():
         from insats.validation import list_suites

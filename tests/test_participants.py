@@ -306,7 +306,7 @@ def test_unknown_exit_status_and_end_without_exit(tmp_path: Path) -> None:
     path = _people(
         tmp_path, "p1;Steget;K;1990;2021-03-01;2021-06-01;Jobb;", "p2;Steget;K;1990;2021-03-01;2021-06-01;Jobb;"
     )
-    with pytest.raises(DocumentationError, match=r"unknown exit status 'Jobb' in 2; 3"):
+    with pytest.raises(DocumentationError, match=r"unknown exit status 'Jobb' in row 2; row 3"):
         read_participants(path, LAD)
     path = _people(tmp_path, "p1;Steget;K;1990;2021-03-01;2021-06-01;;")
     with pytest.raises(DocumentationError, match="row 2: participant 'p1' has an end date but no exit status"):
@@ -468,7 +468,7 @@ def test_every_unknown_exit_status_is_listed_with_its_rows_and_the_setting(tmp_p
     lines = format_error(exc)
     assert lines[0].startswith(f"{tmp_path / 'deltagare.csv'}: participant list is not usable (6 problem(s)")
     for i, value in enumerate(bad):
-        assert f"  - unknown exit status {value!r} in {i + 2}" in lines
+        assert f"  - unknown exit status {value!r} in row {i + 2}" in lines
     assert any("participant_flow.ladder" in line and "Okänt" in line for line in lines)
 
 

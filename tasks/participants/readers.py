@@ -183,7 +183,12 @@ def parse_participants(path: Path, ladder: Ladder, *, end_date: EndDate = "inclu
     out["_end_blank"] = df["end_date"].map(blank)
     problems += _end_problems(out, df["exit_status"], end_date, source)
     out["exit_status"], found = map_statuses(
-        df["exit_status"], df[SOURCE_ROW].astype(str), list(ladder.exit_category), ladder, source, "exit status"
+        df["exit_status"],
+        "row " + df[SOURCE_ROW].astype(str),
+        list(ladder.exit_category),
+        ladder,
+        source,
+        "exit status",
     )
     problems += found
     out["goal"] = texts(df["goal"]) if "goal" in df.columns else None

@@ -1,0 +1,121 @@
+"""What the steward validates: the extract turned into the frame a suite checks, per kind of input.
+
+* register extracts (suites ``input.<register kind>``): header lines repeated inside the data left out,
+  source columns mapped to canonical ones with the config's ``register.columns.<kind>``, values parsed;
+  ``.sav``/``.dta`` value labels compared with the code lists;
+* participant documentation (``input.participants``, ``input.status_documentation``): read by the
+  participant flow's own readers with the ladder of the config (``participant_flow.ladder``; the shipped
+  ``configs/ladder.sv.yaml`` when the config has no participant_flow section) and, for the participant
+  list, ``participant_flow.end_date``; every problem the readers find fails the whole file;
+* anything else: the rows as read, header lines left out.
+
+``Prepared.positions`` gives, for each row of the frame, its position among the source rows, so that GX's
+failing rows map back to source rows (a wide status sheet gives several frame rows per source row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insats.steward.reading import missing_columns, register_kind
+
+PARTICIPANT_SUITES = ("input.participants", "input.status_documentation")
+LADDER_SETTING = "participant_flow.ladder"
+
+
+@dataclass
+class Prepared:
+    """The frame to validate (None when the file cannot be validated), source position per frame row,
+    whole-file problems, suite parameters, the register mapping (or None) and notes for the summary."""
+
+    frame: pd.DataFrame | None
+    positions: np.ndarray
+    problems: list[str] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    mapping: dict[str, str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def participant_ladder(config: Any) -> tuple[Any, str]:
+    """The ladder for the participant suites and where it came from (for the summary)."""
+    from insats.provenance import PROJECT_ROOT
+    from insats.tasks.participants.ladder import load_ladder
+
+    section = getattr(config, "participant_flow", None)
+    if section is not None:
+        return load_ladder(section.ladder), f"ladder {section.ladder} ({LADDER_SETTING})"
+    default = PROJECT_ROOT / "configs" / "ladder.sv.yaml"
+    note = f"the config {getattr(config, 'source', '')} sets no {LADDER_SETTING}: used the shipped ladder {default}"
+    return load_ladder(default), note
+
+
+def _prepare_participants(file: Path, suite: str, config: Any) -> Prepared:
+    from insats.tasks.participants.readers import (
+        SOURCE_COLUMN,
+        SOURCE_ROW,
+        parse_participants,
+        parse_status_documentation,
+    )
+
+    ladder, where = participant_ladder(config)
+    if suite == "input.participants":
+        section = getattr(config, "participant_flow", None)
+        end_date = section.end_date if section is not None else "inclusive"
+        frame, problems = parse_participants(file, ladder, end_date=end_date)
+    else:
+        frame, problems = parse_status_documentation(file, ladder)
+    prepared = Prepared(None, np.zeros(0, dtype=np.int64), [p.message for p in problems])
+    prepared.parameters = {"ladder_statuses": ladder.statuses}
+    prepared.notes.append(f"statuses checked against the {where}")
+    if frame is not None:
+        prepared.positions = frame[SOURCE_ROW].to_numpy(dtype=np.int64) - 2  # same reader: row 2 = position 0
+        prepared.frame = frame.drop(columns=[c for c in (SOURCE_ROW, SOURCE_COLUMN) if c in frame.columns])
+    return prepared
+
+
+def _prepare_register(file: Path, kind: str, config: Any, body: pd.DataFrame, body_pos: np.ndarray) -> Prepared:
+    from insats.tasks.register.standardise import standardise
+
+    mapping = dict(config.register.columns[kind])
+    prepared = Prepared(None, body_pos, mapping=mapping)
+    if file.suffix.lower() in (".sav", ".zsav", ".dta"):
+        from insats.tasks.register.readers import read_value_labels
+        from insats.validation import value_label_problems
+
+        prepared.problems += [
+            f"value labels disagree with the code lists: {p}"
+            for p in value_label_problems(read_value_labels(file), mapping)
+        ]
+    missing = missing_columns(body, mapping, kind)
+    if missing:
+        prepared.problems.append(
+            f"missing required column(s): {', '.join(missing)}; columns present: "
+            f"{', '.join(map(str, body.columns))} (map them in register.columns.{kind})"
+        )
+        return prepared
+    try:
+        prepared.frame = standardise(body, kind, mapping, source=file.name)
+    except ValueError as exc:
+        prepared.problems.append(f"values cannot be parsed: {exc}")
+    return prepared
+
+
+def prepare(file: Path, suite: str, config: Any, source: pd.DataFrame, header: np.ndarray) -> Prepared:
+    """The frame ``suite`` validates for ``file`` (read as ``source``; ``header`` marks repeated header
+    lines), with its whole-file problems and the suite parameters it brings (the ladder's statuses)."""
+    if suite in PARTICIPANT_SUITES:
+        return _prepare_participants(file, suite, config)
+    body_pos = np.flatnonzero(~header)
+    # No copy of a clean (usually huge) extract: the reader's frame already has a 0..n-1 index.
+    body = source.iloc[body_pos].reset_index(drop=True) if header.any() else source.reset_index(drop=True)
+    kind = register_kind(suite)
+    if kind is not None:
+        if getattr(config, "register", None) is None:
+            raise ValueError(f"suite {suite} maps columns with register.columns.{kind}: the config has no register")
+        return _prepare_register(file, kind, config, body, body_pos)
+    return Prepared(body, body_pos)
