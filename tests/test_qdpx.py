@@ -82,8 +82,9 @@ def test_import_export_import_round_trips_without_loss(exported):
     again = read_qdpx(write_qdpx(first, exported["tmp"] / "again.qdpx"))
     assert again == first
     assert again.codes["parent_guid"].eq(guid_for("code", "KOMP")).sum() == len(BOOK.children("KOMP"))
-    # Deterministic guids: exporting the same coding twice gives the same project document.
+    # Deterministic guids: exporting the same coding twice gives the same project document, and the same file.
     assert project_xml(first) == project_xml(again)
+    assert (exported["tmp"] / "again.qdpx").read_bytes() == exported["path"].read_bytes()
 
 
 def test_foreign_project_with_human_coders_and_added_code(tmp_path: Path):
@@ -159,3 +160,21 @@ def test_a_qdc_codebook_loads_as_a_codebook(tmp_path):
     assert loaded.ids == original.ids
     assert [loaded.get(i).parent for i in loaded.ids] == [original.get(i).parent for i in original.ids]
     assert [loaded.get(i).label for i in loaded.ids] == [original.get(i).label for i in original.ids]
+
+
+def test_codebook_module_does_not_import_the_project_module():
+    # The layers: qdc (code trees) <- codebook <- qdpx; no import of qdpx anywhere in codebook, not even inside
+    # a function (a .qdc file loads through the qdc layer).
+    import ast
+    import inspect
+
+    import insats.tasks.interviews.codebook as codebook
+
+    imported = set()
+    for n in ast.walk(ast.parse(inspect.getsource(codebook))):
+        if isinstance(n, ast.ImportFrom):
+            imported.add(n.module or "")
+        elif isinstance(n, ast.Import):
+            imported.update(a.name for a in n.names)
+    assert "insats.tasks.interviews.qdc" in imported
+    assert not any(m.endswith(".qdpx") for m in imported)

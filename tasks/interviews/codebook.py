@@ -30,6 +30,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from insats.tasks.interviews.qdc import qdc_mapping, read_qdc
+
 # Keys a code may carry; anything else is most likely a typo (e.g. "keyword:") and is rejected.
 _CODE_KEYS = frozenset({"id", "label", "label_en", "definition", "keywords", "children", "examples", "notes"})
 
@@ -173,13 +175,17 @@ def parse_codebook(data: Any, source: str = "<codebook>") -> Codebook:
     )
 
 
+def codebook_from_qdc(path: Path) -> Codebook:
+    """A REFI-QDA ``.qdc`` codebook (as NVivo, ATLAS.ti, MAXQDA or QualCoder export it) as a ``Codebook``
+    (ids, labels and definitions as :func:`insats.tasks.interviews.qdc.qdc_mapping` reads them; no keywords)."""
+    return parse_codebook(qdc_mapping(read_qdc(path), Path(path).stem), source=str(path))
+
+
 def load_codebook(path: Path) -> Codebook:
     """Read a YAML codebook (UTF-8, optional BOM), or a REFI-QDA ``.qdc`` codebook, and validate it; errors
     name the file and code id."""
     path = Path(path)
     if path.suffix.lower() == ".qdc":
-        from insats.tasks.interviews.qdpx import codebook_from_qdc  # qdpx builds on this module
-
         return codebook_from_qdc(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))

@@ -13,8 +13,8 @@ outside that view (pictures, notes, sets, variables, cases) are not read.
 
 from __future__ import annotations
 
+import io
 import os
-import uuid
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,30 +24,33 @@ from xml.etree import ElementTree as ET
 
 import pandas as pd
 
-from insats.tasks.interviews.codebook import Codebook
+from insats.tasks.interviews.codebook import Codebook, codebook_from_qdc
+from insats.tasks.interviews.qdc import (
+    CODE_COLUMNS,
+    GUID_NAMESPACE,
+    NS,
+    NS_CODEBOOK,
+    code_elements,
+    guid_for,
+    read_code_tree,
+    read_qdc,
+)
+from insats.tasks.interviews.qdc import frame as _frame
+from insats.tasks.interviews.qdc import qname as _q
 
-NS = "urn:QDA-XML:project:1.0"
+# Re-exported: the code-tree layer lives in .qdc (below .codebook, which this module builds on).
+__all__ = [
+    "CODE_COLUMNS", "GUID_NAMESPACE", "NS", "NS_CODEBOOK", "REFI_QDA_XSD", "QdaProject", "codebook_from_qdc",
+    "codebook_qdc", "codes_table", "coding_from_project", "guid_for", "project_from_coding", "project_xml",
+    "qdpx_bytes", "read_qdc", "read_qdpx", "validate_qde", "write_qdpx",
+]  # fmt: skip
 # The REFI-QDA 1.5 project schema (MIT licence), shipped in schemas/ so exports are checked at every write.
 REFI_QDA_XSD = Path(str(resources.files("insats.schemas"))) / "refi-qda" / "Project-mrt2019.xsd"
-NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
-# Fixed namespace so that guids derived from code ids / interview ids are stable across exports.
-GUID_NAMESPACE = uuid.UUID("6f1c1d1e-2b7a-5c55-9a0e-1a5a7e0c0de6")
-
 USER_COLUMNS = ["guid", "name"]
-CODE_COLUMNS = ["guid", "name", "parent_guid", "description", "is_codable", "color"]
 SOURCE_COLUMNS = ["guid", "name", "text"]
 SELECTION_COLUMNS = [
     "guid", "source_guid", "start", "end", "name", "description", "coding_guid", "code_guid", "coder_guid",
 ]  # fmt: skip
-
-
-def guid_for(*parts: str) -> str:
-    """Deterministic GUID (uuid5) for a tuple of names, e.g. ``guid_for("code", "KOMP.SVENSKA")``."""
-    return str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join(parts)))
-
-
-def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns)
 
 
 @dataclass
@@ -77,21 +80,6 @@ class QdaProject:
         )
 
 
-def _q(tag: str, ns: str = NS) -> str:
-    return f"{{{ns}}}{tag}"
-
-
-def _code_elements(parent: ET.Element, codes: pd.DataFrame, parent_guid: str, ns: str) -> None:
-    for row in codes[codes["parent_guid"] == parent_guid].itertuples():
-        attrs = {"guid": row.guid, "name": row.name, "isCodable": "true" if row.is_codable else "false"}
-        if row.color:
-            attrs["color"] = row.color
-        el = ET.SubElement(parent, _q("Code", ns), attrs)
-        if row.description:
-            ET.SubElement(el, _q("Description", ns)).text = row.description
-        _code_elements(el, codes, row.guid, ns)
-
-
 def project_xml(project: QdaProject) -> bytes:
     """The ``project.qde`` document (UTF-8 bytes); sources referenced as ``internal://<guid>.txt``."""
     ET.register_namespace("", NS)
@@ -102,7 +90,7 @@ def project_xml(project: QdaProject) -> bytes:
             ET.SubElement(users, _q("User"), {"guid": u.guid, "name": u.name})
     if len(project.codes):
         book = ET.SubElement(root, _q("CodeBook"))
-        _code_elements(ET.SubElement(book, _q("Codes")), project.codes, "", NS)
+        code_elements(ET.SubElement(book, _q("Codes")), project.codes, "", NS)
     if len(project.sources):
         sources = ET.SubElement(root, _q("Sources"))
         for s in project.sources.itertuples():
@@ -133,53 +121,51 @@ def project_xml(project: QdaProject) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def write_qdpx(project: QdaProject, path: Path) -> Path:
-    """Write ``project`` as a ``.qdpx`` zip (project.qde + sources/<guid>.txt in UTF-8); return the path.
+_ZIP_TIME = (2000, 1, 1, 0, 0, 0)  # fixed entry timestamp: reproducible exports (zip dates start in 1980)
 
-    Raises ValueError when a selection lies outside its source text or refers to an unknown source/code.
+
+def qdpx_bytes(project: QdaProject, where: str = "") -> bytes:
+    """``project`` as the bytes of a ``.qdpx`` zip (project.qde + sources/<guid>.txt in UTF-8), checked
+    against the REFI-QDA schema. Entries carry a fixed timestamp, so the same project gives the same bytes.
+
+    Raises ValueError (prefixed with ``where``, e.g. the target file) when a selection lies outside its source
+    text or refers to an unknown source/code, or when the XML does not validate.
     """
-    path = Path(path)
+    where = where or f"project {project.name!r}"
     texts = dict(zip(project.sources["guid"], project.sources["text"], strict=True))
     known_codes = set(project.codes["guid"])
     for r in project.selections.itertuples():
         if r.source_guid not in texts:
-            raise ValueError(f"{path}: selection {r.guid} refers to unknown source {r.source_guid}")
+            raise ValueError(f"{where}: selection {r.guid} refers to unknown source {r.source_guid}")
         if not 0 <= r.start < r.end <= len(texts[r.source_guid]):
-            raise ValueError(f"{path}: selection {r.guid} ({r.start}, {r.end}) lies outside its source text")
+            raise ValueError(f"{where}: selection {r.guid} ({r.start}, {r.end}) lies outside its source text")
         if r.code_guid and r.code_guid not in known_codes:
-            raise ValueError(f"{path}: selection {r.guid} is coded with unknown code {r.code_guid}")
+            raise ValueError(f"{where}: selection {r.guid} is coded with unknown code {r.code_guid}")
     xml = project_xml(project)
     errors = validate_qde(xml, REFI_QDA_XSD)
     if errors:  # never hand a researcher a project their QDA tool would reject
-        raise ValueError(f"{path}: the project does not validate against the REFI-QDA schema: {'; '.join(errors[:3])}")
+        raise ValueError(f"{where}: the project does not validate against the REFI-QDA schema: {'; '.join(errors[:3])}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in [("project.qde", xml), *((f"sources/{g}.txt", t.encode("utf-8")) for g, t in texts.items())]:
+            entry = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+            z.writestr(entry, data)
+    return buffer.getvalue()
+
+
+def write_qdpx(project: QdaProject, path: Path) -> Path:
+    """Write ``project`` as a ``.qdpx`` file (:func:`qdpx_bytes`), atomically; return the path."""
+    path = Path(path)
+    data = qdpx_bytes(project, where=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
-            z.writestr("project.qde", xml)
-            for guid, text in texts.items():
-                z.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
-
-
-def _read_codes(codes_el: ET.Element | None, ns: str) -> pd.DataFrame:
-    rows: list[list] = []
-
-    def walk(el: ET.Element, parent: str) -> None:
-        for c in el.findall(_q("Code", ns)):
-            desc = c.find(_q("Description", ns))
-            rows.append([
-                c.get("guid", ""), c.get("name", ""), parent, (desc.text or "") if desc is not None else "",
-                c.get("isCodable", "true").lower() in ("true", "1"), c.get("color", ""),
-            ])  # fmt: skip
-            walk(c, c.get("guid", ""))
-
-    if codes_el is not None:
-        walk(codes_el, "")
-    return _frame(rows, CODE_COLUMNS)
 
 
 def read_qdpx(path: Path) -> QdaProject:
@@ -210,7 +196,7 @@ def read_qdpx(path: Path) -> QdaProject:
     if root.tag != _q("Project"):
         raise ValueError(f"{path}: root element is {root.tag!r}; expected Project in namespace {NS}")
     users = [[u.get("guid", ""), u.get("name", "")] for u in root.iter(_q("User"))]
-    codes = _read_codes(root.find(f"{_q('CodeBook')}/{_q('Codes')}"), NS)
+    codes = read_code_tree(root.find(f"{_q('CodeBook')}/{_q('Codes')}"), NS)
     sources, selections = [], []
     for s in root.iter(_q("TextSource")):
         guid, ref = s.get("guid", ""), s.get("plainTextPath", "")
@@ -251,58 +237,11 @@ def read_qdpx(path: Path) -> QdaProject:
     )
 
 
-def read_qdc(path: Path) -> pd.DataFrame:
-    """Read a REFI-QDA codebook (``.qdc``, namespace ``urn:QDA-XML:codebook:1.0``, or a project namespace)
-    into the ``codes`` table of :class:`QdaProject`. Raises ValueError naming the file when no Codes."""
-    path = Path(path)
-    try:
-        root = ET.fromstring(path.read_bytes())
-    except ET.ParseError as exc:
-        raise ValueError(f"{path}: not well-formed XML: {exc}") from exc
-    for ns in (NS_CODEBOOK, NS):
-        codes_el = root.find(f".//{_q('Codes', ns)}")
-        if codes_el is not None:
-            return _read_codes(codes_el, ns)
-    raise ValueError(f"{path}: no <Codes> element in namespace {NS_CODEBOOK} or {NS}")
-
-
-def codebook_from_qdc(path: Path) -> Codebook:
-    """A REFI-QDA ``.qdc`` codebook (as NVivo, ATLAS.ti, MAXQDA or QualCoder export it) as a ``Codebook``.
-
-    Code ids come from a ``<id>: definition`` description (as insats exports them), else from the code's name;
-    labels from the names. A .qdc has no keywords, so its codes take part in human coding and reliability,
-    not in dictionary auto-coding, until keywords are added in a YAML codebook.
-    """
-    from insats.tasks.interviews.codebook import parse_codebook
-
-    codes = read_qdc(path)
-    nodes: dict[str, dict] = {}
-    for r in codes.itertuples():
-        description = str(r.description or "")
-        head, sep, rest = description.partition(": ")
-        explicit = bool(sep) and " " not in head and head != ""
-        nodes[r.guid] = {
-            "id": head if explicit else str(r.name),
-            "label": str(r.name),
-            "definition": rest if explicit else description,
-            "keywords": [],
-            "children": [],
-        }
-    roots = []
-    for r in codes.itertuples():
-        parent = nodes.get(r.parent_guid) if r.parent_guid else None
-        (parent["children"] if parent is not None else roots).append(nodes[r.guid])
-    for node in nodes.values():
-        if not node["children"]:
-            del node["children"]
-    return parse_codebook({"name": Path(path).stem, "version": "qdc", "codes": roots}, source=str(path))
-
-
 def codebook_qdc(codebook: Codebook) -> bytes:
     """The codebook as a REFI-QDA ``.qdc`` document (UTF-8); code guids are ``guid_for("code", id)``."""
     ET.register_namespace("", NS_CODEBOOK)
     root = ET.Element(_q("CodeBook", NS_CODEBOOK), {"origin": "insats"})
-    _code_elements(ET.SubElement(root, _q("Codes", NS_CODEBOOK)), codes_table(codebook), "", NS_CODEBOOK)
+    code_elements(ET.SubElement(root, _q("Codes", NS_CODEBOOK)), codes_table(codebook), "", NS_CODEBOOK)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
