@@ -10,6 +10,9 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from insats.tasks.identity import mask_identity_numbers
+from insats.tasks.identity import identity_masker, mask_identity_numbers
 
 N_SAMPLES = 5
 # One GX context per process; it is not thread-safe (a batch's frame can be swapped under a running
@@ -115,11 +118,29 @@ class ValidationReport:
         return "\n".join([f"{table}: suite {self.suite} v{self.suite_version}, {self.n_rows} rows: {verdict}", *lines])
 
 
+# The clear values of the identity column being validated (see identity_values_masked); None outside one.
+_IDENTITY_MASKER: ContextVar[Callable[[str], str] | None] = ContextVar("insats_identity_masker", default=None)
+
+
+@contextmanager
+def identity_values_masked(values: Iterable[object]) -> Iterator[None]:
+    """Within the block (same thread or task), validation reports also mask every value of ``values`` (an
+    identity column's clear values) in any spelling, even one no pattern recognises (``850612/1234``)."""
+    token = _IDENTITY_MASKER.set(identity_masker(values))
+    try:
+        yield
+    finally:
+        _IDENTITY_MASKER.reset(token)
+
+
 def _mask(value: Any) -> str:
     """``value`` as text with anything shaped like an identity number masked (``19850612-****``), in any
     spelling (en dash, space, dashed date, 10/12 digits, ``+``) and even with a wrong check digit: a
-    failing sample of an identity column is usually a mistyped real number."""
-    return mask_identity_numbers(str(value), confirmed=False)
+    failing sample of an identity column is usually a mistyped real number. Inside
+    ``identity_values_masked`` the column's own values are masked too."""
+    masker = _IDENTITY_MASKER.get()
+    text = str(value) if masker is None else masker(str(value))
+    return mask_identity_numbers(text, confirmed=False)
 
 
 @functools.lru_cache(maxsize=1)

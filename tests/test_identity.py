@@ -199,3 +199,30 @@ def test_run_pipeline_refuses_a_public_key_before_study_1_publishes(tmp_path: Pa
     error = next(line for line in proc.stderr.splitlines() if line.startswith("Error:"))
     assert "public demo key" in error and "register.pseudonym_key_env" in error
     assert not (tmp_path / "data" / "processed").exists()  # study 1 published nothing
+
+
+def test_validation_reports_mask_every_value_of_the_identity_column_in_the_block() -> None:
+    import pandas as pd
+
+    from insats.validation import identity_values_masked, validate_frame
+
+    odd = [PNR[2:8] + "/" + PNR[9:], PNR.replace("-", "")[:11]]  # a slash, and a digit lost: no pattern fits
+    n = len(odd) + 1
+    df = pd.DataFrame(
+        {
+            "personnummer": [PNR, *odd],
+            "sex": [1] * n,
+            "birth_year": [2002] * n,
+            "born_abroad": [0] * n,
+            "education": [1] * n,
+            "household_type": [1] * n,
+            "municipality": ["0484"] * n,
+        }
+    )
+    plain = validate_frame(df, "input.persons")
+    assert any(v in " ".join(o.describe() for o in plain.failures) for v in odd)  # the gap the block closes
+    with identity_values_masked(df["personnummer"]):
+        report = validate_frame(df, "input.persons")
+    shown = " ".join(o.describe() for o in report.failures) + str(report.raw)
+    assert "personnummer" in shown and not any(v in shown for v in odd)
+    assert PNR[9:] not in shown.replace("****", "")
