@@ -181,16 +181,22 @@ def init_command(
         from insats.init import init_site
 
         result = init_site(folder, out, project=project, force=force)
-        found = sum(len(s) for s in result.proposal.inputs.values()) + len(result.proposal.register_files)
-        typer.echo(f"Wrote {out}: {found} value(s) proposed from {len(result.proposal.files)} file(s) in {folder}.")
+        proposal = result.proposal
+        found = sum(len(s) for s in proposal.inputs.values()) + len(proposal.register_files)
+        typer.echo(f"Wrote {out}: {found} value(s) proposed from {len(proposal.files)} file(s) in {folder.resolve()}")
+        if not found:
+            typer.secho("No input recognised: the end of the file lists what was found.", fg=typer.colors.YELLOW)
         if result.todos:
             typer.echo(f"{len(result.todos)} TODO(s) to resolve in {out}:")
             for todo in result.todos:
                 typer.echo(f"  - {todo.removeprefix('TODO: ')}")
         if result.load_error:
             typer.secho(f"The config does not load yet: {result.load_error}", fg=typer.colors.YELLOW)
+        elif "persons" in proposal.register_files:
+            persons = proposal.register_files["persons"].value
+            typer.echo(f"It loads. Next: insats validate {persons} --suite input.persons --config {out}")
         else:
-            typer.echo(f"It loads. Next: insats validate FILE --suite input.persons --config {out}")
+            typer.echo("It loads.")
 
 
 @app.command()

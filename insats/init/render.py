@@ -229,7 +229,10 @@ def render(proposal: Proposal, out: Path, project: Choice, root: Path | None = N
     for key, (value, why) in DEFAULT_PATHS.items():
         entry = Entry(key, value, comment=why)
         if (root / value).resolve().is_relative_to(raw):
-            entry.above.append("TODO: this lies inside paths.raw, where the pipeline refuses to write: move it")
+            entry.above.append(
+                f"TODO: paths.{key} ({value}) lies inside paths.raw, where the pipeline refuses "
+                f"to write: put the delivery in a folder of its own, or change paths.{key}"
+            )
         path_entries.append(entry)
     entries = [
         _entry("project", project, root),
