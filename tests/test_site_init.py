@@ -270,3 +270,54 @@ def test_suffix_that_disagrees_with_content_is_noted(tmp_path, site):
     empty.write_bytes(b"")
     assert "empty" in sniff_file(empty, tmp_path).problem
     assert Path(wrong).exists()
+
+
+def test_participant_documentation_and_yaml_by_their_keys(tmp_path):
+    """Participants (XLSX), a wide status sheet, ladder/targets/indicator YAMLs and responses -> participant_flow."""
+    site = tmp_path / "deltagare"
+    site.mkdir()
+    repo = Path(__file__).resolve().parents[1] / "configs"
+    shutil.copy(repo / "ladder.sv.yaml", site / "stege.yaml")
+    shutil.copy(repo / "targets.template.yaml", site / "mål.yaml")
+    shutil.copy(repo / "indicators.template.yaml", site / "indikatorer.yaml")
+    pd.DataFrame(
+        {
+            "deltagar_id": ["D1", "D2"],
+            "projekt": ["Steget", "Steget"],
+            "kön": ["K", "M"],
+            "startdatum": ["2022-01-10", "2022-02-01"],
+            "slutdatum": [None, "2023-01-31"],
+            "avslutsstatus": [None, "Arbete"],
+        }
+    ).to_excel(site / "deltagare.xlsx", index=False)
+    pd.DataFrame(
+        {"deltagar_id": ["D1", "D2"], "2022-Q1": ["Kartläggning/utredning"] * 2, "2022-Q2": ["Förberedande insats"] * 2}
+    ).to_excel(site / "status.xlsx", index=False)
+    pd.DataFrame({"participant_id": ["D1"], "date": ["2022-03-01"], "h1": [3], "h2": [4], "v1": [2]}).to_csv(
+        site / "svar.csv", index=False
+    )
+    result = init_site(site, tmp_path / "site.yaml", root=tmp_path)
+    flow = load_config(result.path).participant_flow
+    assert flow is not None and result.load_error is None
+    assert (flow.participants.name, flow.status_documentation.name) == ("deltagare.xlsx", "status.xlsx")
+    assert (flow.ladder.name, flow.targets.name, flow.indicators.name) == ("stege.yaml", "mål.yaml", "indikatorer.yaml")
+    assert flow.indicator_responses.name == "svar.csv"
+    text = result.path.read_text(encoding="utf-8")
+    assert "mål.yaml" in text and "register:" not in text and "employer_interviews:" not in text
+
+
+def test_duplicate_extracts_prefer_labels_and_unknown_codes_are_flagged(tmp_path, frames):
+    site = tmp_path / "site"
+    (site / "csv").mkdir(parents=True)
+    persons = frames["persons"].head(20)
+    pyreadstat.write_sav(persons, str(site / "persons.sav"), variable_value_labels={"kon": {1: "Man", 2: "Kvinna"}})
+    copy = persons.assign(kon=persons["kon"].map({1: "M", 2: "K"}))  # letters instead of the codes 1/2
+    copy.to_csv(site / "csv" / "persons.csv", index=False)
+    proposal = scan_site(site)
+    chosen = proposal.register_files["persons"]
+    assert chosen.value.name == "persons.sav" and chosen.alternatives == ["csv/persons.csv"]
+    from insats.init.register import column_choices
+
+    csv_choice = column_choices(next(f for f in proposal.files if f.path.suffix == ".csv"), "persons")["sex"]
+    assert csv_choice.value == "kon" and "K, M not in schemas/codelists/sex.csv" in csv_choice.todo
+    assert proposal.register_columns["persons"]["sex"].todo == ""  # the .sav agrees with the code list

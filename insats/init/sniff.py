@@ -220,7 +220,7 @@ def _sniff_xlsx(info: SniffedFile) -> None:
     """First sheet (the one the pipeline reads); header = the first of the first 20 rows as wide as the widest."""
     with pd.ExcelFile(info.path, engine="openpyxl") as book:
         info.sheets = [str(s) for s in book.sheet_names]
-        raw = book.parse(book.sheet_names[0], header=None, nrows=SAMPLE_ROWS + 20, dtype=object)
+        raw = pd.read_excel(book, sheet_name=book.sheet_names[0], header=None, nrows=SAMPLE_ROWS + 20, dtype=object)
     raw = raw.dropna(how="all")
     if raw.empty:
         info.problem = "the first sheet is empty"
