@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from insats.init.inputs import choose_tables, choose_transcripts, choose_yaml
+from insats.init.inputs import PARTICIPANT_ID, choose_tables, choose_transcripts, choose_yaml
 from insats.init.model import Choice, Proposal, norm
 from insats.init.register import choose_period, choose_register
 from insats.init.render import render
@@ -56,12 +56,10 @@ def _indicator_responses(files: list[SniffedFile], indicators: Choice | None, ta
         if isinstance(ind, dict)
         for i in ind.get("items", []) or []
     }
-    from insats.init.inputs import _PID
-
     best = None
     for info in files:
         keys = {norm(c) for c in info.columns}
-        usable = info.is_table and info.path not in taken and keys & {norm(a) for a in _PID}
+        usable = info.is_table and info.path not in taken and keys & {norm(a) for a in PARTICIPANT_ID}
         if usable and len(keys & items) >= 2 and (best is None or len(keys & items) > best[0]):
             best = (len(keys & items), info)
     if best is None:

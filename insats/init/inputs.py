@@ -34,7 +34,7 @@ PARTICIPANT_ALIASES: dict[str, tuple[str, ...]] = {
     "period_start": ("period_start", "periodstart", "period", "period_start_date"),
     "status": ("status",),
 }
-_PID = PARTICIPANT_ALIASES["participant_id"]
+PARTICIPANT_ID = PARTICIPANT_ALIASES["participant_id"]
 # A wide status sheet's period headers: 2021-Q1, 2021K1, 2021 kv 1, 2021-03, 2021-03-01
 _PERIOD_LABEL = re.compile(
     r"^\d{4}\s*[-_ ]?\s*(?:q|k|kv|kvartal)\s*[1-4]$|^\d{4}-\d{1,2}$|^\d{4}-\d{2}-\d{2}", re.IGNORECASE
@@ -139,16 +139,17 @@ TABLE_INPUTS = (
     TableInput(
         "participant_flow",
         "participants",
-        (_PID, PARTICIPANT_ALIASES["start_date"]),
+        (PARTICIPANT_ID, PARTICIPANT_ALIASES["start_date"]),
         tuple(PARTICIPANT_ALIASES[k] for k in ("project", "gender", "birth_year", "end_date", "exit_status", "goal")),
         2,
     ),
     TableInput(
         "participant_flow",
         "status_documentation",
-        (_PID, PARTICIPANT_ALIASES["period_start"], PARTICIPANT_ALIASES["status"]),
+        (PARTICIPANT_ID, PARTICIPANT_ALIASES["period_start"], PARTICIPANT_ALIASES["status"]),
     ),
 )
+_PARTICIPANTS = next(spec for spec in TABLE_INPUTS if spec.key == "participants")
 _FORMAT_RANK = {"csv": 0, "xlsx": 1}
 
 
@@ -220,8 +221,8 @@ def choose_tables(files: list[SniffedFile], taken: set[Path]) -> dict[str, dict[
             if (score := _score(info.columns, spec)) is not None:
                 found[(spec.section, spec.key)].append((score, info))
         if (
-            _score(info.columns, TABLE_INPUTS[-2]) is None
-            and {norm(c) for c in info.columns} & _norms(_PID)
+            _score(info.columns, _PARTICIPANTS) is None
+            and {norm(c) for c in info.columns} & _norms(PARTICIPANT_ID)
             and _wide_periods(info) >= 2
         ):
             found[("participant_flow", "status_documentation")].append((2, info))
@@ -356,7 +357,7 @@ def _demand_parent(path: Path) -> Choice:
 
     try:
         book = load_codebook(path)
-    except (ValueError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - YAML, XML (.qdc) and structure errors all mean: fix the codebook
         return Choice(
             "KOMP",
             todo=f"the codebook does not load ({one_line(exc, 80)}); fix it, then name the "
