@@ -17,15 +17,11 @@ from insats.tasks.evaluation.bootstrap import (
     replicate_seeds,
 )
 from insats.tasks.evaluation.effects import bootstrap_chunk, effects_table, fit_all, make_estimators
-from insats.tasks.evaluation.estimators import (
-    EffectEstimator,
-    NaiveDifference,
-    PropensityScoreMatching,
-    fit_logit,
-    nearest_neighbour_match,
-    with_bootstrap,
-)
+from insats.tasks.evaluation.estimators import EffectEstimator, NaiveDifference, PropensityScoreMatching
 from insats.tasks.evaluation.heterogeneity import subgroup_effects
+from insats.tasks.evaluation.inference import with_bootstrap
+from insats.tasks.evaluation.matching import nearest_neighbour_match
+from insats.tasks.evaluation.propensity import fit_logit
 from insats.tasks.evaluation.sensitivity import (
     e_value_rr,
     e_values,

@@ -12,12 +12,9 @@ import pytest
 from insats.demo.register import make_register
 from insats.tasks.evaluation.balance import BALANCE_COLUMNS, balance_table, pairs_to_weights
 from insats.tasks.evaluation.design import COVARIATES, covariate_columns, sequential_matching_sample
-from insats.tasks.evaluation.estimators import (
-    EffectEstimate,
-    EffectEstimator,
-    PropensityScoreMatching,
-    nearest_neighbour_match,
-)
+from insats.tasks.evaluation.estimators import EffectEstimator, PropensityScoreMatching
+from insats.tasks.evaluation.inference import EffectEstimate
+from insats.tasks.evaluation.matching import nearest_neighbour_match
 from insats.tasks.evaluation.panel import build_person_month_panel
 from insats.tasks.register.pseudonymise import DEMO_KEY, pseudonymise
 from insats.tasks.register.standardise import DEFAULT_COLUMNS, standardise

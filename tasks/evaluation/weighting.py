@@ -26,7 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from insats.tasks.evaluation.estimators import Adjustment, Design, EffectEstimator, _outcome_model
+from insats.tasks.evaluation.estimators import Adjustment, Design, EffectEstimator
+from insats.tasks.evaluation.outcome_models import outcome_model
 
 
 def att_weights(score: np.ndarray, treated: np.ndarray, stratum: np.ndarray, trim: float = 0.01) -> np.ndarray:
@@ -108,5 +109,5 @@ class AugmentedIPW(InverseProbabilityWeighting):
         controls = (~d.treated) & (adj.w != 0)
         if not controls.any():
             return y
-        m0 = _outcome_model(d.x[controls], y[controls])
+        m0 = outcome_model(d.x[controls], y[controls])
         return y - m0(d.x)

@@ -1,0 +1,227 @@
+"""Nearest-neighbour matching on a score (e.g. the logit of the propensity score), within exact strata.
+
+k:1 matching with or without replacement, with a caliper on the score distance:
+
+* with replacement, 1:1: controls tied at the nearest distance share the match (weights 1/ties, as in
+  Abadie-Imbens);
+* with replacement, k > 1: the k nearest, weight 1/k each (1/found when fewer exist);
+* without replacement: greedy, treated in descending score order (hardest to match first), each takes the
+  nearest still unused control (k rounds).
+
+Controls are sorted once by (stratum, score) and every treated is located with ``np.searchsorted``; without
+replacement, used controls are skipped with union-find "next free control" pointers. O(n log n) time, O(n)
+memory, never an n x n matrix. Pairs are POSITIONAL (row positions of the arrays given).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+_EMPTY_PAIRS = {"treated_pos": np.int64, "control_pos": np.int64, "weight": float}
+
+
+def _empty_pairs() -> pd.DataFrame:
+    return pd.DataFrame({k: np.array([], dtype=v) for k, v in _EMPTY_PAIRS.items()})
+
+
+def nearest_neighbour_match(
+    score: np.ndarray,
+    treated: np.ndarray,
+    stratum: np.ndarray,
+    caliper: float,
+    k: int = 1,
+    replace: bool = True,
+) -> pd.DataFrame:
+    """k:1 nearest-neighbour matching on ``score`` within exact ``stratum``, with or without replacement.
+
+    ``score``: float array (e.g. logit of the propensity score); ``treated``: bool array; ``stratum``:
+    integer codes (exact matching). A control is a candidate for a treated if it is in the same stratum and
+    ``|score difference| <= caliper``.
+
+    * ``replace=True, k=1``: the nearest candidate; candidates tied at that distance share the match
+      (weight 1/ties, as in Abadie-Imbens).
+    * ``replace=True, k>1``: the k nearest candidates (fewer if fewer exist), weight 1/found each.
+    * ``replace=False``: greedy, treated in descending ``score`` order (hardest to match first), each takes
+      the nearest unused candidate; with k > 1, k such rounds; weight 1/found.
+
+    Returns positional pairs: ``treated_pos``, ``control_pos`` (int64), ``weight`` (float; the weights of a
+    treated sum to 1), sorted by treated then control; treated without a match do not appear.
+    Controls are sorted once by (stratum, score) and every treated is located with ``np.searchsorted``;
+    without replacement, used controls are skipped with union-find pointers. O(n log n) time, O(n) memory.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    score = np.asarray(score, dtype=float)
+    treated = np.asarray(treated, dtype=bool)
+    stratum = np.asarray(stratum, dtype=np.int64)
+    ctrl = np.flatnonzero(~treated)
+    trt = np.flatnonzero(treated)
+    if ctrl.size == 0 or trt.size == 0:
+        return _empty_pairs()
+    # Composite sort key: strata far apart (offset > score range), scores ordered inside each stratum.
+    lo_score = float(score.min())
+    finite_caliper = caliper if np.isfinite(caliper) else 0.0
+    offset = float(score.max() - lo_score) + 2.0 * abs(finite_caliper) + 1.0
+    _, strat_code = np.unique(stratum, return_inverse=True)
+    key = strat_code * offset + (score - lo_score)
+    order = ctrl[np.argsort(key[ctrl], kind="stable")]
+    sorted_ctrl = _SortedControls(order, key[order], score[order], strat_code[order])
+    t_strat = strat_code[trt]
+    s_lo = np.searchsorted(sorted_ctrl.strat, t_strat, side="left")  # this stratum's controls: [s_lo, s_hi)
+    s_hi = np.searchsorted(sorted_ctrl.strat, t_strat, side="right")
+    pos = np.searchsorted(sorted_ctrl.key, key[trt], side="left")
+    if not replace:
+        pairs = _greedy_without_replacement(sorted_ctrl, trt, score[trt], s_lo, s_hi, pos, caliper, k)
+    elif k == 1:
+        pairs = _nearest_with_ties(sorted_ctrl, trt, score[trt], s_lo, s_hi, pos, caliper)
+    else:
+        pairs = _k_nearest(sorted_ctrl, trt, score[trt], s_lo, s_hi, pos, caliper, k)
+    if pairs.empty:
+        return _empty_pairs()
+    return pairs.sort_values(["treated_pos", "control_pos"], kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class _SortedControls:
+    order: np.ndarray  # positions of the controls in sorted order
+    key: np.ndarray
+    score: np.ndarray
+    strat: np.ndarray
+
+
+def _nearest_with_ties(
+    c: _SortedControls,
+    trt: np.ndarray,
+    t_score: np.ndarray,
+    s_lo: np.ndarray,
+    s_hi: np.ndarray,
+    pos: np.ndarray,
+    caliper: float,
+) -> pd.DataFrame:
+    left, right = pos - 1, pos
+    has_left, has_right = left >= s_lo, right < s_hi
+    d_left = np.where(has_left, t_score - c.score[np.clip(left, 0, None)], np.inf)
+    d_right = np.where(has_right, c.score[np.clip(right, None, c.score.size - 1)] - t_score, np.inf)
+    best = np.minimum(d_left, d_right)
+    ok = np.isfinite(best) & (best <= caliper)
+    t_left = np.flatnonzero(ok & (d_left == best))
+    t_right = np.flatnonzero(ok & (d_right == best))
+
+    # Each nearest side may be a run of identical scores: [start, end) in the sorted controls.
+    def run_bounds(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = c.key[idx]
+        return np.searchsorted(c.key, k, side="left"), np.searchsorted(c.key, k, side="right")
+
+    l_start, l_end = run_bounds(left[t_left])
+    r_start, r_end = run_bounds(right[t_right])
+    which = np.concatenate([t_left, t_right])
+    starts = np.concatenate([l_start, r_start])
+    counts = np.concatenate([l_end - l_start, r_end - r_start])
+    if which.size == 0:
+        return _empty_pairs()
+    k_total = np.bincount(which, weights=counts, minlength=trt.size)
+    rep_t = np.repeat(which, counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    ctrl_sorted_pos = np.repeat(starts, counts) + offsets
+    return pd.DataFrame(
+        {"treated_pos": trt[rep_t], "control_pos": c.order[ctrl_sorted_pos], "weight": 1.0 / k_total[rep_t]}
+    )
+
+
+def _k_nearest(
+    c: _SortedControls,
+    trt: np.ndarray,
+    t_score: np.ndarray,
+    s_lo: np.ndarray,
+    s_hi: np.ndarray,
+    pos: np.ndarray,
+    caliper: float,
+    k: int,
+) -> pd.DataFrame:
+    """k rounds of "take the nearer of the next control on the left and on the right", vectorised."""
+    left, right = pos - 1, pos.copy()
+    active = np.ones(trt.size, dtype=bool)
+    got_t, got_c = [], []
+    for _ in range(k):
+        d_left = np.where(left >= s_lo, t_score - c.score[np.clip(left, 0, None)], np.inf)
+        d_right = np.where(right < s_hi, c.score[np.clip(right, None, c.score.size - 1)] - t_score, np.inf)
+        take_left = d_left <= d_right
+        best = np.where(take_left, d_left, d_right)
+        ok = active & np.isfinite(best) & (best <= caliper)
+        idx = np.flatnonzero(ok)
+        chosen = np.where(take_left[idx], left[idx], right[idx])
+        got_t.append(idx)
+        got_c.append(chosen)
+        left = np.where(ok & take_left, left - 1, left)
+        right = np.where(ok & ~take_left, right + 1, right)
+        active = ok
+    which = np.concatenate(got_t)
+    if which.size == 0:
+        return _empty_pairs()
+    found = np.bincount(which, minlength=trt.size)
+    return pd.DataFrame(
+        {"treated_pos": trt[which], "control_pos": c.order[np.concatenate(got_c)], "weight": 1.0 / found[which]}
+    )
+
+
+def _find(parent: list[int], i: int) -> int:
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:
+        parent[i], i = root, parent[i]
+    return root
+
+
+def _greedy_without_replacement(
+    c: _SortedControls,
+    trt: np.ndarray,
+    t_score: np.ndarray,
+    s_lo: np.ndarray,
+    s_hi: np.ndarray,
+    pos: np.ndarray,
+    caliper: float,
+    k: int,
+) -> pd.DataFrame:
+    """Greedy matching without replacement. ``left[j + 1]`` leads to the nearest unused control at or left of
+    sorted position j (0 = none); ``right[j]`` to the nearest unused at or right of j (n = none)."""
+    n = c.score.size
+    left_parent = list(range(n + 1))
+    right_parent = list(range(n + 1))
+    cs = c.score.tolist()
+    lo, hi, ps, ts = s_lo.tolist(), s_hi.tolist(), pos.tolist(), t_score.tolist()
+    active = [int(i) for i in np.argsort(-t_score, kind="stable")]
+    got_t: list[int] = []
+    got_c: list[int] = []
+    for _ in range(k):
+        still = []
+        for i in active:
+            j_left = _find(left_parent, ps[i]) - 1  # nearest unused at or left of pos - 1
+            j_right = _find(right_parent, ps[i])
+            d_left = ts[i] - cs[j_left] if j_left >= lo[i] else np.inf
+            d_right = cs[j_right] - ts[i] if j_right < hi[i] else np.inf
+            if d_left <= d_right:
+                best, j = d_left, j_left
+            else:
+                best, j = d_right, j_right
+            if best <= caliper and np.isfinite(best):
+                got_t.append(i)
+                got_c.append(j)
+                left_parent[j + 1] = j
+                right_parent[j] = j + 1
+                still.append(i)
+        active = still
+    if not got_t:
+        return _empty_pairs()
+    which = np.asarray(got_t, dtype=np.int64)
+    found = np.bincount(which, minlength=trt.size)
+    return pd.DataFrame(
+        {
+            "treated_pos": trt[which],
+            "control_pos": c.order[np.asarray(got_c, dtype=np.int64)],
+            "weight": 1.0 / found[which],
+        }
+    )
