@@ -389,6 +389,62 @@ def serve(config: ConfigOption = DEFAULT_CONFIG) -> None:
         prefect_serve(*deployments)
 
 
+server_app = typer.Typer(
+    help="The project's local Prefect server (under the config's paths.prefect_home), reused by every command.",
+    no_args_is_help=True,
+)
+app.add_typer(server_app, name="server")
+
+
+@server_app.command("start")
+def server_start(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Start the local server in the background, or report the one already running. Commands start it on first
+    use anyway; INSATS_SERVER_START_TIMEOUT (seconds) bounds the wait."""
+    with user_errors():
+        import os
+
+        _load(config)
+        if os.environ.get("PREFECT_API_URL"):
+            fail(
+                f"PREFECT_API_URL is set ({os.environ['PREFECT_API_URL']}): insats uses that server and starts none",
+                "unset PREFECT_API_URL to use the project's local server",
+                code=2,
+            )
+        from insats.local_server import ensure_server
+
+        record, started = ensure_server()
+        typer.echo(f"{'Started' if started else 'Already running'}: {record.api_url} (pid {record.pid})")
+
+
+@server_app.command("stop")
+def server_stop(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Stop the local server (SIGTERM to its process group, SIGKILL after 10 s)."""
+    with user_errors():
+        _load(config)
+        from insats.local_server import prefect_home, stop_server
+
+        record = stop_server()
+        typer.echo(f"Stopped {record.api_url} (pid {record.pid})" if record else f"not running ({prefect_home()})")
+
+
+@server_app.command("status")
+def server_status(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Print the local server's URL, pid and uptime, or "not running"."""
+    with user_errors():
+        _load(config)
+        from datetime import timedelta
+
+        from insats.local_server import prefect_home
+        from insats.local_server import server_status as status
+
+        record = status()
+        if record is None:
+            typer.echo(f"not running ({prefect_home()})")
+            return
+        uptime = timedelta(seconds=round(record.uptime_seconds))
+        typer.echo(f"running: {record.api_url} (pid {record.pid}, up {uptime}, home {prefect_home()})")
+
+
 @app.command()
 def history(
     quarter: Annotated[str | None, typer.Option(help="Only runs started in this quarter, e.g. 2026Q4.")] = None,

@@ -1,16 +1,28 @@
 """Where Prefect keeps its state and which API and task runner a run uses.
 
-Embedded default: with no ``PREFECT_API_URL`` configured, the CLI starts Prefect's own local API server
-(SQLite under the project's ``PREFECT_HOME``) once per command and exports its address, so that every
-flow, and every Dask worker process, talks to that one server. With ``PREFECT_API_URL`` set (a shared
-``prefect server`` for a team) nothing is started.
+Local default: with no ``PREFECT_API_URL`` configured, the CLI reuses the project's own local Prefect server
+(SQLite under the project's ``PREFECT_HOME``), starting it in the background on first use (see
+``insats.local_server``; ``insats server stop`` stops it), and exports its address, so that every flow, and
+every Dask worker process, talks to that one server. ``INSATS_SERVER=ephemeral`` starts a server for each
+command instead (it dies with the command). With ``PREFECT_API_URL`` set (a shared ``prefect server`` for a
+team) nothing is started.
+
+Crash bookkeeping: every command that enters :func:`prefect_api` writes ``<PREFECT_HOME>/insats-runs/<tag>.json``
+(its pid and the process's start tick) and tags the runs it creates with ``<tag>``; the file is removed when the
+command ends. A later command finds files whose process is gone and sets those runs still Pending or Running
+to Crashed with the message "process ended".
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
+import socket
+import sys
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,27 +70,146 @@ def configure_prefect_home(config: Config) -> Path:
     return home
 
 
+SERVER_MODE_SETTING = "INSATS_SERVER"
+SERVER_MODES = ("local", "ephemeral")
+RUNS_DIR = "insats-runs"
+CRASH_MESSAGE = "process ended"
+
+
+def server_mode() -> str:
+    """``INSATS_SERVER``: ``local`` (default: one reused background server) or ``ephemeral`` (one per command)."""
+    mode = os.environ.get(SERVER_MODE_SETTING, "local").strip().lower() or "local"
+    if mode not in SERVER_MODES:
+        raise ValueError(f"{SERVER_MODE_SETTING}={mode!r}: expected one of {', '.join(SERVER_MODES)}")
+    return mode
+
+
 @contextlib.contextmanager
 def prefect_api() -> Iterator[str]:
-    """Yield the API URL in use, starting the embedded local server for the duration if none is configured."""
+    """Yield the API URL in use: PREFECT_API_URL's, else the project's local server (started if none answers),
+    or with ``INSATS_SERVER=ephemeral`` a server for this block only. Runs left Running or Pending by commands
+    that died are marked Crashed first, and the runs created in the block are tagged with this command."""
     quiet_console_tracebacks()
-    configured = os.environ.get("PREFECT_API_URL")
-    if configured:
-        yield configured
-        return
-    from prefect.server.api.server import SubprocessASGIServer
+    from insats.local_server import ensure_server, ephemeral_server, prefect_home
 
-    server = SubprocessASGIServer()
-    server.start(timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")))
-    os.environ["PREFECT_API_URL"] = server.api_url
-    try:
-        yield server.api_url
-    finally:
+    home = prefect_home()
+    configured = os.environ.get("PREFECT_API_URL")
+    with contextlib.ExitStack() as stack:
+        if configured:
+            url = configured
+        elif server_mode() == "ephemeral":
+            url = stack.enter_context(ephemeral_server(home))
+        else:
+            url = ensure_server(home)[0].api_url
+        api = configured or "local"  # both local modes share the SQLite database under PREFECT_HOME
+        if not configured:
+            from prefect.settings import PREFECT_API_URL, temporary_settings
+
+            os.environ["PREFECT_API_URL"] = url  # for Dask workers and other child processes
+            stack.callback(os.environ.pop, "PREFECT_API_URL", None)
+            # this process's Prefect settings were read when prefect was imported: update them too
+            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: url}))
+        mark_crashed_runs(home, api)
+        tag = stack.enter_context(command_record(home, api))
+        from prefect import tags
         from prefect.logging.handlers import APILogWorker
 
-        APILogWorker.drain_all(timeout=5)  # send buffered run logs while the server can still receive them
-        os.environ.pop("PREFECT_API_URL", None)
-        server.stop()
+        # runs after the tags' block: send buffered run logs while the server can still receive them
+        stack.callback(APILogWorker.drain_all, timeout=5)
+        stack.enter_context(tags(tag))
+        yield url
+
+
+def _runs_dir(home: Path) -> Path:
+    return home / RUNS_DIR
+
+
+@contextlib.contextmanager
+def command_record(home: Path, api: str) -> Iterator[str]:
+    """Record this command (pid, start tick, API) in ``<home>/insats-runs/<tag>.json`` for the block; yield the
+    tag its runs carry (``insats-cmd-<pid>-<random>``)."""
+    from insats.local_server import process_start_tick
+
+    tag = f"insats-cmd-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    path = _runs_dir(home) / f"{tag}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "tag": tag,
+        "pid": os.getpid(),
+        "process_start": process_start_tick(os.getpid()),
+        "host": socket.gethostname(),
+        "api": api,
+        "started": time.time(),
+        "command": " ".join(sys.argv[:3]),
+    }
+    path.write_text(json.dumps(record, indent=2))
+    try:
+        yield tag
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def dead_command_records(home: Path, api: str) -> list[tuple[Path, dict[str, Any]]]:
+    """Records in ``<home>/insats-runs`` of commands on this host and API whose process is gone."""
+    from insats.local_server import pid_alive
+
+    found = []
+    for path in sorted(_runs_dir(home).glob("*.json")):
+        try:
+            record = json.loads(path.read_text())
+            pid, tag = int(record["pid"]), str(record["tag"])
+        except (OSError, ValueError, KeyError, TypeError):
+            path.unlink(missing_ok=True)  # unreadable: written by a command killed mid-write
+            continue
+        if record.get("host") != socket.gethostname() or record.get("api") != api or not tag:
+            continue
+        if not pid_alive(pid, record.get("process_start")):
+            found.append((path, record))
+    return found
+
+
+def mark_crashed_runs(home: Path, api: str) -> list[str]:
+    """Set flow and task runs of dead commands (see :func:`dead_command_records`) that are still Pending or
+    Running to Crashed ("process ended"), then drop the records. Returns the crashed flow-run ids; an API
+    error leaves the records for the next command and logs a warning."""
+    dead = dead_command_records(home, api)
+    if not dead:
+        return []
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+        TaskRunFilter,
+        TaskRunFilterState,
+        TaskRunFilterStateType,
+        TaskRunFilterTags,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    unfinished = [StateType.PENDING, StateType.RUNNING, StateType.SCHEDULED, StateType.CANCELLING]
+    flow_runs = FlowRunFilterState(type=FlowRunFilterStateType(any_=unfinished))
+    task_runs = TaskRunFilterState(type=TaskRunFilterStateType(any_=unfinished))
+    crashed: list[str] = []
+    try:
+        with get_client(sync_client=True) as client:
+            for path, record in dead:
+                tag = [record["tag"]]
+                for run in client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=tag), state=flow_runs)
+                ):
+                    client.set_flow_run_state(run.id, Crashed(message=CRASH_MESSAGE), force=True)
+                    crashed.append(str(run.id))
+                for task_run in client.read_task_runs(
+                    task_run_filter=TaskRunFilter(tags=TaskRunFilterTags(all_=tag), state=task_runs)
+                ):
+                    client.set_task_run_state(task_run.id, Crashed(message=CRASH_MESSAGE), force=True)
+                path.unlink(missing_ok=True)
+    except Exception as exc:  # noqa: BLE001 - bookkeeping must not stop the command
+        logging.getLogger("insats").warning("Could not mark the runs of ended commands as Crashed: %s", exc)
+    return crashed
 
 
 TASK_RUNNERS = ("thread", "dask")
