@@ -266,7 +266,7 @@ def test_candidates_eligibility_ranking_and_reasons() -> None:
         "n_participants",
         "alignment_score",
         "eligible",
-        "reason",
+        "reason_codes",
         "rank",
         "n_treated",
         "n_comparison",
@@ -274,6 +274,12 @@ def test_candidates_eligibility_ranking_and_reasons() -> None:
         "mde",
         "n_studies",
         "n_positive_studies",
+        "min_treated",
+        "min_comparison",
+        "max_mde",
+        "support",
+        "min_alignment",
+        "min_positive_studies",
     ]
     # Eligible first (C and B tie on alignment: more participants first; D has exactly the minimum),
     # then the ineligible by alignment: E (absent from the register: 0) before A.
@@ -282,9 +288,14 @@ def test_candidates_eligibility_ranking_and_reasons() -> None:
     assert list(cand["eligible"]) == [True, True, True, False, False]
     got = cand.set_index("intervention_id")
     assert got.loc["E", "n_participants"] == 0
-    assert got.loc["A", "reason"] == "Too few participants in the register (23 < 100)"
-    assert got.loc["E", "reason"] == "No participants in the register (0 < 100)"
-    assert got.loc["D", "reason"].startswith("Enough participants in the register (100 >= 100)")
+    # reasons are codes; the counts and the limit they compare are columns (the brief words them)
+    assert (got.loc["A", "reason_codes"], got.loc["A", "n_treated"], got.loc["A", "min_treated"]) == (
+        "too_few_treated",
+        23,
+        100,
+    )
+    assert (got.loc["E", "reason_codes"], got.loc["E", "n_treated"]) == ("too_few_treated", 0)
+    assert (got.loc["D", "reason_codes"], got.loc["D", "n_treated"]) == ("chosen", 100)
     assert "ZZ" not in got.index
 
 

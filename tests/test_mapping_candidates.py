@@ -1,5 +1,6 @@
 """Study 2 evaluation candidates: register design counts (checked against study 3's own design), minimum
-detectable effect (against a hand computation) and the config's rules with their reasons."""
+detectable effect (against a hand computation) and the config's rules with their reason codes (checked against
+the published table's contract)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from insats.tasks.evaluation.panel import build_person_month_panel
 from insats.tasks.mapping.candidates import CandidateRules, evaluation_candidates
 from insats.tasks.mapping.inventory import check_inventory
 from insats.tasks.mapping.power import design_counts, minimum_detectable_effect
+from insats.validation import validate_frame
 
 
 def _register(seed: int = 1, n: int = 300, months: int = 36) -> tuple[pd.DataFrame, ...]:
@@ -109,13 +111,22 @@ def test_rules_choose_candidates_with_reasons() -> None:
     cand = evaluation_candidates(inv, alignment, participants, design=design, evidence=evidence, rules=rules)
     got = cand.set_index("intervention_id")
     assert list(cand["intervention_id"][cand["eligible"]]) == ["A"] and cand.loc[0, "rank"] == 1
-    assert got.loc["A", "reason"].startswith("Chosen: 300 starters and 2000 comparison persons")
+    codes = {iid: set(c.split(";")) for iid, c in got["reason_codes"].items()}
+    # the reasons are codes; the numbers they refer to and the rules' limits are columns of their own
+    assert codes["A"] == {"chosen"} and (got.loc["A", "n_treated"], got.loc["A", "n_comparison"]) == (300, 2000)
     assert got.loc["A", "mde"] == pytest.approx(minimum_detectable_effect(300, 2000, 0.2))
     assert got.loc["A", "n_positive_studies"] == 8 and got.loc["C", "n_studies"] == 0
-    assert "not supported by the evidence" in got.loc["B", "reason"]  # coordinator: 0 positive studies
-    assert "too few eligible comparison persons (40 < 100)" in got.loc["C", "reason"]
-    assert "minimum detectable effect too large" in got.loc["C", "reason"]
-    assert "too few starters in the register (25 < 100)" in got.loc["D", "reason"]
+    assert "no_support" in codes["B"]  # coordinator: 0 positive studies
+    assert {"too_few_comparison", "mde_too_large"} <= codes["C"] and "too_few_treated" not in codes["C"]
+    assert (got.loc["C", "n_comparison"], got.loc["C", "min_comparison"]) == (40, 100)
+    assert "too_few_treated" in codes["D"] and (got.loc["D", "n_treated"], got.loc["D", "min_treated"]) == (25, 100)
+    assert got["reason_codes"].str.fullmatch(r"chosen|[a-z_]+(;[a-z_]+)*").all()
+    assert set(got["support"]) == {"evidence"} and set(got["max_mde"]) == {0.12}
+    assert list(got.loc["C", "reason_codes"].split(";")) == ["too_few_comparison", "mde_too_large", "no_support"]
+    report = validate_frame(cand, "intervention_mapping.candidates")
+    assert report.success, report.summary("candidates")
+    bad = cand.assign(reason_codes=["chosen", "too few starters", *cand["reason_codes"][2:]])
+    assert not validate_frame(bad, "intervention_mapping.candidates").success  # sentences do not pass the contract
     # Alignment as the support instead: B fails (0.10 < 0.2), C still fails on N; A chosen.
     rules2 = CandidateRules(min_participants=100, support="alignment", min_alignment=0.2)
     cand2 = evaluation_candidates(inv, alignment, participants, design=design, evidence=evidence, rules=rules2)

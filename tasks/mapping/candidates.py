@@ -8,8 +8,14 @@ intervention_id, so that rank 1 is the best-aligned intervention that can be eva
 With register design counts (:func:`insats.tasks.mapping.power.design_counts`) and an evidence table
 (:func:`insats.tasks.mapping.evidence.evidence_table`), :func:`evaluation_candidates` applies the config's rules
 (:class:`CandidateRules`): treated N >= min_participants, comparison N >= min_comparison, minimum detectable
-effect <= max_mde, and optionally support from the evidence or alignment; ``reason`` then names every rule
-that failed, or the basis on which the intervention was chosen.
+effect <= max_mde, and optionally support from the evidence or alignment.
+
+The table publishes the decision as codes and numbers, never as sentences: ``reason_codes`` is the ';'-joined list
+of the rules that failed (:data:`REASON_CODES`: ``too_few_treated``, ``too_few_comparison``, ``mde_too_large``,
+``mde_not_estimable``, ``no_support``) or ``chosen``; the numbers they refer to are columns of their own (counts,
+``mde``, ``alignment_score``, ``n_positive_studies``) and so are the rules' limits (``min_treated``,
+``min_comparison``, ``max_mde``, ``support``, ``min_alignment``, ``min_positive_studies``). Reports word the codes
+in their own language and suppress small counts cell by cell.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "n_participants",
     "alignment_score",
     "eligible",
-    "reason",
+    "reason_codes",
     "rank",
     "n_treated",
     "n_comparison",
@@ -62,20 +68,23 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "mde",
     "n_studies",
     "n_positive_studies",
+    "min_treated",
+    "min_comparison",
+    "max_mde",
+    "support",
+    "min_alignment",
+    "min_positive_studies",
 )
-
-
-def candidate_reason(n_participants: int, min_participants: int, alignment_score: float) -> str:
-    """English one-sentence reason for the eligibility decision (counts as given; suppress them first
-    if the sentence is published)."""
-    if n_participants >= min_participants:
-        return (
-            f"Enough participants in the register ({n_participants} >= {min_participants}); "
-            f"alignment score {alignment_score:.2f}"
-        )
-    if n_participants == 0:
-        return f"No participants in the register (0 < {min_participants})"
-    return f"Too few participants in the register ({n_participants} < {min_participants})"
+CHOSEN = "chosen"
+# Failed rules, in the order they are listed: treated N, comparison N, MDE (too large or not estimable), support.
+REASON_CODES: tuple[str, ...] = (
+    "too_few_treated",
+    "too_few_comparison",
+    "mde_too_large",
+    "mde_not_estimable",
+    "no_support",
+)
+REASON_SEPARATOR = ";"
 
 
 def rule_reason(
@@ -85,16 +94,18 @@ def rule_reason(
     alignment_score: float,
     n_positive: int,
     rules: CandidateRules,
-) -> tuple[bool, str]:
-    """(eligible, English reason) under ``rules``: every failed rule is named; if none failed, the basis."""
+) -> tuple[bool, list[str]]:
+    """(eligible, reason codes) under ``rules``: the codes of every failed rule (:data:`REASON_CODES`, in that
+    order), or ``["chosen"]`` when none failed. ``mde`` is a proportion (NaN: not estimable)."""
     failed = []
     if n_treated < rules.min_participants:
-        failed.append(f"too few starters in the register ({n_treated} < {rules.min_participants})")
+        failed.append("too_few_treated")
     if n_comparison < rules.min_comparison:
-        failed.append(f"too few eligible comparison persons ({n_comparison} < {rules.min_comparison})")
-    if rules.max_mde is not None and (math.isnan(mde) or mde > rules.max_mde):
-        shown = "not estimable" if math.isnan(mde) else f"{mde * 100:.1f} pp"
-        failed.append(f"minimum detectable effect too large ({shown} > {rules.max_mde * 100:.1f} pp)")
+        failed.append("too_few_comparison")
+    if rules.max_mde is not None and math.isnan(mde):
+        failed.append("mde_not_estimable")
+    elif rules.max_mde is not None and mde > rules.max_mde:
+        failed.append("mde_too_large")
     has_evidence = n_positive >= rules.min_positive_studies
     has_alignment = alignment_score >= rules.min_alignment
     support_ok = {
@@ -104,23 +115,9 @@ def rule_reason(
         "evidence_or_alignment": has_evidence or has_alignment,
     }[rules.support]
     if not support_ok:
-        need = {
-            "evidence": f"{rules.min_positive_studies} positive stud(ies)",
-            "alignment": f"alignment >= {rules.min_alignment:.2f}",
-            "evidence_or_alignment": f"{rules.min_positive_studies} positive stud(ies) or alignment >= "
-            f"{rules.min_alignment:.2f}",
-        }[rules.support]
-        failed.append(
-            f"not supported by the evidence or employers' demand ({n_positive} positive stud(ies), "
-            f"alignment {alignment_score:.2f}; need {need})"
-        )
-    if failed:
-        return False, "Not chosen: " + "; ".join(failed)
-    mde_text = "" if math.isnan(mde) else f", minimum detectable effect {mde * 100:.1f} pp"
-    return True, (
-        f"Chosen: {n_treated} starters and {n_comparison} comparison persons in the register{mde_text}; "
-        f"alignment {alignment_score:.2f}; {n_positive} positive stud(ies) of the method family"
-    )
+        failed.append("no_support")
+    failed.sort(key=REASON_CODES.index)
+    return (False, failed) if failed else (True, [CHOSEN])
 
 
 def evaluation_candidates(
@@ -144,15 +141,17 @@ def evaluation_candidates(
     Output columns :data:`CANDIDATE_COLUMNS`, one row per inventory intervention sorted by ``rank``
     (1 = best; unique ranks): ``n_participants`` int64,
     ``eligible`` bool (n_participants >= min_participants),
-    ``reason`` an English sentence (e.g. "Too few participants in the register (23 < 100)").
+    ``reason_codes`` the ';'-joined codes of :func:`rule_reason` (e.g. "too_few_treated"; "chosen" when
+    eligible), and the rules' limits as columns (``min_treated`` = the rules' min_participants, ``max_mde``
+    NaN when there is no limit).
 
     With ``design`` (:func:`insats.tasks.mapping.power.design_counts`: intervention_id, n_treated, n_comparison,
     base_rate) the ``rules`` (default ``CandidateRules(min_participants=min_participants)``) decide
-    ``eligible`` and the ``reason`` (see :func:`rule_reason`); ``mde`` is computed per intervention at the
+    ``eligible`` and the codes (see :func:`rule_reason`); ``mde`` is computed per intervention at the
     rules' alpha and power. ``evidence`` (method_family, n_studies, n_positive) adds the evidence counts of the
     intervention's method family (0 when absent). Without ``design`` the extra columns are filled from
     ``participants`` (n_treated = n_participants, n_comparison 0, base_rate and mde NaN) and only the minimum
-    N applies, with the reasons of :func:`candidate_reason`.
+    N applies (code ``too_few_treated``).
 
     Raises ValueError for missing columns, an inventory intervention without an alignment score, duplicate
     ids in ``participants`` or a negative count.
@@ -201,10 +200,7 @@ def evaluation_candidates(
         out["base_rate"] = float("nan")
         out["mde"] = float("nan")
         out["eligible"] = (out["n_participants"] >= rules.min_participants).astype(bool)
-        out["reason"] = [
-            candidate_reason(int(n), rules.min_participants, float(s))
-            for n, s in zip(out["n_participants"], out["alignment_score"], strict=True)
-        ]
+        out["reason_codes"] = [CHOSEN if ok else "too_few_treated" for ok in out["eligible"]]
     else:
         missing = [c for c in ("intervention_id", "n_treated", "n_comparison", "base_rate") if c not in design]
         if missing:
@@ -225,8 +221,18 @@ def evaluation_candidates(
             )
         ]  # fmt: skip
         out["eligible"] = pd.Series([e for e, _ in decided], dtype=bool)
-        out["reason"] = [r for _, r in decided]
-    out = out.astype({"n_treated": "int64", "n_comparison": "int64", "base_rate": "float64", "mde": "float64"})
+        out["reason_codes"] = [REASON_SEPARATOR.join(r) for _, r in decided]
+    out["min_treated"] = rules.min_participants
+    out["min_comparison"] = rules.min_comparison if design is not None else 0
+    out["max_mde"] = float("nan") if rules.max_mde is None or design is None else float(rules.max_mde)
+    out["support"] = rules.support if design is not None else "none"
+    out["min_alignment"] = float(rules.min_alignment)
+    out["min_positive_studies"] = rules.min_positive_studies
+    out = out.astype(
+        {"n_treated": "int64", "n_comparison": "int64", "base_rate": "float64", "mde": "float64",
+         "min_treated": "int64", "min_comparison": "int64", "max_mde": "float64", "support": str,
+         "min_alignment": "float64", "min_positive_studies": "int64"}
+    )  # fmt: skip
     out = out.sort_values(
         ["eligible", "alignment_score", "n_treated", "intervention_id"],
         ascending=[False, False, False, True],
