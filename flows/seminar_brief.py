@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow, task
 
+from insats.catalog import table_spec
 from insats.config import Config, load_config
 from insats.flows.steps import MANIFEST, read_published, run_record
 from insats.history import current_quarter, quarter_bounds, read_history
@@ -143,7 +144,13 @@ def write_brief(
     manifests = _manifests(config, studies)
     frames = {name: _for_brief(name, pd.read_parquet(path), config) for name, path in {**tables, **optional}.items()}
     history = read_history(since=since, until=until)
-    now = snapshot_tables(manifests, pd.read_parquet(tables["effects"]))
+    # A study without validated outputs is None in the brief ("not yet available"); the snapshot keeps no estimates.
+    effects = (
+        pd.read_parquet(tables["effects"])
+        if "effects" in tables
+        else pd.DataFrame(columns=list(table_spec("outcome_evaluation", "effects").columns))
+    )
+    now = snapshot_tables(manifests, effects)
     before = previous_snapshot(config.paths.reports, quarter)
     changes = None
     if before is not None:
@@ -199,11 +206,11 @@ def seminar_brief(config_path: str, quarter: str | None = None, lang: str | None
     """Collect each study's validated key tables and this quarter's runs into one self-contained HTML brief,
     and say what changed since the previous quarter's brief."""
     config = load_config(config_path)
-    tables = {name: read_published(config, study, table) for name, (study, table) in SOURCES.items()}
-    optional = {}
-    for name, (study, table) in OPTIONAL_SOURCES.items():
+    tables: dict[str, Path] = {}
+    optional: dict[str, Path] = {}
+    for name, (study, table) in {**SOURCES, **OPTIONAL_SOURCES}.items():
         try:
-            optional[name] = read_published(config, study, table)
+            (tables if name in SOURCES else optional)[name] = read_published(config, study, table)
         except (FileNotFoundError, KeyError):
-            continue  # that study has not published this table: the brief leaves the section out
+            continue  # not published (yet): the brief says the study is not yet available or leaves the part out
     return write_brief(config_path, quarter or current_quarter(), lang or config.seminar.lang, tables, optional)

@@ -5,6 +5,8 @@ missing value (<NA>) and so is every statistic derived from it on the same row (
 estimates). A count of 0 is kept: it reveals nothing about an individual. Suppressed rows are flagged in a
 boolean column ``suppressed`` so that reports can show a notation (e.g. "<5") and explain it.
 
+Reports apply it once, where a table leaves for publication: :func:`protect_for_publication`.
+
 Only primary suppression is done: a suppressed cell that could be recovered from a published total and the
 other cells (secondary disclosure) is not protected by this module.
 """
@@ -18,30 +20,16 @@ import pandas as pd
 DEFAULT_THRESHOLD = 5
 SUPPRESSED_COLUMN = "suppressed"
 
-_RULE_TEMPLATE = {
-    "en": (
-        "Disclosure control: counts of persons from 1 to {max_hidden} are not shown (written "
-        '"<{threshold}"); neither are figures computed from such counts on the same row (shares, means, '
-        "effect estimates). Zero counts are shown. The rule protects individuals from being identified in "
-        "small groups."
-    ),
-    "sv": (
-        "Röjandekontroll: antal personer från 1 till {max_hidden} redovisas inte (skrivs "
-        '"<{threshold}"), och inte heller värden som beräknats från sådana antal på samma rad (andelar, '
-        "medelvärden, effektskattningar). Nollor redovisas. Regeln skyddar enskilda från att kunna "
-        "identifieras i små grupper."
-    ),
-}
-
 
 def disclosure_rule_text(lang: str = "en", threshold: int = DEFAULT_THRESHOLD) -> str:
-    """The disclosure rule as a sentence for reports, in ``lang`` ("en" or "sv"), for ``threshold``."""
-    if lang not in _RULE_TEMPLATE:
-        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(_RULE_TEMPLATE)}")
-    return _RULE_TEMPLATE[lang].format(threshold=threshold, max_hidden=threshold - 1)
+    """The disclosure rule as a sentence for reports, in ``lang`` ("en" or "sv"), for ``threshold``
+    (text: ``disclosure.rule`` in the brief's catalogues, ``insats/tasks/reporting/texts/<lang>.yaml``)."""
+    from insats.tasks.reporting.i18n import lookup  # texts are data of the reporting package
+
+    return lookup("disclosure", "rule", lang).format(threshold=threshold, max_hidden=threshold - 1)
 
 
-DISCLOSURE_RULE_TEXT: dict[str, str] = {lang: disclosure_rule_text(lang) for lang in _RULE_TEMPLATE}
+DISCLOSURE_RULE_TEXT: dict[str, str] = {lang: disclosure_rule_text(lang) for lang in ("en", "sv")}
 
 
 def _check_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
@@ -135,3 +123,46 @@ def assert_no_small_counts(
                 f"({df[col].iloc[pos]}) below the disclosure threshold {threshold}; "
                 f"{int(small.sum())} such cell(s) in that column. Apply suppress_small_counts first."
             )
+
+
+HIDDEN_PREFIX = "_hidden_"
+
+
+def hidden_column(column: str) -> str:
+    """Name of the boolean column :func:`protect_for_publication` adds for count column ``column``."""
+    return HIDDEN_PREFIX + column
+
+
+def protect_for_publication(
+    df: pd.DataFrame,
+    threshold: int,
+    count_columns: Iterable[str],
+    derived_columns: dict[str, list[str]] | None = None,
+    *,
+    table: str = "table",
+) -> pd.DataFrame:
+    """The one disclosure step a table passes where it leaves for publication (the seminar brief's sections
+    call it on every table they show, with the configured ``seminar.disclosure_threshold``).
+
+    Applies :func:`suppress_small_counts` to the ``count_columns`` present in ``df`` (a published table's count
+    columns come from its suite, :func:`insats.catalog.count_columns`) and their ``derived_columns``, and adds,
+    per count column, a boolean column :func:`hidden_column` that tells a hidden count (show ``<threshold``)
+    from an unknown one (show a dash): True where the count was suppressed here, or is missing on a row that
+    arrived already flagged ``suppressed`` (hidden upstream, possibly at a lower threshold). Derived columns
+    of a count that is absent from ``df`` are ignored. Raises ValueError (naming ``table``) for non-numeric
+    or negative counts and unknown derived columns.
+    """
+    counts = [c for c in count_columns if c in df.columns]
+    derived = {k: list(v) for k, v in (derived_columns or {}).items() if k in counts and v}
+    upstream = (
+        df[SUPPRESSED_COLUMN].fillna(False).astype(bool)
+        if SUPPRESSED_COLUMN in df.columns
+        else pd.Series(False, index=df.index)
+    )
+    try:
+        out = suppress_small_counts(df, counts, threshold, derived_columns=derived)
+    except ValueError as exc:
+        raise ValueError(f"{table}: {exc}") from exc
+    for col in counts:
+        out[hidden_column(col)] = (df[col].notna() & out[col].isna()) | (df[col].isna() & upstream)
+    return out

@@ -12,6 +12,7 @@ import pytest
 from markupsafe import escape
 
 from insats.demo.participants import AS_OF, ENROLMENT_WINDOW, LADDER, TARGETS, make_participant_demo
+from insats.tasks.disclosure import protect_for_publication
 from insats.tasks.mapping.figures import alignment_heatmap
 from insats.tasks.participants.figures import enrolment_figure
 from insats.tasks.participants.goals import goal_attainment, publishable_goal_table, targets_from_dict
@@ -23,12 +24,15 @@ from insats.tasks.reporting.brief import (
     COUNT_COLUMNS,
     PERSON_COUNT_COLUMNS,
     BriefContent,
+    candidate_reason,
     render_brief,
-    suppress_reason,
 )
 from insats.tasks.reporting.i18n import format_ci, format_number, format_percent
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# The limits study 2 publishes with each candidate (insats.tasks.mapping.candidates.CANDIDATE_COLUMNS).
+RULES = {"min_treated": 100, "min_comparison": 50, "max_mde": 0.15, "support": "none", "min_alignment": 0.2,
+         "min_positive_studies": 1}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +70,15 @@ def content() -> BriefContent:
             "n_participants": [12345, 3, 0],
             "alignment_score": alignment["alignment_score"],
             "eligible": [True, False, False],
-            "reason": [
-                "Enough participants in the register (12345 >= 100)",
-                "Too few participants in the register (3 < 100)",
-                "No participants in the register (0 < 100)",
-            ],
+            "reason_codes": ["chosen", "too_few_treated", "too_few_treated"],
             "rank": [1, 2, 3],
+            "n_treated": [12345, 3, 0],
+            "n_comparison": [9000, 9000, 9000],
+            "base_rate": [0.2, 0.2, 0.2],
+            "mde": [0.01, 0.5, np.nan],
+            "n_studies": [10, 5, 0],
+            "n_positive_studies": [8, 2, 0],
+            **RULES,
         }
     )
     effects = pd.DataFrame(
@@ -190,10 +197,10 @@ def test_swedish_content(html_sv: str) -> None:
     for ch in "åäöÅÖ":
         assert ch in html_sv
     assert "0,92" in _cells(html_sv, "alignment_score")
-    assert "12\u202f345" in _cells(html_sv, "n_participants")  # thousands separator: narrow no-break space
+    assert "12\u00a0345" in _cells(html_sv, "n_participants")  # thousands separator: no-break space
     assert "85,0\u00a0%" in _cells(html_sv, "share_employers")
     assert "[0,095; 0,212]" in _cells(html_sv, "ci")
-    assert _cells(html_sv, "duration_seconds") == ["12,3", "1\u202f234,5"]
+    assert _cells(html_sv, "duration_seconds") == ["12,3", "1\u00a0234,5"]
     for term in ("Egenförsörjning", "insatser", "matchning", "konfidensintervall", "Röjandekontroll"):
         assert term in html_sv
     assert _cells(html_sv, "state") == ["Slutförd", "Misslyckad"]
@@ -212,7 +219,7 @@ def test_small_counts_never_shown(lang: str, html_en: str, html_sv: str) -> None
     assert shown["n_treated"] == ["412", "&lt;5"]
     assert shown["n_treated_unmatched"] == ["&lt;5", "0"]
     assert shown["n_participants"][2] == "0"  # zero is shown
-    # The reason sentence must not leak the count, and estimates from 3 treated are hidden.
+    # The reason must not leak the count, and estimates from 3 treated are hidden.
     assert not any("3" in r for r in _cells(html, "reason")[1:])
     assert _cells(html, "att")[1] == "–" and _cells(html, "ci")[1] == "–"
     assert "0.432" not in html and "0,432" not in html
@@ -258,7 +265,7 @@ def test_figures_are_deterministic_png(content: BriefContent) -> None:
 
 
 def test_number_formats() -> None:
-    assert format_number(12345.6, "sv", 1) == "12\u202f345,6"
+    assert format_number(12345.6, "sv", 1) == "12\u00a0345,6"
     assert format_number(12345.6, "en", 1) == "12,345.6"
     assert format_number(-0.0001, "en", 2) == "0.00"
     assert format_percent(0.125, "sv") == "12,5\u00a0%" and format_percent(0.125, "en") == "12.5%"
@@ -514,13 +521,11 @@ def test_participant_flow_bad_input(content: BriefContent, flow_published: tuple
 # ------------------------------------------------- what changed, validation, study 1 and 2 details (issues 6-8)
 
 SHA = {k: k * 64 for k in "0123456789"}
-PUBLISHED_REASONS = [
-    "Chosen: 315 starters and 2619 comparison persons in the register, minimum detectable effect 7.2 pp; "
-    "alignment 0.92; 8 positive stud(ies) of the method family",
-    "Not chosen: too few starters in the register (3 < 100); too few eligible comparison persons (4 < 50); "
-    "minimum detectable effect too large (44.9 pp > 15.0 pp)",
-    "Not chosen: too few starters in the register (0 < 100)",
-    "Not chosen: too few starters in the register (86 < 100)",
+PUBLISHED_CODES = [
+    "chosen",
+    "too_few_treated;too_few_comparison;mde_too_large",
+    "too_few_treated",
+    "too_few_treated",
 ]
 
 
@@ -528,8 +533,8 @@ PUBLISHED_REASONS = [
 def full(content: BriefContent) -> BriefContent:
     """The base content with every optional table (issues 6-8) and the candidates as study 2 now publishes them.
 
-    INS05 has 120 participants but 86 starters: its published reason (starters), not a rebuilt one
-    (participants), must be shown. INS02 has 3 starters and 4 comparison persons (both hidden, and the MDE
+    INS05 has 120 participants but 86 starters: its reason words the starters (the rule), not the
+    participants. INS02 has 3 starters and 4 comparison persons (both hidden, and the MDE
     computed from them)."""
     candidates = pd.DataFrame(
         {
@@ -539,7 +544,7 @@ def full(content: BriefContent) -> BriefContent:
             "n_participants": [460, 3, 0, 120],
             "alignment_score": [0.9247, 0.3548, 0.0, 0.2838],
             "eligible": [True, False, False, False],
-            "reason": PUBLISHED_REASONS,
+            "reason_codes": PUBLISHED_CODES,
             "rank": [1, 2, 3, 4],
             "n_treated": [315, 3, 0, 86],
             "n_comparison": [2619, 4, 2300, 2585],
@@ -547,6 +552,7 @@ def full(content: BriefContent) -> BriefContent:
             "mde": [0.0724, 0.449, np.nan, 0.1375],
             "n_studies": [10, 5, 0, 5],
             "n_positive_studies": [8, 2, 0, 2],
+            **RULES,
         }
     )
     profile = content.demand_profile.assign(ci_low=[0.6396, 0.3421, 0.0524], ci_high=[0.9476, 0.7418, 0.3604])
@@ -751,7 +757,7 @@ def test_validation_section(lang: str, full_html: dict[str, str]) -> None:
     status = {"en": ["Failed", "Passed", "Passed"], "sv": ["Underkänd", "Godkänd", "Godkänd"]}[lang]
     assert _cells(table, "status") == status
     assert _cells(table, "suite")[0] == "outcome_evaluation.effects v2" and _cells(table, "suite")[1] == "–"
-    assert _cells(table, "rows")[0] == {"en": "12,345", "sv": "12\u202f345"}[lang]
+    assert _cells(table, "rows")[0] == {"en": "12,345", "sv": "12\u00a0345"}[lang]
     # the failure is flagged in the header too
     alert = {"en": "1 failed run(s) this quarter", "sv": "1 misslyckad(e) körning(ar) detta kvartal"}[lang]
     assert alert in html.split("</header>")[0]
@@ -820,24 +826,27 @@ def test_coverage_gaps_evidence_and_heatmap(lang: str, full: BriefContent, full_
 
 
 @pytest.mark.parametrize("lang", ["en", "sv"])
-def test_candidates_show_published_reasons_suppressed(lang: str, full_html: dict[str, str]) -> None:
+def test_candidates_reasons_worded_from_codes_and_suppressed(lang: str, full_html: dict[str, str]) -> None:
     html = full_html[lang]
     study2 = html.split('<section id="study2">')[1].split("</section>")[0]
     reasons = _cells(study2, "reason")
     assert _cells(study2, "intervention_id")[-4:] == ["INS01", "INS02", "INS03", "INS05"]
     assert _cells(study2, "n_starters") == ["315", "&lt;5", "0", "86"]
-    assert _cells(study2, "n_comparison")[:2] == [{"en": "2,619", "sv": "2\u202f619"}[lang], "&lt;5"]
+    assert _cells(study2, "n_comparison")[:2] == [{"en": "2,619", "sv": "2\u00a0619"}[lang], "&lt;5"]
     assert _cells(study2, "mde")[1] == "–" and _cells(study2, "base_rate")[1] == "–"  # computed from hidden counts
     assert _cells(study2, "mde")[0] == format_number(7.24, lang, 1)
     if lang == "en":
-        assert reasons[0] == PUBLISHED_REASONS[0]
+        assert reasons[0] == (
+            "Chosen: 315 starters and 2,619 comparison persons in the register, minimum detectable effect 7.2 pp; "
+            "alignment 0.92; 8 positive stud(ies) of the method family"
+        )
         assert reasons[1] == (
             "Not chosen: too few starters in the register (&lt;5 &lt; 100); too few eligible comparison persons "
             "(&lt;5 &lt; 50); minimum detectable effect too large (– &gt; 15.0 pp)"
         )
         assert reasons[3] == "Not chosen: too few starters in the register (86 &lt; 100)"  # not "participants"
     else:
-        assert reasons[0].startswith("Vald: 315 deltagare som påbörjat insatsen och 2619 jämförelsepersoner")
+        assert reasons[0].startswith("Vald: 315 deltagare som påbörjat insatsen och 2\u00a0619 jämförelsepersoner")
         assert "7,2 procentenheter" in reasons[0] and "matchning 0,92" in reasons[0]
         assert reasons[1].startswith("Inte vald: för få deltagare som påbörjat insatsen i registret (&lt;5 &lt; 100)")
         assert reasons[3] == "Inte vald: för få deltagare som påbörjat insatsen i registret (86 &lt; 100)"
@@ -852,24 +861,74 @@ def test_no_small_number_in_any_person_count_cell(lang: str, full_html: dict[str
         for cell in _cells(html, col):
             seen += 1
             assert not re.fullmatch(r"[1-4]", cell), (col, cell)
-            assert not SMALL.search(cell.replace("&lt;5", "").replace("\u202f", "")), (col, cell)
+            assert not SMALL.search(cell.replace("&lt;5", "").replace("\u00a0", "")), (col, cell)
     assert seen >= 15
     assert all(_cells(html, col) for col in PERSON_COUNT_COLUMNS)
 
 
-def test_suppress_reason() -> None:
-    assert suppress_reason("Too few participants in the register (3 < 100)", 5) == (
-        "Too few participants in the register (<5 < 100)"
+def _candidate(threshold: int, **values: object) -> dict:
+    """One candidates row after the brief's disclosure control."""
+    row = {"intervention_id": "X", "alignment_score": 0.35, "n_positive_studies": 3, "mde": 0.449, **RULES, **values}
+    derived = {"n_treated": ["mde"], "n_comparison": ["mde"]}
+    return protect_for_publication(pd.DataFrame([row]), threshold, ["n_treated", "n_comparison"], derived).iloc[0]
+
+
+def test_candidate_reason() -> None:
+    """The reason is worded from the codes; person counts 1..T-1 are written <T (zeros kept, studies are not
+    persons), and an MDE computed from a hidden count is an en dash."""
+    few = _candidate(5, reason_codes="too_few_treated", n_treated=3, n_comparison=60)
+    assert candidate_reason(few.to_dict(), 5, "en") == "Not chosen: too few starters in the register (<5 < 100)"
+    assert candidate_reason(few.to_dict(), 5, "sv") == (
+        "Inte vald: för få deltagare som påbörjat insatsen i registret (<5 < 100)"
     )
-    assert suppress_reason("Chosen: 4 starters and 1 comparison persons", 5) == (
-        "Chosen: <5 starters and <5 comparison persons"
+    none = _candidate(5, reason_codes="too_few_treated", n_treated=0, n_comparison=60)
+    assert candidate_reason(none.to_dict(), 5, "en").endswith("(0 < 100)")
+    codes = "too_few_treated;no_support"
+    kept = _candidate(5, reason_codes=codes, n_treated=7, n_comparison=60, support="evidence", min_positive_studies=4)
+    assert candidate_reason(kept.to_dict(), 5, "en") == (
+        "Not chosen: too few starters in the register (7 < 100); not supported by the evidence or employers' "
+        "demand (3 positive stud(ies), alignment 0.35; need 4 positive stud(ies))"
     )
-    assert suppress_reason("No participants in the register (0 < 100)", 5).endswith("(0 < 100)")
-    kept = "Not chosen: too few starters in the register (7 < 100); 3 positive stud(ies) of the method family"
-    assert suppress_reason(kept, 5) == kept  # 7 >= threshold and studies are not persons
-    assert "(<10 < 100)" in suppress_reason(kept, 10)
-    hidden = suppress_reason("n=3 kept out; minimum detectable effect too large (44.9 pp > 15.0 pp)", 5, (3,), True)
-    assert hidden == "n=<5 kept out; minimum detectable effect too large (– > 15.0 pp)"
+    strict = _candidate(10, reason_codes=codes, n_treated=7, n_comparison=60, support="evidence")
+    assert "(<10 < 100)" in candidate_reason(strict.to_dict(), 10, "en")
+    hidden = _candidate(5, reason_codes="too_few_comparison;mde_too_large", n_treated=300, n_comparison=3)
+    assert candidate_reason(hidden.to_dict(), 5, "en") == (
+        "Not chosen: too few eligible comparison persons (<5 < 50); minimum detectable effect too large (– > 15.0 pp)"
+    )
+    assert "(– > 15,0 procentenheter)" in candidate_reason(hidden.to_dict(), 5, "sv")
+    with pytest.raises(ValueError, match="unknown reason code.*too_few_people"):
+        candidate_reason(
+            _candidate(5, reason_codes="too_few_people", n_treated=300, n_comparison=60).to_dict(), 5, "en"
+        )
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_studies_without_outputs_are_named_not_failed(lang: str, content: BriefContent) -> None:
+    """A brief builds from whichever studies have validated outputs and says which are missing."""
+    only_study1 = BriefContent(
+        quarter="2025 Q4", generated_at=content.generated_at, demand_profile=content.demand_profile
+    )
+    html = render_brief(only_study1, lang)
+    missing = {"en": "Not yet available", "sv": "Ännu inte tillgängligt"}[lang]
+    assert missing not in _part(html, "study1") and _cells(html, "share_employers")
+    for anchor in ("study2", "study3"):
+        assert missing in _part(html, anchor) and "<table" not in _part(html, anchor)
+    header = html.split("</header>")[0]
+    assert {
+        "en": "Study 2 (intervention mapping); Study 3",
+        "sv": "Delstudie 2 (kartläggning av insatser); Delstudie 3",
+    }[lang] in header
+    nothing = render_brief(BriefContent(quarter="2025 Q4", generated_at=content.generated_at), lang)
+    assert nothing.count(missing) == 3 and "<img" not in nothing
+    # a study with one of its core tables: the other says it is not available
+    partial = BriefContent(**{**content.__dict__, "balance": None})
+    study3 = _part(render_brief(partial, lang), "study3")
+    no_table = {
+        "en": "Not yet available (no validated table).",
+        "sv": "Ännu inte tillgängligt (ingen validerad tabell).",
+    }
+    assert _cells(study3, "att") and no_table[lang] in study3
+    assert 'id="missing-studies"' not in render_brief(content, lang)
 
 
 def test_new_tables_bad_input(full: BriefContent) -> None:

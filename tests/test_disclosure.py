@@ -92,3 +92,22 @@ def test_rule_text() -> None:
     assert "1 till 9" in disclosure_rule_text("sv", 10)
     with pytest.raises(ValueError, match="language"):
         disclosure_rule_text("de")
+
+
+def test_protect_for_publication_tells_hidden_from_unknown(table: pd.DataFrame) -> None:
+    """The one step before a table is shown: counts 1..T-1 hidden with what is derived from them, and a flag per
+    count telling a hidden count (<T) from an unknown one (dash), also for counts hidden upstream."""
+    from insats.tasks.disclosure import hidden_column, protect_for_publication
+
+    out = protect_for_publication(table, 5, ["n", "n_absent"], {"n": ["share"], "n_absent": ["mean_age"]})
+    assert out["n"].isna().tolist() == [False, True, True, False, False, True]
+    assert out["share"].isna().tolist() == [False, True, True, False, False, False]
+    # row 5 has an unknown count (NaN in the input, never flagged): not "hidden"
+    assert out[hidden_column("n")].tolist() == [False, True, True, False, False, False]
+    assert "mean_age" in out and not out["mean_age"].isna().any()  # derived from an absent count: untouched
+    # published upstream at threshold 5, shown again at threshold 10: hidden upstream or here
+    upstream = suppress_small_counts(table.assign(n=[0, 1, 4, 7, 120, np.nan]), ["n"], 5)
+    again = protect_for_publication(upstream, 10, ["n"])
+    assert again[hidden_column("n")].tolist() == [False, True, True, True, False, False]
+    with pytest.raises(ValueError, match="candidates: count column 'label'"):
+        protect_for_publication(table, 5, ["label"], table="candidates")

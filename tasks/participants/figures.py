@@ -17,7 +17,7 @@ from matplotlib import colormaps
 
 from insats.tasks.participants.ladder import Ladder
 from insats.tasks.participants.measures import ALL
-from insats.tasks.reporting.i18n import check_lang, format_number, format_percent, t
+from insats.tasks.reporting.i18n import format_number, format_percent, lookup, t
 from insats.tasks.reporting.plot_style import (
     ACCENT,
     BAR,
@@ -32,33 +32,9 @@ from insats.tasks.reporting.plot_style import (
     to_png,
 )
 
-TEXT = {
-    "status_title": {"en": "Status by quarter ({project})", "sv": "Status per kvartal ({project})"},
-    "participants": {"en": "Participants", "sv": "Deltagare"},
-    "enrolment_title": {
-        "en": "Participants enrolled per month ({project})",
-        "sv": "Inskrivna deltagare per månad ({project})",
-    },
-    "target": {"en": "Target", "sv": "Mål"},
-    "enrolled": {"en": "Enrolled", "sv": "Inskrivna"},
-    "km_title": {
-        "en": "Time to first upward step (Kaplan-Meier)",
-        "sv": "Tid till första stegförflyttning (Kaplan-Meier)",
-    },
-    "km_x": {"en": "Months since start", "sv": "Månader sedan start"},
-    "km_y": {"en": "Share with an upward step", "sv": "Andel med stegförflyttning"},
-    "radar_title": {
-        "en": "Indicators, first and latest measurement ({project})",
-        "sv": "Indikatorer, första och senaste mätningen ({project})",
-    },
-    "first": {"en": "First", "sv": "Första"},
-    "latest": {"en": "Latest", "sv": "Senaste"},
-    "all": {"en": "all projects", "sv": "alla projekt"},
-}  # fmt: skip
-
 
 def _t(key: str, lang: str, **fmt: str) -> str:
-    return TEXT[key][check_lang(lang)].format(**fmt)
+    return lookup("participant_figures", key, lang).format(**fmt)
 
 
 def _project(project: str, lang: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from insats.tasks.reporting.i18n import check_lang, format_number
+from insats.tasks.reporting.i18n import catalogue, check_lang, format_number, lookup
 from insats.tasks.reporting.plot_style import (
     ACCENT,
     BAR,
@@ -27,28 +27,9 @@ from insats.tasks.reporting.plot_style import (
     to_png,
 )
 
-_TEXT: dict[str, dict[str, str]] = {
-    "es_title": {"en": "Event study: {outcome} around the start", "sv": "Händelsestudie: {outcome} kring start"},
-    "es_x": {
-        "en": "Months relative to start (0 = month of start)",
-        "sv": "Månader i förhållande till start (0 = startmånad)",
-    },
-    "es_y": {"en": "Effect (percentage points)", "sv": "Effekt (procentenheter)"},
-    "es_y_raw": {"en": "Effect", "sv": "Effekt"},
-    "ci": {"en": "95 % confidence interval", "sv": "95 % konfidensintervall"},
-    "estimate": {"en": "Estimate", "sv": "Skattning"},
-    "km_title": {"en": "Time to self-sufficiency", "sv": "Tid till egenförsörjning"},
-    "km_x": {"en": "Months since start", "sv": "Månader sedan start"},
-    "km_y": {"en": "Share not yet self-sufficient", "sv": "Andel ännu inte egenförsörjda"},
-    "treated": {"en": "Participants", "sv": "Deltagare"},
-    "control": {"en": "Matched comparison group", "sv": "Matchad jämförelsegrupp"},
-    "no_data": {"en": "No data", "sv": "Inga uppgifter"},
-    "on_assistance": {"en": "assistance receipt", "sv": "försörjningsstöd"},
-}
-
 
 def _t(key: str, lang: str) -> str:
-    return _TEXT[key][lang]
+    return lookup("evaluation_figures", key, lang)
 
 
 def event_study_plot(
@@ -83,7 +64,7 @@ def event_study_plot(
         ax.axvline(-0.5, color=GREY, lw=0.6, ls=":")
         number_axis(ax, lambda v: format_number(v, lang, 1 if scale == 100 else 2), "y")
         ax.legend(loc="best", fontsize=SMALL_FONT, frameon=False)
-    label = _TEXT.get(outcome, {}).get(lang, outcome)
+    label = catalogue(lang)["evaluation_figures"].get(outcome, outcome)
     ax.set_title(_t("es_title", lang).format(outcome=label))
     ax.set_xlabel(_t("es_x", lang))
     ax.set_ylabel(_t("es_y", lang) if percentage_points else _t("es_y_raw", lang))
