@@ -367,3 +367,75 @@ def test_every_estimator_covers_the_planted_effect(chain: Chain) -> None:
     naive = table.loc["naive_difference"]
     assert not naive["ci_low"] <= truth <= naive["ci_high"]
     assert (adjusted["n_later_starter_controls"] > 0).all() and (table["n_eligible_controls"] > 1000).all()
+
+
+# ------------------------------------------------------------------------------ the flow's pure functions
+
+
+def test_main_horizon_diagnostics_are_of_the_headline_fit(chain: Chain) -> None:
+    """The diagnostics refit the headline 1:1 PSM: their pairs and balance are the effects row's matching."""
+    from insats.config import OutcomeEvaluation
+    from insats.tasks.evaluation.diagnostics import effects_for_sample, main_horizon_diagnostics
+
+    settings = OutcomeEvaluation(estimators=["psm_nn1", "naive"], outcomes=["self_sufficient", "employed_at_horizon"])
+    out = effects_for_sample(chain.sample, [], settings, "INS01", 12)
+    diag = main_horizon_diagnostics(chain.sample, settings, "INS01", 12)
+    pd.testing.assert_frame_equal(diag["pairs"], chain.result.pairs)
+    pd.testing.assert_frame_equal(diag["balance"].drop(columns="intervention_id"), chain.balance)
+    row = out["effects"].set_index(["estimator", "outcome"]).loc[("psm_nn1_caliper", "self_sufficient")]
+    assert diag["pairs"]["treated_index"].nunique() == row["n_treated"] - row["n_treated_unmatched"]
+    assert diag["pairs"]["control_index"].nunique() == row["n_controls"]
+    assert set(diag["sensitivity"]["outcome"]) == {"self_sufficient", "employed_at_horizon"}
+    assert (diag["heterogeneity"]["outcome"] == "self_sufficient").all() and len(diag["heterogeneity"]) > 0
+    assert set(out["balance_detail"]["estimator"]) == {"psm_nn1_caliper"}  # the naive difference has no balance
+    assert out["effects"]["se"].notna().all()  # both have analytic SEs: no bootstrap needed
+
+
+def test_choose_interventions_from_the_config_or_study_2() -> None:
+    from insats.tasks.evaluation.plan import choose_interventions
+
+    candidates = pd.DataFrame(
+        {"intervention_id": ["A", "B", "C", "D"], "rank": [3, 1, 2, 4], "eligible": [True, False, True, True]}
+    )
+    assert choose_interventions(candidates, ["X", "Y"], 1) == ["X", "Y"]
+    assert choose_interventions(candidates, "from_mapping", 2) == ["C", "A"]
+    with pytest.raises(ValueError, match="outcome_evaluation.interventions"):
+        choose_interventions(candidates.assign(eligible=False), "from_mapping", 1)
+
+
+def test_stack_tables_leaves_out_parts_without_columns() -> None:
+    from insats.tasks.evaluation.around_start import stack_tables
+
+    a, b = pd.DataFrame({"x": [1, 2]}), pd.DataFrame({"x": [3]})
+    pd.testing.assert_frame_equal(stack_tables([a, pd.DataFrame(), b]), pd.DataFrame({"x": [1, 2, 3]}))
+
+
+def test_evaluation_figures_one_png_of_each_kind_per_intervention(chain: Chain) -> None:
+    from insats.tasks.evaluation.balance import overlap_table
+    from insats.tasks.evaluation.figures import evaluation_figures
+
+    overlap = overlap_table(chain.result.score, chain.sample["treated"]).assign(intervention_id="INS01")
+    events = pd.DataFrame(
+        {
+            "intervention_id": "INS01",
+            "design": "matched_pairs",
+            "rel_month": [-2, -1, 0, 1],
+            "att": [0.0, 0.0, -0.05, -0.1],
+            "se": 0.02,
+            "ci_low": [-0.04, -0.04, -0.09, -0.14],
+            "ci_high": [0.04, 0.04, -0.01, -0.06],
+            "p_value": 0.5,
+            "n_treated": 100,
+        }
+    )
+    curves = pd.DataFrame(
+        {
+            "intervention_id": "INS01",
+            "group": ["control", "control", "treated", "treated"],
+            "time": [0, 5, 0, 5],
+            "survival": [1.0, 0.8, 1.0, 0.6],
+        }
+    ).assign(ci_low=lambda d: d["survival"] - 0.05, ci_high=lambda d: d["survival"].clip(upper=1.0))
+    figures = evaluation_figures(chain.balance.assign(intervention_id="INS01"), overlap, events, curves, "sv")
+    assert sorted(figures) == ["event_study_INS01", "love_INS01", "overlap_INS01", "survival_INS01"]
+    assert all(png[:8] == b"\x89PNG\r\n\x1a\n" for png in figures.values())

@@ -14,15 +14,11 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from insats.config import OutcomeEvaluation
 from insats.tasks.evaluation.bootstrap import cluster_resample_positions
-from insats.tasks.evaluation.estimators import (
-    Design,
-    EffectEstimate,
-    EffectEstimator,
-    NaiveDifference,
-    PropensityScoreMatching,
-    with_bootstrap,
-)
+from insats.tasks.evaluation.design import covariate_columns
+from insats.tasks.evaluation.estimators import Design, EffectEstimator, NaiveDifference, PropensityScoreMatching
+from insats.tasks.evaluation.inference import EffectEstimate, with_bootstrap
 from insats.tasks.evaluation.weighting import AugmentedIPW, InverseProbabilityWeighting
 
 ESTIMATOR_CODES = ("psm_nn1", "psm_nn1_norepl", "psm_nn3", "psm_nn1_gbm", "ipw", "aipw", "naive")
@@ -71,6 +67,15 @@ def make_estimators(
         "naive": lambda: NaiveDifference(),
     }
     return [build[c]() for c in codes]
+
+
+def study_estimators(settings: OutcomeEvaluation) -> list[EffectEstimator]:
+    """The configured estimators (``settings.estimators``); the headline 1:1 PSM (psm_nn1) is always first
+    (balance, sensitivity and heterogeneity are of it)."""
+    codes = ["psm_nn1", *[c for c in settings.estimators if c != "psm_nn1"]]
+    return make_estimators(
+        codes, caliper_sd=settings.caliper_sd, exact=settings.exact, trim=settings.trim, seed=settings.seed
+    )
 
 
 def _outcome_groups(sample: pd.DataFrame, outcomes: Sequence[str]) -> list[tuple[list[str], pd.DataFrame]]:
@@ -173,3 +178,9 @@ def effects_table(results: dict[tuple[str, str], EffectEstimate], intervention_i
     for col in [c for c in EFFECT_COLUMNS if c.startswith("n_")]:
         table[col] = table[col].astype(np.int64)
     return table
+
+
+def sample_bootstrap(sample: pd.DataFrame, settings: OutcomeEvaluation, seeds: list[int]) -> pd.DataFrame:
+    """One chunk of person-bootstrap replicates of the configured estimators without an analytic SE on one
+    matching sample (``bootstrap_chunk`` with ``study_estimators``): columns estimator, seed, outcome, att."""
+    return bootstrap_chunk(sample, covariate_columns(sample), study_estimators(settings), settings.outcomes, seeds)
