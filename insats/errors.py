@@ -29,8 +29,11 @@ class InputError(ValueError):
     """An input (file or spec) that cannot be used; ``problems`` lists every problem found.
 
     ``what`` says what is wrong as a whole ("participant list is not usable"), ``file`` the file when all
-    problems are in one, ``setting`` the config setting that names the file (e.g. "participant_flow.ladder").
+    problems are in one, ``setting`` the config setting involved (e.g. "participant_flow.ladder"). ``bullet``
+    starts each problem's line.
     """
+
+    bullet = "  - "
 
     def __init__(
         self,
@@ -68,7 +71,7 @@ class InputError(ValueError):
         files = list(dict.fromkeys(p.file for p in self.problems))
         out = [self.headline + (":" if self.problems else "")]
         if len(files) <= 1:
-            out += [f"  - {p.message}" for p in shown]
+            out += [f"{self.bullet}{p.message}" for p in shown]
         else:
             for file in files:
                 mine = [p for p in shown if p.file == file]
@@ -137,3 +140,36 @@ def format_error(exc: BaseException, limit: int = CLI_LIMIT) -> list[str]:
     if len(lines) > limit + 1:
         return [*lines[: limit + 1], f"  ... and {len(lines) - limit - 1} more line(s)"]
     return lines
+
+
+def validate_rows(
+    model: Any, records: Iterable[dict[str, Any]], rows: Iterable[int], context: Any = None, file: str | None = None
+) -> tuple[list[Any], list[Problem]]:
+    """Validate spreadsheet rows with a pydantic ``model``: (one model or None per record, problems).
+
+    Each error becomes ``row <n>, column '<field>': <message>`` (``rows`` are spreadsheet row numbers);
+    ``context`` reaches the model's validators (e.g. the allowed codes)."""
+    from pydantic import ValidationError
+
+    out: list[Any] = []
+    problems: list[Problem] = []
+    for row, record in zip(rows, records, strict=True):
+        try:
+            out.append(model.model_validate(record, context=context))
+        except ValidationError as exc:
+            out.append(None)
+            for err in exc.errors(include_url=False):
+                column = f", column {str(err['loc'][0])!r}" if err["loc"] else ""
+                problems.append(Problem(f"row {row}{column}: {str(err['msg']).removeprefix('Value error, ')}", file))
+    return out, problems
+
+
+def by_row(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems in the order of the first ``row <n>`` each names (stable; those without a row first)."""
+    import re
+
+    def key(p: Problem) -> int:
+        m = re.search(r"\brow (\d+)", p.message)
+        return int(m.group(1)) if m else -1
+
+    return sorted(problems, key=key)

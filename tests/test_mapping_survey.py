@@ -66,7 +66,10 @@ def test_survey_errors_name_row_column_and_allowed_values(tmp_path: Path) -> Non
     msg = str(err.value)
     assert "enkät.csv" in msg
     assert "row 3, column 'tool': respondent 'H1' lists 'bip_indikatorer' twice (first in row 2)" in msg
-    assert "row 4, column 'tool': unknown value 'Lathund'; allowed values: bip_indikatorer" in msg
+    assert (
+        "row 4, column 'tool': unknown value 'Lathund'; allowed values (intervention_mapping.survey_tools, "
+        "or annat/other): bip_indikatorer" in msg
+    )
     assert "row 4, column 'purpose'" in msg and "mapping, work_capacity, progression" in msg
     assert "row 4, column 'frequency': unknown value 'ibland'" in msg
     assert "row 4, column 'usefulness': expected a whole number 1..5, got '7'" in msg
@@ -89,3 +92,54 @@ def test_figures_are_png_and_matrix_is_right() -> None:
     cov = coverage_by_family_provider(inv)
     assert cov["n_interventions"].sum() == 10
     assert cov.set_index("method_family").loc["supported_employment", "n_ongoing"] == 1
+
+
+def test_every_problem_of_a_row_is_reported_with_file_and_setting(tmp_path: Path) -> None:
+    path = tmp_path / "enkät.csv"
+    path.write_text(
+        "respondent_id;tool;tool_other;purpose;frequency;usefulness;comment\n"
+        ";annat;;;varje år;1,5;\n",  # five problems in one row: all reported, not the first only
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError) as err:
+        read_survey(path, TOOLS)
+    exc = err.value
+    assert exc.file == str(path) and exc.setting == "intervention_mapping.survey"
+    assert [p.message.split(":")[0] for p in exc.problems] == [
+        "row 2, column 'respondent_id'",
+        "row 2, column 'tool_other'",
+        "row 2, column 'purpose'",
+        "row 2, column 'frequency'",
+        "row 2, column 'usefulness'",
+    ]
+    assert str(exc).startswith(
+        f"{path}: survey is not usable (5 problem(s); config setting intervention_mapping.survey)"
+    )
+
+
+def test_inventory_rows_report_every_problem_with_file_and_setting(tmp_path: Path) -> None:
+    from insats.tasks.mapping.inventory import check_inventory, read_inventory
+
+    path = tmp_path / "insatser.csv"
+    path.write_text(
+        "intervention_id,name,provider,method_family,target_group,start_date,end_date,capacity,competencies\n"
+        "INS01,,kommunen,jobbcoach,,2022-01-01,2021-01-01,tio,KOMP.X;KOMP.Y\n"
+        "INS01,Andra,kommun,other,,2021-01-01,,5,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError) as err:
+        check_inventory(read_inventory(path), str(path), {"KOMP.SVENSKA"})
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: intervention inventory is not usable")
+    assert "config setting intervention_mapping.inventory" in msg
+    for expected in (
+        "row 2, column 'name': value is missing",
+        "row 2, column 'provider': unknown value 'kommunen'; allowed values: kommun,",
+        "row 2, column 'method_family': unknown value 'jobbcoach'",
+        "row 2, column 'start_date': start_date 2022-01-01 is after end_date 2021-01-01",
+        "row 2, column 'capacity': expected a whole number >= 0, got 'tio'",
+        "row 2, column 'competencies': unknown competency ids 'KOMP.X', 'KOMP.Y' (separate ids with ';'); "
+        "allowed values: KOMP.SVENSKA",
+        "row 3, column 'intervention_id': duplicate value 'INS01' (first in row 2)",
+    ):
+        assert f"\n{expected}" in msg, expected

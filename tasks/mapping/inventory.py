@@ -15,20 +15,28 @@ Files come as CSV (UTF-8 with or without BOM, cp1252 as a fallback; ``,`` or ``;
 sheet unless told otherwise). A title row above the header is tolerated: the header is the first row that
 contains a cell ``intervention_id``. Row numbers in error messages count as a spreadsheet user does: the first
 row of the file is row 1 (so with no title row the header is row 1 and the first data row is row 2).
+Files are read by :mod:`insats.tasks.mapping.sheet`; each row is checked by the pydantic model
+:class:`InventoryRow`, and every problem is raised at once (``InventoryError``, config setting
+``intervention_mapping.inventory``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import re
 import unicodedata
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
+from insats.errors import InputError, Problem, by_row, validate_rows
+from insats.tasks.mapping.sheet import _is_empty, read_inventory
+
+__all__ = [
+    "INVENTORY_COLUMNS", "METHOD_FAMILIES", "PROVIDERS", "InventoryError", "InventoryRow", "check_inventory",
+    "ongoing_mask", "parse_inventory_date", "read_inventory", "split_competencies",
+]  # fmt: skip
 
 METHOD_FAMILIES: tuple[str, ...] = (
     "supported_employment",
@@ -75,118 +83,8 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 # Optional columns are added (all missing) when absent so that the output always has INVENTORY_COLUMNS.
 OPTIONAL_COLUMNS: tuple[str, ...] = ("target_group", "end_date", "capacity")
 
-# How far down a sheet we look for the header row (title rows above it are common in Excel exports).
-_HEADER_SEARCH_ROWS = 20
-_MAX_REPORTED_PROBLEMS = 50
+SETTING = "intervention_mapping.inventory"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-
-
-# --------------------------------------------------------------------------------------------- reading
-
-
-def read_inventory(path: Path, sheet: str | int = 0) -> pd.DataFrame:
-    """Read an inventory file as raw cells (no validation; pass the result to :func:`check_inventory`).
-
-    Supports ``.csv`` (UTF-8 / UTF-8-BOM, cp1252 fallback; ``,``, ``;`` or tab separated, sniffed from the
-    header line) and ``.xlsx`` (``sheet`` = name or 0-based index). Returns one row per non-empty data row,
-    columns named as in the header (stripped), values as read (str for CSV, Excel cell values for XLSX,
-    None for empty cells). ``df.attrs["row_numbers"]`` holds the spreadsheet row number (1-based) of each
-    row and ``df.attrs["header_row"]`` the header's, so that later errors can point to the right row.
-
-    Raises ValueError naming the file for an unknown suffix, an empty file or a duplicated header name.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = _read_csv_rows(path)
-    elif suffix == ".xlsx":
-        rows = _read_xlsx_rows(path, sheet)
-    else:
-        raise ValueError(f"{path}: unsupported inventory file type {suffix!r}; expected .csv or .xlsx")
-    return _rows_to_frame(rows, source=str(path))
-
-
-def _read_csv_rows(path: Path) -> list[list[Any]]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")  # also plain UTF-8
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")  # Excel's "CSV" on Swedish Windows
-    lines = text.splitlines()
-    header_line = next((ln for ln in lines if "intervention_id" in ln.lower()), None)
-    if header_line is None:
-        header_line = next((ln for ln in lines if ln.strip()), "")
-    counts = {d: header_line.count(d) for d in (";", ",", "\t")}
-    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    # One csv record = one spreadsheet row, even when a quoted cell spans several lines.
-    return [[cell if cell != "" else None for cell in record] for record in reader]
-
-
-def _read_xlsx_rows(path: Path, sheet: str | int) -> list[list[Any]]:
-    from openpyxl import load_workbook  # imported here: only needed for .xlsx
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several types for corrupt files
-        raise ValueError(f"{path}: cannot read as .xlsx ({exc})") from exc
-    try:
-        ws = wb[sheet] if isinstance(sheet, str) else wb.worksheets[sheet]
-        # min_row=1 so that enumerate() gives the row numbers Excel shows, even above the used range.
-        return [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
-    except (KeyError, IndexError) as exc:
-        raise ValueError(f"{path}: sheet {sheet!r} not found") from exc
-    finally:
-        wb.close()
-
-
-def _is_empty(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip() == ""
-
-
-def _rows_to_frame(rows: list[list[Any]], source: str) -> pd.DataFrame:
-    nonempty = [i for i, r in enumerate(rows) if any(not _is_empty(v) for v in r)]
-    if not nonempty:
-        raise ValueError(f"{source}: the file is empty (no header row found)")
-    header_idx = next(
-        (
-            i
-            for i in nonempty[:_HEADER_SEARCH_ROWS]
-            if any(isinstance(v, str) and v.strip().lower() == "intervention_id" for v in rows[i])
-        ),
-        nonempty[0],
-    )
-    header = ["" if _is_empty(v) else str(v).strip() for v in rows[header_idx]]
-    while header and header[-1] == "":
-        header.pop()
-    named = [h for h in header if h]
-    dupes = sorted({h for h in named if named.count(h) > 1})
-    if dupes:
-        raise ValueError(f"{source}: row {header_idx + 1} (header): duplicated column name(s) {dupes}")
-    records: list[list[Any]] = []
-    row_numbers: list[int] = []
-    for i in range(header_idx + 1, len(rows)):
-        row = rows[i]
-        if all(_is_empty(v) for v in row):
-            continue
-        extra = [v for v in row[len(header) :] if not _is_empty(v)]
-        if extra:
-            raise ValueError(
-                f"{source}: row {i + 1}: {len(row)} cells but the header (row {header_idx + 1}) "
-                f"has {len(header)} columns (a cell that contains the separator must be quoted)"
-            )
-        cells = list(row[: len(header)]) + [None] * max(0, len(header) - len(row))
-        records.append([None if _is_empty(v) else v for v in cells])
-        row_numbers.append(i + 1)
-    keep = [j for j, h in enumerate(header) if h]  # unnamed, empty columns are dropped
-    df = pd.DataFrame([[r[j] for j in keep] for r in records], columns=[header[j] for j in keep], dtype=object)
-    df.attrs["row_numbers"] = row_numbers
-    df.attrs["header_row"] = header_idx + 1
-    return df
 
 
 # ------------------------------------------------------------------------------------------ validation
@@ -248,6 +146,105 @@ def _parse_capacity(value: Any) -> int | None:
     raise ValueError(f"expected a whole number >= 0, got {str(value)!r}")
 
 
+class InventoryError(InputError):
+    """An inventory (or survey) that cannot be used: one problem per line, ``row <n>, column '<col>': ...``."""
+
+    bullet = ""
+
+
+def _coded(value: Any, allowed: tuple[str, ...]) -> str:
+    raw = _text(value)
+    if raw is None:
+        raise ValueError(f"value is missing; allowed values: {', '.join(allowed)}")
+    if _fold(raw) not in allowed:
+        raise ValueError(f"unknown value {raw!r}; allowed values: {', '.join(allowed)}")
+    return _fold(raw)
+
+
+def _required_text(value: Any) -> str:
+    text = _text(value)
+    if text is None:
+        raise ValueError("value is missing")
+    return text
+
+
+class InventoryRow(BaseModel):
+    """One inventory row, typed; field validators give the messages (context ``known``: competency ids).
+
+    ``end_date`` comes before ``start_date`` so that the start's check can compare with the end."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    intervention_id: str
+    name: str
+    provider: str
+    method_family: str
+    target_group: str | None = None
+    end_date: Any = None
+    start_date: Any = None
+    capacity: int | None = None
+    competencies: str = ""
+
+    _required = field_validator("intervention_id", "name", mode="before")(lambda v: _required_text(v))
+    _optional = field_validator("target_group", mode="before")(lambda v: _text(v))
+    _provider = field_validator("provider", mode="before")(lambda v: _coded(v, PROVIDERS))
+    _family = field_validator("method_family", mode="before")(lambda v: _coded(v, METHOD_FAMILIES))
+    _end = field_validator("end_date", mode="before")(lambda v: parse_inventory_date(v))
+    _capacity = field_validator("capacity", mode="before")(lambda v: _parse_capacity(v))
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _start(cls, value: Any, info: ValidationInfo) -> pd.Timestamp:
+        start = parse_inventory_date(value)
+        if start is None:
+            raise ValueError("value is missing; expected a date YYYY-MM-DD")
+        end = info.data.get("end_date")
+        if end is not None and start > end:
+            raise ValueError(f"start_date {start.date()} is after end_date {end.date()}")
+        return start
+
+    @field_validator("competencies", mode="before")
+    @classmethod
+    def _competencies(cls, value: Any, info: ValidationInfo) -> str:
+        known = (info.context or {}).get("known")
+        codes = list(dict.fromkeys(t.strip().upper() for t in (_text(value) or "").split(";") if t.strip()))
+        unknown = [c for c in codes if known is not None and c not in known]
+        if unknown:
+            ids = ", ".join(repr(c) for c in unknown)
+            raise ValueError(
+                f"unknown competency id{'s' if len(unknown) > 1 else ''} {ids} (separate ids with ';'); "
+                f"allowed values: {', '.join(sorted(known))}"
+            )
+        return ";".join(codes)
+
+
+def _duplicate_ids(df: pd.DataFrame, row_numbers: list[int]) -> list[Problem]:
+    first_seen: dict[str, int] = {}
+    problems = []
+    for row, value in zip(row_numbers, df["intervention_id"], strict=True):
+        iid = _text(value)
+        if iid is not None and iid in first_seen:
+            problems.append(
+                Problem(
+                    f"row {row}, column 'intervention_id': duplicate value {iid!r} (first in row {first_seen[iid]})"
+                )
+            )
+        elif iid is not None:
+            first_seen[iid] = row
+    return problems
+
+
+def _header_problems(df: pd.DataFrame, source: str, header_row: int) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise InventoryError(
+            f"missing required column(s) {', '.join(missing)} in the header (row {header_row}); "
+            f"required: {', '.join(REQUIRED_COLUMNS)}; found: {', '.join(map(str, df.columns))}",
+            file=source,
+            setting=SETTING,
+        )
+
+
 def check_inventory(df: pd.DataFrame, source: str, known_codes: set[str] | None = None) -> pd.DataFrame:
     """Validate and type a raw inventory (from :func:`read_inventory` or built in memory).
 
@@ -257,133 +254,54 @@ def check_inventory(df: pd.DataFrame, source: str, known_codes: set[str] | None 
     matched ignoring case and Swedish accents (``Arbetsförmedlingen`` -> ``arbetsformedlingen``).
     ``known_codes`` is the set of codebook ids that competencies may use; None skips that check.
 
-    Raises one ValueError listing every problem found (up to 50), each as
-    ``row <n>, column '<col>': <what is wrong>; allowed values: ...`` and prefixed by ``source``, for: missing
-    required columns, missing required values, unknown method_family/provider, unknown competency ids,
-    duplicate intervention_id, unreadable dates or capacity, and start_date after end_date.
+    Each row is checked by the pydantic model :class:`InventoryRow`. Raises one ``InventoryError`` (a ValueError)
+    naming ``source`` and listing every problem as ``row <n>, column '<col>': <what is wrong>; allowed
+    values: ...`` for: missing required columns, missing required values, unknown method_family/provider,
+    unknown competency ids, duplicate intervention_id, unreadable dates or capacity, and start_date after
+    end_date.
     """
     df = df.rename(columns=lambda c: str(c).strip().lower())
     header_row = int(df.attrs.get("header_row", 1))
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{source}: missing required column(s) {', '.join(missing)} in the header (row {header_row}); "
-            f"required: {', '.join(REQUIRED_COLUMNS)}; found: {', '.join(map(str, df.columns))}"
-        )
+    _header_problems(df, source, header_row)
     row_numbers = df.attrs.get("row_numbers")
     if row_numbers is None or len(row_numbers) != len(df):
         row_numbers = list(range(header_row + 1, header_row + 1 + len(df)))
     for col in OPTIONAL_COLUMNS:
         if col not in df.columns:
             df[col] = None
-
-    problems: list[str] = []
-
-    def problem(row: int, col: str, msg: str) -> None:
-        problems.append(f"row {row}, column '{col}': {msg}")
-
-    out: dict[str, list[Any]] = {c: [] for c in INVENTORY_COLUMNS}
-    first_seen: dict[str, int] = {}
     known = {str(c).strip().upper() for c in known_codes} if known_codes is not None else None
-    allowed_codes = ", ".join(sorted(known)) if known is not None else ""
-    for row, rec in zip(row_numbers, df[list(INVENTORY_COLUMNS)].itertuples(index=False), strict=True):
-        r = rec._asdict()
-        iid = _text(r["intervention_id"])
-        if iid is None:
-            problem(row, "intervention_id", "value is missing")
-        elif iid in first_seen:
-            problem(row, "intervention_id", f"duplicate value {iid!r} (first in row {first_seen[iid]})")
-        else:
-            first_seen[iid] = row
-        name = _text(r["name"])
-        if name is None:
-            problem(row, "name", "value is missing")
-
-        coded: dict[str, str | None] = {}
-        for col, allowed in (("provider", PROVIDERS), ("method_family", METHOD_FAMILIES)):
-            raw = _text(r[col])
-            coded[col] = None
-            if raw is None:
-                problem(row, col, f"value is missing; allowed values: {', '.join(allowed)}")
-            elif _fold(raw) not in allowed:
-                problem(row, col, f"unknown value {raw!r}; allowed values: {', '.join(allowed)}")
-            else:
-                coded[col] = _fold(raw)
-
-        dates: dict[str, pd.Timestamp | None] = {}
-        for col in ("start_date", "end_date"):
-            try:
-                dates[col] = parse_inventory_date(r[col])
-            except ValueError as exc:
-                dates[col] = None
-                problem(row, col, str(exc))
-        if dates["start_date"] is None and _is_empty(r["start_date"]):
-            problem(row, "start_date", "value is missing; expected a date YYYY-MM-DD")
-        start, end = dates["start_date"], dates["end_date"]
-        if start is not None and end is not None and start > end:
-            problem(
-                row,
-                "start_date",
-                f"start_date {start.date()} is after end_date {end.date()}",
-            )
-
-        try:
-            capacity = _parse_capacity(r["capacity"])
-        except ValueError as exc:
-            capacity = None
-            problem(row, "capacity", str(exc))
-
-        comp_raw = _text(r["competencies"]) or ""
-        codes: list[str] = []
-        for token in comp_raw.split(";"):
-            code = token.strip().upper()
-            if not code:
-                continue
-            if known is not None and code not in known:
-                problem(
-                    row,
-                    "competencies",
-                    f"unknown competency id {token.strip()!r} (separate ids with ';'); allowed values: {allowed_codes}",
-                )
-            elif code not in codes:
-                codes.append(code)
-
-        out["intervention_id"].append(iid)
-        out["name"].append(name)
-        out["provider"].append(coded["provider"])
-        out["method_family"].append(coded["method_family"])
-        out["target_group"].append(_text(r["target_group"]))
-        out["start_date"].append(start)
-        out["end_date"].append(end)
-        out["capacity"].append(capacity)
-        out["competencies"].append(";".join(codes))
-
+    records = df[list(INVENTORY_COLUMNS)].to_dict("records")
+    rows, problems = validate_rows(InventoryRow, records, row_numbers, {"known": known})
+    problems = by_row(problems + _duplicate_ids(df, row_numbers))
     if problems:
-        shown = problems[:_MAX_REPORTED_PROBLEMS]
-        more = len(problems) - len(shown)
-        tail = f"\n... and {more} more problem(s)" if more else ""
-        raise ValueError(
-            f"{source}: {len(problems)} problem(s) in the intervention inventory "
-            f"(row numbers count the header as row {header_row}):\n" + "\n".join(shown) + tail
+        raise InventoryError(
+            f"intervention inventory is not usable (row numbers count the header as row {header_row})",
+            problems,
+            file=source,
+            setting=SETTING,
         )
-
-    result = pd.DataFrame(
-        {
-            "intervention_id": pd.Series(out["intervention_id"], dtype=object).astype(str),
-            "name": pd.Series(out["name"], dtype=object).astype(str),
-            "provider": pd.Series(out["provider"], dtype=object).astype(str),
-            "method_family": pd.Series(out["method_family"], dtype=object).astype(str),
-            "target_group": _optional_text(out["target_group"]),
-            "start_date": pd.to_datetime(pd.Series(out["start_date"], dtype=object)).astype("datetime64[ns]"),
-            "end_date": pd.to_datetime(pd.Series(out["end_date"], dtype=object)).astype("datetime64[ns]"),
-            "capacity": pd.array(out["capacity"], dtype="Int64"),
-            "competencies": pd.Series(out["competencies"], dtype=object).astype(str),
-        }
-    )
-    extras = [c for c in df.columns if c not in INVENTORY_COLUMNS]
-    for col in extras:
+    result = _typed([r.model_dump() for r in rows])
+    for col in (c for c in df.columns if c not in INVENTORY_COLUMNS):
         result[col] = df[col].to_numpy()
     return result
+
+
+def _typed(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The checked rows as the inventory frame (module docstring's dtypes), in INVENTORY_COLUMNS order."""
+    col = {c: [r[c] for r in rows] for c in INVENTORY_COLUMNS}
+    return pd.DataFrame(
+        {
+            "intervention_id": pd.Series(col["intervention_id"], dtype=object).astype(str),
+            "name": pd.Series(col["name"], dtype=object).astype(str),
+            "provider": pd.Series(col["provider"], dtype=object).astype(str),
+            "method_family": pd.Series(col["method_family"], dtype=object).astype(str),
+            "target_group": _optional_text(col["target_group"]),
+            "start_date": pd.to_datetime(pd.Series(col["start_date"], dtype=object)).astype("datetime64[ns]"),
+            "end_date": pd.to_datetime(pd.Series(col["end_date"], dtype=object)).astype("datetime64[ns]"),
+            "capacity": pd.array(col["capacity"], dtype="Int64"),
+            "competencies": pd.Series(col["competencies"], dtype=object).astype(str),
+        }
+    )
 
 
 def _optional_text(values: list[str | None]) -> pd.Series:

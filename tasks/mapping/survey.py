@@ -17,12 +17,15 @@ codebook loaded by :mod:`insats.tasks.interviews.codebook` (the same YAML format
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
+from insats.errors import Problem, by_row, validate_rows
 from insats.tasks.interviews.codebook import Codebook
 from insats.tasks.interviews.coding import code_segments
-from insats.tasks.mapping.inventory import _fold, read_inventory
+from insats.tasks.mapping.inventory import InventoryError, _fold, read_inventory
 
 SURVEY_COLUMNS: tuple[str, ...] = (
     "respondent_id",
@@ -47,88 +50,136 @@ USAGE_COLUMNS: tuple[str, ...] = (
     "median_usefulness",
     "n_rated",
 )
+SETTING = "intervention_mapping.survey"
+TOOLS_SETTING = "intervention_mapping.survey_tools"
 THEME_COLUMNS: tuple[str, ...] = ("code_id", "label", "label_en", "n_comments", "n_respondents", "share_respondents")
+
+
+def _required(value: Any) -> str:
+    if not value:
+        raise ValueError("value is missing")
+    return value
+
+
+class SurveyRow(BaseModel):
+    """One survey row (cells as stripped text, "" when empty), checked against context ``tools`` (folded
+    allowed tool codes). ``tool`` comes before ``tool_other`` so that the latter can see the tool."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    respondent_id: str
+    unit: str = ""
+    tool: str
+    tool_other: str = ""
+    purpose: str
+    frequency: str
+    usefulness: int | None = None
+    comment: str = ""
+
+    _respondent = field_validator("respondent_id", mode="before")(lambda v: _required(v))
+
+    @field_validator("tool", mode="before")
+    @classmethod
+    def _tool(cls, value: str, info: ValidationInfo) -> str:
+        tools = info.context["tools"]
+        tool = _fold(value) if value else ""
+        if tool not in tools:
+            raise ValueError(
+                f"unknown value {value!r}; allowed values ({TOOLS_SETTING}, or annat/other): {', '.join(tools)}"
+            )
+        return tool
+
+    @field_validator("tool_other")
+    @classmethod
+    def _other_named(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("tool") in OTHER_TOOL and not value:
+            raise ValueError(f"tool '{info.data['tool']}' needs the tool's name here")
+        return value
+
+    @field_validator("purpose", mode="before")
+    @classmethod
+    def _purposes(cls, value: str) -> str:
+        purposes = [_fold(p) for p in value.split(";") if p.strip()]
+        if not purposes or any(p not in PURPOSES for p in purposes):
+            raise ValueError(
+                f"unknown or missing value {value!r}; allowed values (';'-separated): {', '.join(PURPOSES)}"
+            )
+        return ";".join(dict.fromkeys(purposes))
+
+    @field_validator("frequency", mode="before")
+    @classmethod
+    def _frequency(cls, value: str) -> str:
+        freq = _fold(value) if value else ""
+        if freq not in FREQUENCIES:
+            raise ValueError(f"unknown value {value!r}; allowed values: {', '.join(FREQUENCIES)}")
+        return freq
+
+    @field_validator("usefulness", mode="before")
+    @classmethod
+    def _likert(cls, value: str) -> int | None:
+        if not value:
+            return None
+        try:
+            number = float(value.replace(",", "."))
+        except ValueError:
+            number = float("nan")
+        if not (number.is_integer() and 1 <= number <= 5):
+            raise ValueError(f"expected a whole number 1..5, got {value!r}")
+        return int(number)
+
+
+def _repeated_tools(rows: list[SurveyRow | None], row_numbers: list[int]) -> list[Problem]:
+    """The same tool twice for one respondent (other tools: the same name twice)."""
+    seen: dict[tuple[str, str, str], int] = {}
+    problems = []
+    for row, r in zip(row_numbers, rows, strict=True):
+        if r is None:
+            continue
+        key = (r.respondent_id, r.tool, r.tool_other.lower())
+        if key in seen:
+            problems.append(
+                Problem(f"row {row}, column 'tool': respondent {r.respondent_id!r} lists {r.tool!r} twice "
+                        f"(first in row {seen[key]})")
+            )  # fmt: skip
+        seen.setdefault(key, row)
+    return problems
 
 
 def read_survey(path: Path, tools: tuple[str, ...]) -> pd.DataFrame:
     """Read and check the survey (see module docstring) against the allowed ``tools`` codes.
 
     Returns columns :data:`SURVEY_COLUMNS`: str columns ("" when empty; codes normalised), ``usefulness``
-    Int64 (<NA> when empty), file order. Raises one ValueError naming the file and listing every problem as
-    ``row <n>, column '<col>': ...`` (header = row 1) for: missing columns, missing respondent_id, unknown
-    tool / purpose / frequency (listing the allowed values), ``annat`` without tool_other, usefulness not a
-    whole number 1..5, and the same tool twice for one respondent.
+    Int64 (<NA> when empty), file order. Each row is checked by the pydantic model :class:`SurveyRow`; raises
+    one ``InventoryError`` (a ValueError) naming the file and listing every problem as ``row <n>, column
+    '<col>': ...`` (header = row 1) for: missing columns, missing respondent_id, unknown tool (allowed: the
+    config's ``intervention_mapping.survey_tools``) / purpose / frequency, ``annat`` without tool_other,
+    usefulness not a whole number 1..5, and the same tool twice for one respondent.
     """
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".xlsx"):
         raise ValueError(f"{path}: unsupported survey file type {path.suffix!r}; expected .csv or .xlsx")
     raw = read_inventory(path).rename(columns=lambda c: str(c).strip().lower())
-    required = ("respondent_id", "tool", "purpose", "frequency", "usefulness")
-    missing = [c for c in required if c not in raw.columns]
+    missing = [c for c in ("respondent_id", "tool", "purpose", "frequency", "usefulness") if c not in raw.columns]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, raw.columns))}")
+        found = ", ".join(map(str, raw.columns))
+        raise InventoryError(f"missing column(s) {', '.join(missing)}; found {found}", file=str(path), setting=SETTING)
     for c in SURVEY_COLUMNS:
         if c not in raw.columns:
             raw[c] = None
-    allowed_tools = tuple(dict.fromkeys([_fold(t) for t in tools] + list(OTHER_TOOL)))
-    rows = raw.attrs.get("row_numbers") or list(range(2, len(raw) + 2))
-    problems: list[str] = []
-    seen: dict[tuple[str, str, str], int] = {}
-    out: dict[str, list[object]] = {c: [] for c in SURVEY_COLUMNS}
-    for row, rec in zip(rows, raw[list(SURVEY_COLUMNS)].itertuples(index=False), strict=True):
-        r = {c: "" if v is None else str(v).strip() for c, v in rec._asdict().items()}
-        if not r["respondent_id"]:
-            problems.append(f"row {row}, column 'respondent_id': value is missing")
-        tool = _fold(r["tool"]) if r["tool"] else ""
-        if tool not in allowed_tools:
-            problems.append(
-                f"row {row}, column 'tool': unknown value {r['tool']!r}; allowed values: {', '.join(allowed_tools)}"
-            )
-        elif tool in OTHER_TOOL and not r["tool_other"]:
-            problems.append(f"row {row}, column 'tool_other': tool '{r['tool']}' needs the tool's name here")
-        key = (r["respondent_id"], tool, r["tool_other"].lower())
-        if r["respondent_id"] and tool and key in seen:
-            problems.append(
-                f"row {row}, column 'tool': respondent {r['respondent_id']!r} lists {tool!r} twice "
-                f"(first in row {seen[key]})"
-            )
-        seen.setdefault(key, row)
-        purposes = [_fold(p) for p in r["purpose"].split(";") if p.strip()]
-        bad = [p for p in purposes if p not in PURPOSES]
-        if bad or not purposes:
-            problems.append(
-                f"row {row}, column 'purpose': unknown or missing value {r['purpose']!r}; allowed values "
-                f"(';'-separated): {', '.join(PURPOSES)}"
-            )
-        freq = _fold(r["frequency"]) if r["frequency"] else ""
-        if freq not in FREQUENCIES:
-            problems.append(
-                f"row {row}, column 'frequency': unknown value {r['frequency']!r}; "
-                f"allowed values: {', '.join(FREQUENCIES)}"
-            )
-        use: int | None = None
-        if r["usefulness"]:
-            try:
-                f = float(r["usefulness"].replace(",", "."))
-                use = int(f) if f.is_integer() and 1 <= f <= 5 else None
-            except ValueError:
-                use = None
-            if use is None:
-                problems.append(
-                    f"row {row}, column 'usefulness': expected a whole number 1..5, got {r['usefulness']!r}"
-                )
-        out["respondent_id"].append(r["respondent_id"])
-        out["unit"].append(r["unit"])
-        out["tool"].append(tool)
-        out["tool_other"].append(r["tool_other"])
-        out["purpose"].append(";".join(dict.fromkeys(purposes)))
-        out["frequency"].append(freq)
-        out["usefulness"].append(use)
-        out["comment"].append(r["comment"])
+    row_numbers = raw.attrs.get("row_numbers") or list(range(2, len(raw) + 2))
+    records = [
+        {c: "" if v is None else str(v).strip() for c, v in rec.items()}
+        for rec in raw[list(SURVEY_COLUMNS)].to_dict("records")
+    ]
+    context = {"tools": tuple(dict.fromkeys([_fold(t) for t in tools] + list(OTHER_TOOL)))}
+    rows, problems = validate_rows(SurveyRow, records, row_numbers, context)
+    problems = by_row(problems + _repeated_tools(rows, row_numbers))
     if problems:
-        raise ValueError(f"{path}: {len(problems)} problem(s) in the survey:\n" + "\n".join(problems[:50]))
-    df = pd.DataFrame({c: out[c] for c in SURVEY_COLUMNS if c != "usefulness"}, dtype=object).astype(str)
-    df.insert(6, "usefulness", pd.array(out["usefulness"], dtype="Int64"))
+        raise InventoryError("survey is not usable", problems, file=str(path), setting=SETTING)
+    dumped = [r.model_dump() for r in rows]
+    df = pd.DataFrame({c: [r[c] for r in dumped] for c in SURVEY_COLUMNS if c != "usefulness"}, dtype=object)
+    df = df.astype(str)
+    df.insert(6, "usefulness", pd.array([r["usefulness"] for r in dumped], dtype="Int64"))
     return df
 
 
