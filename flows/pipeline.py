@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from insats.config import load_config
 from insats.runtime import make_task_runner
 from insats.studies import STUDIES
+from insats.tasks.register.pseudonymise import check_pseudonym_key
 
 
 @flow(name="pipeline")
@@ -21,6 +22,7 @@ def pipeline(
     A stage marked optional in the registry (the participant flow) runs only when its config section exists.
     """
     config = load_config(config_path)
+    check_pseudonym_key(config)  # refuse a public or weak key before study 1 publishes anything
     runner = make_task_runner(task_runner, dask_address)
     results: dict[str, Any] = {}
     for study in STUDIES:

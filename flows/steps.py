@@ -38,6 +38,7 @@ from insats.provenance import (
 from insats.storage import publish_folder, write_json, write_parquet
 from insats.studies import get_study
 from insats.tasks.disclosure import suppress_small_counts
+from insats.tasks.register.pseudonymise import check_pseudonym_key
 from insats.validation import gate
 
 Outputs = dict[str, str]  # table name -> path of a written Parquet file
@@ -141,6 +142,7 @@ def load_study_config(config_path: str | Path, study: str) -> Config:
     """The config, checked for the sections ``study`` needs (a one-line error names a missing one)."""
     config = load_config(config_path)
     config.require(*get_study(study).sections, for_=f"`insats run {get_study(study).slug}`")
+    check_pseudonym_key(config)  # before anything is published, also when a deployment starts the flow
     return config
 
 

@@ -369,3 +369,27 @@ def test_load_key_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("INSATS_TEST_KEY")
     with pytest.raises(ValueError, match="cannot read"):
         load_key("INSATS_TEST_KEY", key_file=tmp_path / "missing.key")
+
+
+def test_ingest_failure_message_masks_the_identity_column_in_any_spelling(tmp_path: Path) -> None:
+    """A spell whose end precedes its start fails the gate; the message must not show the person in clear."""
+    from insats.tasks.register.ingest import ingest_extract
+    from insats.validation import GateError
+
+    clear = "20021006–9761"  # en dash: a spelling the old pattern missed
+    src = tmp_path / "spells.csv"
+    src.write_text(
+        "personnummer;insats_id;startdatum;slutdatum\n"
+        f"{clear};INS01;2023-05-01;2023-01-01\n"
+        "19850612-1234;INS01;2023-01-01;2023-03-01\n",
+        encoding="utf-8",
+    )
+    columns = {"personnummer": "personnummer", "intervention_id": "insats_id", "start_date": "startdatum",
+               "end_date": "slutdatum"}  # fmt: skip
+    params = {"period_first": pd.Timestamp("2021-01-01"), "period_last": pd.Timestamp("2024-12-31"),
+              "amount_ceiling": 1e5, "period_months": 48}  # fmt: skip
+    with pytest.raises((GateError, ValueError)) as err:
+        ingest_extract("spells", src, columns, "k", "INSATS_NO_SUCH_KEY", None, True, params)
+    message = str(err.value)
+    for spelling in ("20021006–9761", "200210069761", "021006-9761", "0210069761", "19850612-1234"):
+        assert spelling not in message

@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
+from insats.tasks.identity import identity_masker
 from insats.tasks.register.pseudonymise import load_key, pseudonymise
 from insats.tasks.register.readers import read_extract, read_value_labels
 from insats.tasks.register.standardise import standardise
-from insats.validation import GateError, gate, value_label_problems
+from insats.validation import GateError, gate, identity_values_masked, value_label_problems
 
 
 def ingest_extract(
@@ -39,10 +40,20 @@ def ingest_extract(
         problems = value_label_problems(read_value_labels(source), columns)
         if problems:
             raise GateError(f"{source}: value labels disagree with the code lists: {'; '.join(problems)}")
-    df = standardise(read_extract(source), kind, columns, source=str(source))
-    gate(df, f"input.{kind}", table=str(source), parameters=suite_parameters)
-    pseudo = pseudonymise(df, load_key(env_var=key_env, key_file=key_file, demo=demo))
-    gate(pseudo, f"register.{kind}", table=f"pseudonymised {kind}")
+    raw = read_extract(source)
+    identities = raw[columns["personnummer"]] if columns.get("personnummer") in raw else raw.iloc[:0, 0]
+    masker = identity_masker(identities)
+    try:  # every message names values of the identity column masked, whatever their spelling
+        with identity_values_masked(identities):
+            df = standardise(raw, kind, columns, source=str(source))
+            gate(df, f"input.{kind}", table=str(source), parameters=suite_parameters)
+            pseudo = pseudonymise(df, load_key(env_var=key_env, key_file=key_file, demo=demo))
+            gate(pseudo, f"register.{kind}", table=f"pseudonymised {kind}")
+    except (ValueError, GateError, KeyError) as exc:
+        masked = masker(str(exc))
+        if masked == str(exc):
+            raise
+        raise (GateError if isinstance(exc, GateError) else ValueError)(masked) from None
     return pseudo
 
 
