@@ -26,6 +26,7 @@ in the segment is negated; one affirmative mention makes the row affirmative.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -47,6 +48,9 @@ MATCH_COLUMNS = ["code_id", "keyword", "rule", "start_char", "end_char", "matche
 
 _TOKENIZER = RegexpTokenizer(r"\w+")
 _STEMMER = SnowballStemmer("swedish")
+# The cache wraps the stemmer, not ``stem``: insats.fingerprint follows plain project functions (so a change
+# to ``stem`` still re-keys the nodes using it); the stemmer's own code is keyed by nltk's version.
+_cached_stem = functools.lru_cache(maxsize=1 << 17)(_STEMMER.stem)
 _CLAUSE_PUNCT = re.compile(r"[.,;:!?]")
 
 
@@ -61,8 +65,9 @@ def tokenize(text: str) -> list[str]:
 
 
 def stem(token: str) -> str:
-    """Snowball Swedish stem of one (lower-case) token."""
-    return _STEMMER.stem(token)
+    """Snowball Swedish stem of one (lower-case) token (cached: a corpus repeats its words, and TF-IDF refits
+    in cross-validation stem every text again)."""
+    return _cached_stem(token)
 
 
 def keyword_stems(keyword: str) -> tuple[str, ...]:

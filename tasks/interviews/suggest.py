@@ -74,7 +74,16 @@ def cross_validate_suggestions(
     k = min(n_splits, len(set(groups)))
     if k < 2:
         raise ValueError(f"coder {coder!r} coded {len(set(groups))} interview(s); grouped CV needs at least 2")
-    vec = TfidfVectorizer(analyzer=stem_analyzer, sublinear_tf=True)
+    folds = list(GroupKFold(n_splits=k).split(train, groups=groups))  # the same folds for every code
+    features: dict[int, tuple] = {}  # fold -> TF-IDF fitted on its training part: (train, test) matrices
+
+    def fold_features(i: int) -> tuple:
+        if i not in features:
+            tr, te = folds[i]
+            vec = TfidfVectorizer(analyzer=stem_analyzer, sublinear_tf=True)
+            features[i] = (vec.fit_transform(train["text"].iloc[tr]), vec.transform(train["text"].iloc[te]))
+        return features[i]
+
     rows = []
     for code in codes:
         y = train[code].to_numpy().astype(int) if code in train else np.zeros(len(train), dtype=int)
@@ -83,13 +92,13 @@ def cross_validate_suggestions(
             rows.append([code, coder, len(y), n_pos, k, *[np.nan] * 5])
             continue
         prob = np.zeros(len(y))
-        for tr, te in GroupKFold(n_splits=k).split(train, y, groups):
+        for i, (tr, te) in enumerate(folds):
             if y[tr].sum() < 2 or y[tr].sum() == len(tr):
                 prob[te] = y[tr].mean()
                 continue
-            x_tr = vec.fit_transform(train["text"].iloc[tr])
+            x_tr, x_te = fold_features(i)
             model = _model(int(y[tr].sum()), seed).fit(x_tr, y[tr])
-            prob[te] = model.predict_proba(vec.transform(train["text"].iloc[te]))[:, 1]
+            prob[te] = model.predict_proba(x_te)[:, 1]
         pred = (prob >= 0.5).astype(int)
         rows.append([
             code, coder, len(y), n_pos, k, precision_score(y, pred, zero_division=np.nan),
