@@ -173,3 +173,84 @@ def test_a_person_with_a_gap_in_the_monthly_outcomes_is_flagged():
     failure = next(o for o in report.failures)
     assert failure.expectation == "expect_column_values_to_occur_in_every_month_of_the_period"
     assert failure.unexpected_count == len(months) - 1 and min(failure.unexpected_rows) == len(months)
+
+
+# --- errors that keep their detail (issue 11) ------------------------------------------------------------
+
+
+def test_input_error_lists_every_problem_grouped_by_file_and_survives_pickling():
+    import pickle
+
+    from insats.errors import InputError, Problem
+
+    exc = InputError(
+        "participant documentation is not usable",
+        [Problem("row 2, column 'gender': 'X'", "a.csv"), Problem("unknown status 'Arbte' in row 3", "b.csv")],
+        setting="participant_flow.ladder",
+    )
+    assert str(exc).splitlines() == [
+        "participant documentation is not usable (2 problem(s); config setting participant_flow.ladder):",
+        "  a.csv:",
+        "    - row 2, column 'gender': 'X'",
+        "  b.csv:",
+        "    - unknown status 'Arbte' in row 3",
+    ]
+    again = pickle.loads(pickle.dumps(exc))
+    assert isinstance(again, ValueError) and again.problems == exc.problems and str(again) == str(exc)
+
+
+def test_validation_problems_name_the_field_counting_items_from_one():
+    from pydantic import BaseModel, ValidationError
+
+    from insats.errors import validation_problems
+
+    class Item(BaseModel):
+        threshold: float
+
+    class Spec(BaseModel):
+        items: list[Item]
+
+    with pytest.raises(ValidationError) as err:
+        Spec.model_validate({"items": [{"threshold": 1}, {"threshold": "many"}]})
+    (problem,) = validation_problems(err.value, file="t.yaml")
+    assert problem.file == "t.yaml"
+    assert (
+        problem.message.startswith("items[2].threshold: Input should be a valid number")
+        and "got 'many'" in problem.message
+    )
+
+
+def test_the_cli_prints_the_whole_problem_list_capped_not_the_first_line(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from insats.cli import user_errors
+    from insats.errors import InputError
+
+    app = typer.Typer()
+
+    @app.command()
+    def boom(n: int, plain: bool = False) -> None:
+        with user_errors():
+            if plain:
+                raise ValueError("unknown exit status values:\n" + "\n".join(f"  - value {i}" for i in range(n)))
+            raise InputError("unknown exit status values", [f"value {i}" for i in range(n)], file="p.csv")
+
+    result = CliRunner().invoke(app, ["5"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "Error: p.csv: unknown exit status values (5 problem(s)):"
+    assert lines[1:6] == [f"  - value {i}" for i in range(5)]
+    assert "(InputError); set INSATS_DEBUG=1 for the traceback" in lines[6]
+    result = CliRunner().invoke(app, ["30"])
+    lines = result.output.splitlines()
+    assert (
+        lines[20] == "  - value 19" and lines[21] == "  ... and 10 more problem(s)" and "value 20" not in result.output
+    )
+    result = CliRunner().invoke(app, ["3", "--plain"])  # any multi-line message is printed whole, as plain lines
+    assert result.output.splitlines()[:4] == [
+        "Error: unknown exit status values:",
+        "  - value 0",
+        "  - value 1",
+        "  - value 2",
+    ]
