@@ -9,192 +9,65 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 from prefect import flow
 
-from insats.config import Config, load_config
-from insats.flows.steps import Outputs, publish, read_published, record_inputs, run_step, step, written
-from insats.storage import write_bytes, write_parquet
-from insats.tasks.interviews.codebook import load_codebook
+from insats.config import OutcomeEvaluation
+from insats.flows.nodes import node
+from insats.flows.steps import load_study_config, publish, published_dir, read_published, record_inputs, work_dir
 from insats.tasks.mapping.alignment import alignment_scores, coverage_gaps
-from insats.tasks.mapping.candidates import CandidateRules, evaluation_candidates
-from insats.tasks.mapping.evidence import EVIDENCE_COLUMNS, evidence_table, read_extraction
-from insats.tasks.mapping.figures import (
-    alignment_heatmap,
-    coverage_by_family_provider,
-    recall_curve_figure,
-    timeline_figure,
+from insats.tasks.mapping.candidates import evaluation_candidates
+from insats.tasks.mapping.evidence import evidence_from_extraction
+from insats.tasks.mapping.figures import alignment_heatmap, coverage_by_family_provider, recall_curve_figure
+from insats.tasks.mapping.power import inventory_design
+from insats.tasks.mapping.screening import rank_unscreened, simulate_review
+from insats.tasks.mapping.study import (
+    candidate_rules,
+    checked_inventory,
+    review_references,
+    survey_comment_themes,
+    timeline_png,
+    tool_usage_table,
 )
-from insats.tasks.mapping.inventory import check_inventory, read_inventory
-from insats.tasks.mapping.power import design_counts
-from insats.tasks.mapping.references import deduplicate, read_references
-from insats.tasks.mapping.screening import metrics_table, prioritise, read_screening_decisions, simulate_screening
-from insats.tasks.mapping.survey import code_comments, comment_themes, read_survey, tool_usage
 from insats.tasks.register.counts import participants_per_intervention
-from insats.validation import gate
 
 STUDY = "intervention_mapping"
+inventory_node = node(checked_inventory, "inventory")
+participants_node = node(participants_per_intervention, "participants")
+design_node = node(inventory_design, "design")
+alignment_node = node(alignment_scores, "alignment")
+gaps_node = node(coverage_gaps, "coverage_gaps")
+coverage_node = node(coverage_by_family_provider, "coverage")
+references_node = node(review_references, ("references", "merge_report"))
+ranking_node = node(rank_unscreened, "screening_ranked")
+simulation_node = node(simulate_review, ("screening_curve", "screening_metrics"))
+evidence_node = node(evidence_from_extraction, "evidence")
+usage_node = node(tool_usage_table, "tool_usage")
+themes_node = node(survey_comment_themes, "comment_themes")
+candidates_node = node(evaluation_candidates, "candidates")
+timeline_node = node(timeline_png, "timeline")
+heatmap_node = node(alignment_heatmap, "alignment_heatmap")
+recall_node = node(recall_curve_figure, "recall_curve")
 
 
-@step
-def load_inventory(inventory: Path, demand_profile: Path, out_dir: str) -> dict:
-    """Read and check the inventory; competency ids must exist in study 1's demand profile."""
-    raw = read_inventory(inventory)
-    gate(raw, "input.inventory", table=str(inventory))
-    known = set(pd.read_parquet(demand_profile)["code_id"])
-    checked = check_inventory(raw, source=str(inventory), known_codes=known)
-    return written(inventory=write_parquet(checked, Path(out_dir) / "inventory.parquet"))
-
-
-@step
-def count_participants(spells: Path, out_dir: str) -> dict:
-    """Distinct persons per intervention in the (pseudonymised) register spells."""
-    counts = participants_per_intervention(pd.read_parquet(spells))
-    return written(participants=write_parquet(counts, Path(out_dir) / "participants.parquet"))
-
-
-@step
-def register_design(
-    inventory: Path, assistance: Path, spells: Path, first_month: str, last_month: str, horizon: int, window: int,
-    out_dir: str,
-) -> dict:  # fmt: skip
-    """Treated N, eligible comparison N and base rate of self-sufficiency per inventory intervention."""
-    ids = pd.read_parquet(inventory)["intervention_id"].astype(str).tolist()
-    design = design_counts(
-        pd.read_parquet(assistance), pd.read_parquet(spells), first_month, last_month, horizon, window, ids
-    )
-    return written(design=write_parquet(design, Path(out_dir) / "design.parquet"))
-
-
-@step
-def review_references(references: list[Path], out_dir: str) -> dict:
-    """Read the literature exports and remove duplicates (DOI, then title + year + first author)."""
-    unique, report = deduplicate(read_references(references))
-    return written(
-        references=write_parquet(unique, Path(out_dir) / "references.parquet"),
-        merge_report=write_parquet(report, Path(out_dir) / "merge_report.parquet"),
-    )
-
-
-@step
-def screen_references(
-    references: Path, decisions: Path | None, simulation: Path | None, seed: int, out_dir: str
-) -> dict:
-    """Rank unscreened records by active learning; on a fully screened set, simulate and report WSS@95."""
-    refs = pd.read_parquet(references)
-    ids = set(refs["record_id"].astype(str))
-    out: dict[str, Path] = {}
-    if decisions is not None:
-        ranked = prioritise(refs, read_screening_decisions(decisions, ids), seed=seed)
-        out["screening_ranked"] = write_parquet(ranked, Path(out_dir) / "screening_ranked.parquet")
-    if simulation is not None:
-        full = read_screening_decisions(simulation, ids)
-        undecided = sorted(ids - set(full["record_id"]))
-        if undecided:
-            raise ValueError(
-                f"{simulation}: the simulation needs a decision on every record; {len(undecided)} undecided "
-                f"(e.g. {', '.join(undecided[:3])})"
-            )
-        include = dict(zip(full["record_id"], full["decision"] == "include", strict=True))
-        curve, metrics = simulate_screening(refs, refs["record_id"].map(include).to_numpy(dtype=bool), seed=seed)
-        out["screening_curve"] = write_parquet(curve, Path(out_dir) / "screening_curve.parquet")
-        out["screening_metrics"] = write_parquet(metrics_table(metrics), Path(out_dir) / "screening_metrics.parquet")
-    return written(**out)
-
-
-@step
-def summarise_evidence(extraction: Path, references: Path | None, out_dir: str) -> dict:
-    """The evidence table per method family from the extraction sheet of included studies."""
-    known = set(pd.read_parquet(references)["record_id"].astype(str)) if references is not None else None
-    table = evidence_table(read_extraction(extraction, known))
-    return written(evidence=write_parquet(table, Path(out_dir) / "evidence.parquet"))
-
-
-@step
-def survey_tools(survey: Path, codebook: Path | None, tools: list[str], out_dir: str) -> dict:
-    """Usage and usefulness by tool and purpose; open comments coded with study 1's coder."""
-    answers = read_survey(survey, tuple(tools))
-    out = {"tool_usage": write_parquet(tool_usage(answers), Path(out_dir) / "tool_usage.parquet")}
-    if codebook is not None:
-        book = load_codebook(codebook)
-        themes = comment_themes(code_comments(answers, book), answers, book)
-        out["comment_themes"] = write_parquet(themes, Path(out_dir) / "comment_themes.parquet")
-    return written(**out)
-
-
-@step
-def align_and_rank(
-    inventory: Path, demand_profile: Path, participants: Path, design: Path, evidence: Path | None,
-    rules: dict, out_dir: str,
-) -> dict:  # fmt: skip
-    """Score each intervention against the demand profile, find coverage gaps, and choose candidates."""
-    inv, profile = pd.read_parquet(inventory), pd.read_parquet(demand_profile)
-    alignment = alignment_scores(inv, profile)
-    ev = pd.read_parquet(evidence) if evidence is not None else pd.DataFrame(columns=list(EVIDENCE_COLUMNS))
-    candidates = evaluation_candidates(
-        inv,
-        alignment,
-        pd.read_parquet(participants),
-        design=pd.read_parquet(design),
-        evidence=ev,
-        rules=CandidateRules(**rules),
-    )
-    out = Path(out_dir)
-    return written(
-        alignment=write_parquet(alignment, out / "alignment.parquet"),
-        candidates=write_parquet(candidates, out / "candidates.parquet"),
-        coverage_gaps=write_parquet(coverage_gaps(inv, profile), out / "coverage_gaps.parquet"),
-        coverage=write_parquet(coverage_by_family_provider(inv), out / "coverage.parquet"),
-    )
-
-
-@step
-def draw_figures(inventory: Path, demand_profile: Path, curve: Path | None, as_of: str, out_dir: str) -> dict:
-    """PNG figures: the inventory timeline, the alignment heatmap and (with a simulation) the recall curve."""
-    inv, out = pd.read_parquet(inventory), Path(out_dir)
-    paths = {
-        "timeline": write_bytes(timeline_figure(inv, pd.Timestamp(as_of)), out / "timeline.png"),
-        "alignment_heatmap": write_bytes(
-            alignment_heatmap(inv, pd.read_parquet(demand_profile)), out / "alignment_heatmap.png"
-        ),
-    }
-    if curve is not None:
-        paths["recall_curve"] = write_bytes(recall_curve_figure(pd.read_parquet(curve)), out / "recall_curve.png")
-    return written(**paths)
-
-
-def _existing(path: Path | None, what: str) -> Path | None:
+def _existing(path: Path | None, setting: str) -> Path | None:
     if path is not None and not Path(path).is_file():
-        raise FileNotFoundError(f"intervention_mapping.{what}: {path} does not exist")
+        raise FileNotFoundError(f"intervention_mapping.{setting}: {path} does not exist")
     return path
 
 
-def _rules(config: Config) -> dict:
-    cfg = config.intervention_mapping
-    return {
-        "min_participants": cfg.min_participants,
-        "min_comparison": cfg.min_comparison,
-        "max_mde": cfg.max_mde,
-        "support": cfg.candidate_support,
-        "min_alignment": cfg.min_alignment,
-        "min_positive_studies": cfg.min_positive_studies,
-        "alpha": cfg.alpha,
-        "power": cfg.power,
-    }
-
-
 @flow(name="intervention-mapping")
-def intervention_mapping(config_path: str, demand_profile: str | None = None) -> Outputs:
+def intervention_mapping(config_path: str, demand_profile: str | None = None) -> dict[str, Path]:
     """Check the inventory, align it with the employer demand profile, review the evidence and the
     assessment-tool survey, and choose evaluation candidates.
 
     ``demand_profile`` is study 1's validated table; by default the one study 1 last published.
     """
-    config = load_config(config_path)
-    cfg = config.intervention_mapping
-    profile = (
-        Path(demand_profile) if demand_profile else read_published(config, "employer_interviews", "demand_profile")
-    )
+    config = load_study_config(config_path, STUDY)
+    cfg, period = config.intervention_mapping, config.register.period
+    evaluation = config.outcome_evaluation or OutcomeEvaluation()  # study 3's design, for the register counts
+    study_1 = Path(demand_profile) if demand_profile else None
+    profile = study_1 or read_published(config, "employer_interviews", "demand_profile")
+    spells, assistance = (read_published(config, "register", kind) for kind in ("spells", "assistance"))
     references = [_existing(p, f"references.{k}") for k, p in cfg.references.items()]
     decisions = _existing(cfg.screening_decisions, "screening_decisions")
     simulation = _existing(cfg.screening_simulation, "screening_simulation")
@@ -202,67 +75,65 @@ def intervention_mapping(config_path: str, demand_profile: str | None = None) ->
     survey = _existing(cfg.survey, "survey")
     codebook = _existing(cfg.survey_codebook, "survey_codebook")
     optional = [p for p in (*references, decisions, simulation, extraction, survey, codebook) if p is not None]
-    register = {kind: read_published(config, "register", kind) for kind in ("spells", "assistance")}
-    inputs = [cfg.inventory, profile, register["spells"], register["assistance"], *optional]
+    inputs = [cfg.inventory, profile, spells, assistance, *optional]
     record_inputs(STUDY, config, inputs)
-    interim = str(config.interim_dir(STUDY))
-    period = config.register.period
+    out = str(work_dir(config, STUDY))
 
-    inventory = run_step(load_inventory, inventory=cfg.inventory, demand_profile=profile, out_dir=interim)
-    participants = run_step(count_participants, spells=Path(register["spells"]), out_dir=interim)
-    design = run_step(
-        register_design,
-        inventory=Path(inventory["inventory"]),
-        assistance=Path(register["assistance"]),
-        spells=Path(register["spells"]),
-        first_month=period.first_month,
-        last_month=period.last_month,
-        horizon=config.outcome_evaluation.horizon_months,
-        window=config.outcome_evaluation.window_months,
-        out_dir=interim,
-    )
-    tables: dict[str, str] = {**inventory, **participants, **design}
+    inventory = inventory_node(inventory=cfg.inventory, demand_profile=profile, out_dir=out)
+    futures = {
+        "participants": participants_node.submit(spells=spells, out_dir=out),
+        "design": design_node.submit(
+            inventory=inventory,
+            assistance=assistance,
+            spells=spells,
+            first_month=period.first_month,
+            last_month=period.last_month,
+            horizon=evaluation.horizon_months,
+            window=evaluation.window_months,
+            out_dir=out,
+        ),
+        "alignment": alignment_node.submit(inventory=inventory, demand_profile=profile, out_dir=out),
+        "coverage_gaps": gaps_node.submit(inventory=inventory, demand_profile=profile, out_dir=out),
+        "coverage": coverage_node.submit(inventory=inventory, out_dir=out),
+    }
+    if survey is not None:
+        futures["tool_usage"] = usage_node.submit(survey=survey, tools=cfg.survey_tools, out_dir=out)
+        if codebook is not None:
+            futures["comment_themes"] = themes_node.submit(
+                survey=survey, codebook=codebook, tools=cfg.survey_tools, out_dir=out
+            )
+    tables = {"inventory": inventory}
+    simulated = None
     if references:
-        tables |= run_step(review_references, references=references, out_dir=interim)
-        if decisions is not None or simulation is not None:
-            tables |= run_step(
-                screen_references,
-                references=Path(tables["references"]),
-                decisions=decisions,
-                simulation=simulation,
-                seed=cfg.screening_seed,
-                out_dir=interim,
+        tables |= references_node(references=references, out_dir=out)
+        seed = cfg.screening_seed
+        if decisions is not None:
+            futures["screening_ranked"] = ranking_node.submit(
+                references=tables["references"], decisions=decisions, seed=seed, out_dir=out
+            )
+        if simulation is not None:
+            simulated = simulation_node.submit(
+                references=tables["references"], simulation=simulation, seed=seed, out_dir=out
             )
     if extraction is not None:
-        refs = Path(tables["references"]) if "references" in tables else None
-        tables |= run_step(summarise_evidence, extraction=extraction, references=refs, out_dir=interim)
-    if survey is not None:
-        tables |= run_step(survey_tools, survey=survey, codebook=codebook, tools=cfg.survey_tools, out_dir=interim)
-    tables |= run_step(
-        align_and_rank,
-        inventory=Path(inventory["inventory"]),
-        demand_profile=profile,
-        participants=Path(participants["participants"]),
-        design=Path(design["design"]),
-        evidence=Path(tables["evidence"]) if "evidence" in tables else None,
-        rules=_rules(config),
-        out_dir=interim,
-    )
-    published = publish(
-        STUDY,
-        config,
-        tables,
-        inputs,
-        artifact_table="candidates",
-        count_columns=["n_participants", "n_treated", "n_comparison"],
-    )
-    last_day = (pd.Period(period.last_month, freq="M").end_time.normalize()).strftime("%Y-%m-%d")
-    run_step(
-        draw_figures,
-        inventory=Path(published["inventory"]),
-        demand_profile=profile,
-        curve=Path(published["screening_curve"]) if "screening_curve" in published else None,
-        as_of=last_day,
-        out_dir=str(config.study_dir(STUDY) / "figures"),
-    )
+        futures["evidence"] = evidence_node.submit(
+            extraction=extraction, references=tables.get("references"), out_dir=out
+        )
+    tables |= {name: future.result() for name, future in futures.items()}
+    tables |= simulated.result() if simulated is not None else {}
+    tables["candidates"] = candidates_node(
+        inventory=inventory, alignment=tables["alignment"], participants=tables["participants"],
+        design=tables["design"], evidence=tables.get("evidence"), rules=candidate_rules(cfg), out_dir=out,
+    )  # fmt: skip
+    published = publish(STUDY, config, tables, inputs)
+
+    figures = str(published_dir(config, STUDY) / "figures")
+    drawn = [
+        timeline_node.submit(inventory=published["inventory"], last_month=period.last_month, out_dir=figures),
+        heatmap_node.submit(inventory=published["inventory"], demand_profile=profile, out_dir=figures),
+    ]
+    if "screening_curve" in published:
+        drawn.append(recall_node.submit(curve=published["screening_curve"], out_dir=figures))
+    for future in drawn:
+        future.result()
     return published

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from insats.demo.mapping_extra import write_mapping_extras
-from insats.tasks.mapping.evidence import evidence_table, read_extraction
+from insats.tasks.mapping.evidence import evidence_from_extraction, evidence_table, read_extraction
 from insats.tasks.mapping.references import (
     deduplicate,
     fold_text,
@@ -22,11 +22,15 @@ from insats.tasks.mapping.references import (
     read_ris,
 )
 from insats.tasks.mapping.screening import (
+    CURVE_COLUMNS,
     expected_random_screened,
     prioritise,
+    rank_unscreened,
     read_screening_decisions,
+    simulate_review,
     simulate_screening,
 )
+from insats.tasks.mapping.study import review_references
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +239,37 @@ def test_extraction_rejects_unknown_codes(tmp_path: Path) -> None:
     assert "row 3, column 'record_id': 'r1' extracted twice (first in row 2)" in msg
     assert "row 3, column 'design': unknown value 'kohort'" in msg
     assert "row 3, column 'effect_direction': unknown value 'uppåt'; allowed values: positive, null" in msg
+
+
+# ------------------------------------------------------------------- the flow's steps (pure functions)
+
+
+def test_review_steps_match_their_parts(demo: dict, tmp_path: Path) -> None:
+    paths, unique = demo["paths"], demo["unique"]
+    refs, report = review_references([paths["references_ris"], paths["references_bib"], paths["references_csv"]])
+    pd.testing.assert_frame_equal(refs, unique)
+    pd.testing.assert_frame_equal(report, demo["report"])
+    decisions = read_screening_decisions(paths["screening_decisions"], set(unique["record_id"]))
+    pd.testing.assert_frame_equal(
+        rank_unscreened(unique, paths["screening_decisions"], seed=5), prioritise(unique, decisions, seed=5)
+    )
+    curve, metrics = simulate_review(unique, paths["screening_full"], seed=7)
+    want_curve, want = simulate_screening(unique, _labels(demo), seed=7)
+    pd.testing.assert_frame_equal(curve, want_curve)
+    assert list(curve.columns) == list(CURVE_COLUMNS)
+    assert dict(zip(metrics["metric"], metrics["value"], strict=True)) == pytest.approx(want)
+    # A finished review needs a decision on every record; the error names the file and an undecided record.
+    partial = tmp_path / "nästan_klar.csv"
+    lines = paths["screening_full"].read_text(encoding="utf-8").splitlines()
+    partial.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"nästan_klar\.csv: the simulation needs a decision on every record; 1 undec"):
+        simulate_review(unique, partial)
+
+
+def test_evidence_step_checks_ids_against_the_references(demo: dict) -> None:
+    paths, unique = demo["paths"], demo["unique"]
+    table = evidence_from_extraction(paths["extraction"], unique)
+    pd.testing.assert_frame_equal(table, evidence_table(read_extraction(paths["extraction"])))
+    some = unique[~unique["record_id"].isin(read_extraction(paths["extraction"])["record_id"].iloc[:1])]
+    with pytest.raises(ValueError, match="is not an included reference"):
+        evidence_from_extraction(paths["extraction"], some)

@@ -131,3 +131,10 @@ def evidence_table(extraction: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS))
     ints = ["n_studies", "n_rct", "n_positive", "n_null", "n_negative", "n_mixed"]
     return out.astype({c: "int64" for c in ints} | {"share_positive": "float64"})
+
+
+def evidence_from_extraction(extraction: Path, references: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The evidence table (:func:`evidence_table`) of the extraction sheet at ``extraction``; with the
+    de-duplicated ``references`` every extracted record_id must be one of theirs."""
+    known = set(references["record_id"].astype(str)) if references is not None else None
+    return evidence_table(read_extraction(extraction, known))

@@ -135,3 +135,18 @@ def design_counts(
         )
     out = pd.DataFrame(rows, columns=list(DESIGN_COLUMNS))
     return out.astype({"n_treated": "int64", "n_comparison": "int64", "base_rate": "float64"})
+
+
+def inventory_design(
+    inventory: pd.DataFrame,
+    assistance: pd.DataFrame,
+    spells: pd.DataFrame,
+    first_month: str,
+    last_month: str,
+    horizon: int = 12,
+    window: int = 3,
+) -> pd.DataFrame:
+    """:func:`design_counts` for every intervention of the checked ``inventory`` (its ``intervention_id``
+    order): one row each, columns :data:`DESIGN_COLUMNS`."""
+    ids = inventory["intervention_id"].astype(str).tolist()
+    return design_counts(assistance, spells, first_month, last_month, horizon, window, ids)

@@ -232,3 +232,32 @@ def simulate_screening(
 def metrics_table(metrics: dict[str, float]) -> pd.DataFrame:
     """The simulation's metrics as a two-column table (``metric`` str, ``value`` float), for publishing."""
     return pd.DataFrame({"metric": list(metrics), "value": [float(v) for v in metrics.values()]})
+
+
+def rank_unscreened(references: pd.DataFrame, decisions: Path, seed: int = 2026) -> pd.DataFrame:
+    """The unscreened records of ``references`` (the de-duplicated table) ranked by :func:`prioritise` from the
+    decisions so far in the CSV ``decisions`` (:func:`read_screening_decisions`; ids must be references').
+    Columns :data:`RANKED_COLUMNS`."""
+    known = set(references["record_id"].astype(str))
+    return prioritise(references, read_screening_decisions(decisions, known), seed=seed)
+
+
+def simulate_review(references: pd.DataFrame, simulation: Path, seed: int = 2026) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulate active-learning screening of a finished review: (curve, metrics table).
+
+    ``simulation`` is a decisions CSV with a decision on EVERY record of ``references``; the included records
+    are the relevant ones. Returns :func:`simulate_screening`'s curve (:data:`CURVE_COLUMNS`) and its metrics
+    as :func:`metrics_table`. Raises ValueError naming the file when a record is undecided.
+    """
+    ids = set(references["record_id"].astype(str))
+    full = read_screening_decisions(simulation, ids)
+    undecided = sorted(ids - set(full["record_id"]))
+    if undecided:
+        raise ValueError(
+            f"{simulation}: the simulation needs a decision on every record; {len(undecided)} undecided "
+            f"(e.g. {', '.join(undecided[:3])})"
+        )
+    include = dict(zip(full["record_id"], full["decision"] == "include", strict=True))
+    relevant = references["record_id"].map(include).to_numpy(dtype=bool)
+    curve, metrics = simulate_screening(references, relevant, seed=seed)
+    return curve, metrics_table(metrics)
