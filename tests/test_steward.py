@@ -433,16 +433,29 @@ def test_status_documentation_rows_failing_the_suite_map_back_to_source_rows(tmp
 
     config = _participant_config(tmp_path, LADDER)
     file = tmp_path / "raw" / "status.xlsx"
-    openpyxl_rows = [["participant_id", "2021-Q1", "2021-Q2"], ["p1", "Arbete", "Arbete"], ["p2", "Studier", None]]
+    sheet = [["participant_id", "2021-Q1", "2021-Q2"], ["p1", "Arbete", "Arbete"], ["p2", "Studier", None]]
     wb = openpyxl.Workbook()
-    for r in openpyxl_rows:
+    for r in sheet:
         wb.active.append(r)
     wb.save(file)
-    code, output, out = validate(
-        file, "input.status_documentation", tmp_path, "--config", str(config), "--quarantine", str(tmp_path / "q")
-    )
+    args = ("--config", str(config), "--quarantine", str(tmp_path / "q"))
+    code, output, _ = validate(file, "input.status_documentation", tmp_path, *args)
     assert code == 0, output
     assert "2 rows in = 2 passed + 0 quarantined" in output  # two sheet rows, three documented periods
+    # p1's second sheet row documents the same quarters again: the reader lists it, GX flags its periods,
+    # and both p1 sheet rows (not the three long rows) are quarantined
+    wb = openpyxl.Workbook()
+    for r in [*sheet, ["p1", None, "Studier"]]:
+        wb.active.append(r)
+    wb.save(file)
+    code, output, _ = validate(file, "input.status_documentation", tmp_path, *args)
+    assert code == 1
+    assert "participant 'p1', period 2021-04-01 documented twice (rows 2, 4)" in output
+    assert "3 rows in = 1 passed + 2 quarantined" in output
+    bad = pd.read_parquet(tmp_path / "q" / "status.quarantine.parquet")
+    assert bad["source_row"].tolist() == [1, 3] and bad["participant_id"].tolist() == ["p1", "p1"]
+    reason = "reason__expect_compound_columns_to_be_unique__participant_id__period_start"
+    assert bad[reason].tolist() == ["participant_id, period_start duplicated"] * 2
 
 
 def test_a_config_without_participant_flow_uses_the_shipped_ladder_and_says_so(tmp_path):

@@ -58,7 +58,8 @@ class StewardRun:
     passed_path: Path | None = None
     quarantine_path: Path | None = None
     docs_index: Path | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings (e.g. unexpected extra columns)
+    info: list[str] = field(default_factory=list)  # what the run used (e.g. which ladder)
 
     @property
     def n_quarantined(self) -> int:
@@ -98,6 +99,7 @@ class StewardRun:
         if self.table_problems or (self.report is not None and table_failures(self.report)):
             lines.append("The whole file is NOT fit for use: whole-file checks failed (they quarantine no rows)")
         lines += [f"Warning: {note}" for note in self.notes]
+        lines += [f"Note: {note}" for note in self.info]
         lines.append(self.reconciliation())
         return "\n".join(lines)
 
@@ -201,7 +203,7 @@ def validate_extract(
     params = {**codelists(), **(parameters if parameters is not None else _default_parameters(config, prepared))}
     checked = _check(prepared, header, suite, params, validate)
     extras = extra_columns(source, suite, prepared.mapping) if suite not in PARTICIPANT_SUITES else []
-    notes = prepared.notes + (
+    notes = (
         [f"unexpected extra column(s) not in the config mapping/suite: {', '.join(extras)} "
          "(kept in the quarantine/passed files, not validated)"] if extras else []
     )  # fmt: skip
@@ -209,7 +211,7 @@ def validate_extract(
         file=file, suite=suite, n_rows=len(source), report=checked.report, table_problems=checked.problems,
         header_rows=np.flatnonzero(header), row_failed=checked.row_failed, extra_columns=extras,
         validation_path=out / f"{file.stem}.{suite}.validation.json",
-        provenance_path=out / f"{file.stem}.provenance.json", notes=notes,
+        provenance_path=out / f"{file.stem}.provenance.json", notes=notes, info=prepared.notes,
     )  # fmt: skip
     del prepared
     if quarantine is not None:
@@ -250,6 +252,7 @@ def provenance(
         "whole_file_problems": [p.what for p in run.table_problems],
         "repeated_header_rows": int(run.header_rows.size),
         "extra_columns": run.extra_columns,
+        "notes": run.info,
         "rows_passed": run.n_passed,
         "rows_quarantined": run.n_quarantined,
         "reconciliation": run.reconciliation(),

@@ -67,14 +67,18 @@ class Ladder:
         extra = [s for s in self.exit_category if s not in self.steps]
         return [*self.steps, *extra]
 
+    def lookup(self, allowed: list[str] | tuple[str, ...] | None = None) -> dict[str, str]:
+        """``status_key`` of every spelling (the status itself or an alias) -> the status, for the statuses
+        in ``allowed`` (default: every status)."""
+        allowed = self.statuses if allowed is None else allowed
+        out = {key: status for key, status in self.aliases.items() if status in allowed}
+        out.update({status_key(s): s for s in allowed})
+        return out
+
     def canonical(self, value: Any, allowed: list[str] | tuple[str, ...] | None = None) -> str | None:
         """The status ``value`` means (its own spelling or an alias, ignoring case and spaces), or None when
         it is not one of ``allowed`` (default: every status)."""
-        allowed = self.statuses if allowed is None else allowed
-        key = status_key(value)
-        exact = {status_key(s): s for s in allowed}
-        status = exact.get(key) or self.aliases.get(key)
-        return status if status in allowed else None
+        return self.lookup(allowed).get(status_key(value))
 
     def label(self, status: str, lang: str = "sv") -> str:
         """The status as written in ``lang`` ("sv": as documented; "en": the ladder's English label)."""

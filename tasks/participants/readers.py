@@ -41,7 +41,7 @@ from insats.tasks.participants.cells import (
     texts,
 )
 from insats.tasks.participants.ladder import SETTING as LADDER_SETTING
-from insats.tasks.participants.ladder import Ladder
+from insats.tasks.participants.ladder import Ladder, status_key
 
 __all__ = [
     "DocumentationError", "SOURCE_COLUMN", "SOURCE_ROW", "check_documentation", "documentation_problems",
@@ -81,10 +81,11 @@ def map_statuses(
 
     Returns the statuses (None for blanks and unknown values) and one problem per unknown value listing
     all its places (``where``), then one listing the allowed statuses and the ladder's setting."""
+    lookup = ladder.lookup(allowed)
     unknown: dict[str, list[str]] = {}
     out = []
     for loc, value in zip(where, raw, strict=True):
-        canon = None if blank(value) else ladder.canonical(value, allowed)
+        canon = None if blank(value) else lookup.get(status_key(value))
         if canon is None and not blank(value):
             unknown.setdefault(str(value), []).append(str(loc))
         out.append(canon)
