@@ -822,7 +822,8 @@ def test_coverage_gaps_evidence_and_heatmap(lang: str, full: BriefContent, full_
     images = _images(study2)
     al = full.alignment.sort_values(["alignment_score", "intervention_id"], ascending=[False, True])
     inventory = pd.DataFrame({"intervention_id": al["intervention_id"], "competencies": al["matched_competencies"]})
-    assert images == [alignment_heatmap(inventory, full.demand_profile)]
+    assert images == [alignment_heatmap(inventory, full.demand_profile, lang)]
+    assert lang == "en" or images[0] != alignment_heatmap(inventory, full.demand_profile, "en")  # Swedish labels
 
 
 @pytest.mark.parametrize("lang", ["en", "sv"])

@@ -9,7 +9,16 @@ from matplotlib import colormaps
 from matplotlib.patches import Rectangle
 
 from insats.tasks.mapping.inventory import PROVIDERS, split_competencies
-from insats.tasks.reporting.plot_style import CMAP_GROUPS, CMAP_SEQUENTIAL, GREY, SMALL_FONT, axes_figure, to_png
+from insats.tasks.reporting.i18n import format_number, t
+from insats.tasks.reporting.plot_style import (
+    CMAP_GROUPS,
+    CMAP_SEQUENTIAL,
+    GREY,
+    SMALL_FONT,
+    axes_figure,
+    number_axis,
+    to_png,
+)
 
 
 def timeline_figure(inventory: pd.DataFrame, as_of: pd.Timestamp) -> bytes:
@@ -46,8 +55,9 @@ def alignment_matrix(inventory: pd.DataFrame, demand_profile: pd.DataFrame) -> p
     return pd.DataFrame.from_dict(rows, orient="index", columns=codes)
 
 
-def alignment_heatmap(inventory: pd.DataFrame, demand_profile: pd.DataFrame) -> bytes:
-    """Heatmap PNG of :func:`alignment_matrix`: darker = an addressed competency that more employers demand."""
+def alignment_heatmap(inventory: pd.DataFrame, demand_profile: pd.DataFrame, lang: str = "en") -> bytes:
+    """Heatmap PNG of :func:`alignment_matrix`: darker = an addressed competency that more employers demand.
+    Titles in ``lang`` ("en"/"sv"), colour-bar ticks as locale-formatted shares."""
     mat = alignment_matrix(inventory, demand_profile)
     fig, ax = axes_figure(0.4 * mat.shape[0] + 1.8, width=1.0 * mat.shape[1] + 3)
     im = ax.imshow(mat.to_numpy(), cmap=CMAP_SEQUENTIAL, vmin=0, vmax=1, aspect="auto")
@@ -55,8 +65,9 @@ def alignment_heatmap(inventory: pd.DataFrame, demand_profile: pd.DataFrame) -> 
     ax.set_xticklabels([c.split(".")[-1] for c in mat.columns], rotation=45, ha="right")
     ax.set_yticks(range(mat.shape[0]))
     ax.set_yticklabels(mat.index)
-    fig.colorbar(im, ax=ax, label="share of employers demanding (where addressed)")
-    ax.set_title("Interventions' competencies against employers' demand")
+    bar = fig.colorbar(im, ax=ax, label=t("figure_heatmap_colorbar", lang))
+    number_axis(bar.ax, lambda v: format_number(v, lang, 1), "y")
+    ax.set_title(t("figure_heatmap_title", lang))
     fig.tight_layout()
     return to_png(fig)
 

@@ -9,6 +9,7 @@ switching). :func:`to_png` writes deterministic bytes for the same data and matp
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pandas as pd
 from matplotlib.axes import Axes
@@ -61,7 +62,7 @@ def empty_axes(ax: Axes, message: str) -> None:
     ax.set_yticks([])
 
 
-def number_axis(ax: Axes, formatter, axis: str = "x") -> None:  # noqa: ANN001 - a callable float -> str
+def number_axis(ax: Axes, formatter: Callable[[float], str], axis: str = "x") -> None:
     """Tick labels on ``axis`` ("x" or "y") written by ``formatter(value) -> str`` (e.g. locale formatting)."""
     target = ax.xaxis if axis == "x" else ax.yaxis
     target.set_major_formatter(FuncFormatter(lambda v, _pos: formatter(v)))

@@ -99,7 +99,7 @@ def alignment_section(alignment: pd.DataFrame, profile: pd.DataFrame | None, lan
         inventory = pd.DataFrame(
             {"intervention_id": al["intervention_id"].astype(str), "competencies": al["matched_competencies"]}
         )
-        png = alignment_heatmap(inventory, profile.assign(code_id=profile["code_id"].astype(str)))
+        png = alignment_heatmap(inventory, profile.assign(code_id=profile["code_id"].astype(str)), lang)
     else:
         png = figures.alignment_figure(al, lang)
     return {
