@@ -9,6 +9,18 @@ import pytest
 from tests.helpers.workspace import ROOT, Workspace, clean_env, make_workspace  # noqa: F401 - fixtures use them
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stop_workspace_servers(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN202
+    """At the end of the session, stop the local Prefect server each workspace's commands started (one per
+    workspace PREFECT_HOME, <tmp>/<name>/.prefect by configs/demo.yaml), so no test leaves one running."""
+    yield
+    from insats.local_server import RECORD, stop_server
+
+    base = tmp_path_factory.getbasetemp()
+    for record in [*base.glob(f"*/.prefect/{RECORD}"), *base.glob(f"*/*/.prefect/{RECORD}")]:
+        stop_server(record.parent)
+
+
 @pytest.fixture(scope="session")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, subprocess.CompletedProcess[str]]:
     """The README's main job: `insats demo` (writes the demo inputs, runs the whole chain)."""
