@@ -122,3 +122,30 @@ def test_survey_bad_input(tmp_path: Path):
         read_survey(path)
     with pytest.raises(ValueError, match="no respondent id column 'id'"):
         read_survey(path, id_column="id")
+
+
+# --- the study's steps as the flow runs them (tasks/interviews/study.py) ---------------------------------------
+
+
+def test_study_steps_from_the_raw_files(demo, tmp_path: Path):
+    from insats.tasks.interviews.study import interview_segments, other_material
+
+    paths, names = demo["paths"], [demo["bundle"].truth["pii"]["name"]]
+    segments = interview_segments(paths["transcripts"], paths["employers"], names, None, {})
+    pd.testing.assert_frame_equal(segments, demo["segments"])  # the same as segmenting each transcript by hand
+    coding, freq = other_material(
+        paths["focus_groups"], paths["survey_csv"], "respondent_id", list(SURVEY_TEXT_COLUMNS), paths["codebook"],
+        names, None, {},
+    )  # fmt: skip
+    assert set(coding["source"]) == {"focus_group", "survey"} and set(freq["source"]) == {"focus_group", "survey"}
+    demanded = coding[~coding["negated"]].groupby(["source", "code_id"])["segment_id"].nunique()
+    assert freq.set_index(["source", "code_id"])["n_segments"].sort_index().equals(demanded.sort_index())
+    assert freq.loc[freq["source"] == "survey", "n_documents_total"].eq(60).all()
+    # A transcript the metadata names but the folder lacks: the error names the file and the interview.
+    employers = pd.read_csv(paths["employers"], dtype=str, keep_default_na=False)
+    employers.loc[0, "file"] = "saknas.txt"
+    employers.to_csv(tmp_path / "employers.csv", index=False)
+    with pytest.raises(FileNotFoundError, match=r"employers\.csv: interview E01 names saknas\.txt, not found"):
+        interview_segments(paths["transcripts"], tmp_path / "employers.csv", names, None, {})
+    with pytest.raises(ValueError, match="neither focus_groups nor survey"):
+        other_material(None, None, "respondent_id", [], paths["codebook"], names, None, {})

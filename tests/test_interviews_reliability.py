@@ -209,3 +209,44 @@ def test_spans_to_labels_rejects_unknown_code(demo):
     bad = demo["human"].assign(code="NOPE")
     with pytest.raises(ValueError, match=r"code\(s\) \['NOPE'\] not in the codebook"):
         spans_to_labels(bad, demo["segments"], ["KOMP.SVENSKA"])
+
+
+# --- which coders are compared, and the review project (tasks/interviews/review.py) ----------------------------
+
+
+def test_coder_pairs_and_agreement_tables(demo):
+    from insats.tasks.interviews.review import coder_agreement, coder_pairs
+
+    labels = demo["labels"][demo["labels"]["coder"] != "truth"]
+    assert coder_pairs(labels) == [("kodare_a", "kodare_b"), ("kodare_a", "auto"), ("kodare_b", "auto")]
+    rel, quality = coder_agreement(labels, n_boot=50, seed=3)
+    for a, b in coder_pairs(labels):
+        part = rel[(rel["coder_a"] == a) & (rel["coder_b"] == b)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part, reliability(labels, a, b, n_boot=50, seed=3))
+    assert list(quality["reference"].unique()) == ["kodare_a", "kodare_b"]
+    # Without human coders: empty tables with the published columns.
+    rel, quality = coder_agreement(labels[labels["coder"] == "auto"], n_boot=50, seed=3)
+    assert rel.empty and quality.empty and "kappa_ci_low" in rel and "f1" in quality
+
+
+def test_review_project_shows_matches_and_suggestions(demo, tmp_path: Path):
+    from insats.tasks.interviews.qdpx import coding_from_project, read_qdpx
+    from insats.tasks.interviews.review import review_project, review_spans
+
+    book = load_codebook(demo["paths"]["codebook"])
+    seg = demo["segments"]
+    target = seg[seg["speaker_role"] == "respondent"].iloc[3]
+    suggestions = pd.DataFrame(
+        {"interview_id": [target["interview_id"]], "segment_id": [target["segment_id"]],
+         "code_id": ["KOMP.SVENSKA"], "confidence": [0.8349]}
+    )  # fmt: skip
+    spans = review_spans(seg, book, suggestions)
+    last = spans.iloc[-1]
+    assert (last["coder"], last["description"]) == ("insats-förslag", "förslag, säkerhet 0.83")
+    assert (last["start"], last["end"]) == (target["start_char"], target["end_char"])
+    assert spans["description"].str.endswith(" (inte krav)").any()  # negated matches are marked
+    texts = {iid: redact(t, demo["names"])[0] for iid, t in demo["originals"].items()}
+    path = tmp_path / "review.qdpx"
+    path.write_bytes(review_project(texts, book, spans))
+    flat = coding_from_project(read_qdpx(path), book)
+    assert len(flat) == len(spans) and set(flat["coder"]) == {"insats-auto", "insats-förslag"}

@@ -1,0 +1,195 @@
+"""Study 1's steps that combine several modules, as plain functions the employer-interviews flow wires.
+
+Each reads at most the raw inputs it is given (transcripts folder, interview metadata, codebook, human coding,
+focus groups, survey) and returns tables (DataFrames) or a file's bytes; earlier results arrive as loaded
+DataFrames. Nothing here writes files. Segment offsets refer to the redacted transcripts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from insats.tasks.interviews.codebook import load_codebook
+from insats.tasks.interviews.coding import code_segments
+from insats.tasks.interviews.profile import code_frequencies, demand_by_attribute, demand_profile
+from insats.tasks.interviews.redaction import redact
+from insats.tasks.interviews.reliability import coded_to_labels, read_coded_spans, spans_to_labels, spans_to_redacted
+from insats.tasks.interviews.review import AUTO_CODER, human_coders, review_project, review_spans
+from insats.tasks.interviews.suggest import SUGGESTION_COLUMNS, cross_validate_suggestions, suggest_codes
+from insats.tasks.interviews.survey import read_survey, survey_segments
+from insats.tasks.interviews.transcripts import DEFAULT_SPEAKER_PATTERN, read_transcript, segment_turns
+from insats.validation import gate
+
+OTHER_CODING_COLUMNS = ["source", "interview_id", "segment_id", "speaker", "code_id", "matched", "negated"]
+
+
+def read_employers(path: Path) -> pd.DataFrame:
+    """The interview metadata (CSV, UTF-8, all columns text), gated against ``input.employers``."""
+    employers = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    gate(employers, "input.employers", table=str(path))
+    return employers
+
+
+def read_interviews(transcripts: Path, employers: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """(metadata, interview_id -> transcript text as read, before redaction) for every listed interview.
+    Raises FileNotFoundError naming the metadata file and interview when a listed transcript is missing."""
+    meta = read_employers(employers)
+    texts = {}
+    for row in meta.itertuples():
+        source = Path(transcripts) / row.file
+        if not source.is_file():
+            raise FileNotFoundError(
+                f"{employers}: interview {row.interview_id} names {row.file}, not found in {transcripts}"
+            )
+        texts[row.interview_id] = read_transcript(source)
+    return meta, texts
+
+
+def interview_segments(
+    transcripts: Path,
+    employers: Path,
+    redact_names: list[str],
+    speaker_pattern: str | None,
+    speaker_roles: dict[str, str],
+) -> pd.DataFrame:
+    """Every interview listed in ``employers``, redacted and split into speaker turns (``segment_turns``
+    columns; ``speaker_pattern`` None = the default I:/R: labels, ``speaker_roles`` label -> role)."""
+    _meta, texts = read_interviews(transcripts, employers)
+    pattern = speaker_pattern or DEFAULT_SPEAKER_PATTERN
+    frames = [
+        segment_turns(redact(text, names=redact_names)[0], iid, pattern, speaker_roles or None)
+        for iid, text in texts.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def coded_interviews(segments: pd.DataFrame, codebook: Path) -> pd.DataFrame:
+    """Deductive dictionary coding of respondent segments (Swedish stemming) against the codebook file."""
+    return code_segments(segments, load_codebook(codebook))
+
+
+def demand_tables(
+    coded_segments: pd.DataFrame, employers: Path, codebook: Path, parent: str
+) -> dict[str, pd.DataFrame]:
+    """code_frequencies (per employer), demand_profile (share of employers demanding each code below
+    ``parent``) and demand_by_sector."""
+    meta, book = read_employers(employers), load_codebook(codebook)
+    return {
+        "code_frequencies": code_frequencies(coded_segments, meta),
+        "demand_profile": demand_profile(coded_segments, meta, book, parent=parent),
+        "demand_by_sector": demand_by_attribute(coded_segments, meta, book, attribute="sector", parent=parent),
+    }
+
+
+def _keyword_codes(codebook: Path) -> list[str]:
+    """The codes the dictionary coder can apply (those with keywords), in codebook order."""
+    return [c.id for c in load_codebook(codebook).codes if c.keywords]
+
+
+def coder_labels(
+    segments: pd.DataFrame,
+    coded_segments: pd.DataFrame,
+    transcripts: Path,
+    employers: Path,
+    codebook: Path,
+    human_coding: Path | None,
+    redact_names: list[str],
+) -> pd.DataFrame:
+    """Segment decisions (``reliability.LABEL_COLUMNS``) of the dictionary coder and, when ``human_coding``
+    is given, of each human coder (their spans moved onto the redacted transcripts)."""
+    codes = _keyword_codes(codebook)
+    labels = [coded_to_labels(coded_segments, segments, codes, coder=AUTO_CODER)]
+    if human_coding is not None:
+        meta, originals = read_interviews(transcripts, employers)
+        human = spans_to_redacted(read_coded_spans(human_coding), originals, meta, redact_names)
+        labels.append(spans_to_labels(human, segments, codes))
+    return pd.concat(labels, ignore_index=True)
+
+
+def code_suggestions(segments: pd.DataFrame, labels: pd.DataFrame, codebook: Path, seed: int) -> pd.DataFrame:
+    """Codes suggested for the segments no human coded, learned from the first human coder (sorted by name);
+    empty (:data:`SUGGESTION_COLUMNS`) without human coding. confidence is float64."""
+    humans = human_coders(labels)
+    if not humans:
+        return pd.DataFrame(columns=SUGGESTION_COLUMNS).astype({"confidence": "float64"})
+    found = suggest_codes(segments, labels, humans[0], _keyword_codes(codebook), seed=seed)
+    return found.astype({"confidence": "float64"})
+
+
+def suggestion_quality(
+    segments: pd.DataFrame, labels: pd.DataFrame, codebook: Path, seed: int
+) -> dict[str, pd.DataFrame]:
+    """{"suggestion_quality": cross-validated quality per code} of the suggestions' classifiers (first human
+    coder), or {} without human coding (there is nothing to learn from, so no table)."""
+    humans = human_coders(labels)
+    if not humans:
+        return {}
+    codes = _keyword_codes(codebook)
+    return {"suggestion_quality": cross_validate_suggestions(segments, labels, humans[0], codes, seed=seed)}
+
+
+def review_export(
+    segments: pd.DataFrame,
+    suggestions: pd.DataFrame,
+    transcripts: Path,
+    employers: Path,
+    codebook: Path,
+    redact_names: list[str],
+) -> bytes:
+    """The REFI-QDA review project (``.qdpx`` bytes) of the redacted transcripts with the dictionary coder's
+    matches and the suggestions, for researchers to open in NVivo, ATLAS.ti, MAXQDA or QualCoder."""
+    _meta, originals = read_interviews(transcripts, employers)
+    redacted = {iid: redact(text, names=redact_names)[0] for iid, text in originals.items()}
+    book = load_codebook(codebook)
+    return review_project(redacted, book, review_spans(segments, book, suggestions))
+
+
+def other_material(
+    focus_groups: Path | None,
+    survey: Path | None,
+    survey_id_column: str,
+    survey_text_columns: list[str],
+    codebook: Path,
+    redact_names: list[str],
+    speaker_pattern: str | None,
+    speaker_roles: dict[str, str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(other_coding, other_code_frequencies) of focus groups (``.txt``/``.docx`` files in ``focus_groups``,
+    several respondents each) and open survey answers, redacted and coded with the interviews' codebook.
+
+    other_coding: :data:`OTHER_CODING_COLUMNS`, one row per coded segment; other_code_frequencies: per source
+    and code the demanding (not negated) segments and documents, and the documents of that source.
+    """
+    frames = []
+    if focus_groups is not None:
+        pattern = speaker_pattern or DEFAULT_SPEAKER_PATTERN
+        for path in sorted(p for p in Path(focus_groups).iterdir() if p.suffix.lower() in (".txt", ".docx")):
+            text, _log = redact(read_transcript(path), names=redact_names)
+            frames.append(segment_turns(text, path.stem, pattern, speaker_roles or None).assign(source="focus_group"))
+    if survey is not None:
+        answers = survey_segments(read_survey(survey, id_column=survey_id_column), survey_text_columns)
+        answers["text"] = [redact(t, names=redact_names)[0] for t in answers["text"]]
+        frames.append(answers.assign(source="survey"))
+    if not frames:
+        raise ValueError("other material: neither focus_groups nor survey is set (config: employer_interviews)")
+    segments = pd.concat(frames, ignore_index=True)
+    coded = code_segments(segments, load_codebook(codebook)).merge(
+        segments[["segment_id", "source", "speaker"]], on="segment_id"
+    )
+    return coded[OTHER_CODING_COLUMNS], other_frequencies(coded, segments)
+
+
+def other_frequencies(coded: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """Per source and code: n_segments and n_documents with a demanding (not negated) mention, and
+    n_documents_total (documents of that source). ``coded`` has source, interview_id, segment_id, code_id,
+    negated; ``segments`` source and interview_id."""
+    demand = coded[~coded["negated"]]
+    summary = (
+        demand.groupby(["source", "code_id"])
+        .agg(n_segments=("segment_id", "nunique"), n_documents=("interview_id", "nunique"))
+        .reset_index()
+    )
+    totals = segments.groupby("source")["interview_id"].nunique().rename("n_documents_total")
+    return summary.merge(totals, on="source")
