@@ -491,3 +491,22 @@ def test_a_bad_ladder_in_the_config_is_named_with_every_problem(tmp_path):
     )
     assert "  - steps: List should have at least 2 items" in output
     assert "  - exit: unknown exit categor(y/ies) ['happy']" in output
+
+
+def test_identity_values_in_unrecognised_spellings_are_masked_everywhere(frames, tmp_path):
+    """A mistyped identity number no pattern knows (a slash, a dot) is still masked: it is masked by column."""
+    df = frames["persons"].copy()
+    odd = [
+        df.loc[0, "personnummer"].replace("-", "/"),
+        df.loc[1, "personnummer"][:8] + "." + df.loc[1, "personnummer"][9:],
+    ]
+    df.loc[0, "personnummer"], df.loc[1, "personnummer"] = odd
+    file = tmp_path / "personer.csv"
+    df.to_csv(file, index=False, encoding="utf-8")
+    code, output, out = validate(file, "input.persons", tmp_path, "--docs", str(tmp_path / "docs"))
+    assert code == 1
+    written = output + "".join(p.read_text(encoding="utf-8", errors="ignore") for p in out.rglob("*.json"))
+    written += "".join(p.read_text(encoding="utf-8", errors="ignore") for p in (tmp_path / "docs").rglob("*.html"))
+    for value in odd:
+        assert value not in written
+        assert value.replace("/", "").replace(".", "") not in written

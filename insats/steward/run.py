@@ -25,7 +25,7 @@ from insats.steward.reading import (
 )
 from insats.steward.reasons import row_failures, table_failures
 from insats.storage import protect_raw, write_json, write_parquet
-from insats.validation import ValidationReport, codelists, load_suite, validate_frame
+from insats.validation import ValidationReport, codelists, identity_values_masked, load_suite, validate_frame
 
 HEADER_ROW = "reason__repeated_header_row"
 SUMMARY_PROBLEMS = 20  # whole-file problems spelled out in the terminal summary; all go to the JSON result
@@ -172,6 +172,17 @@ def _output_folder(file: Path, config: Any, out: Path | None, *others: Path | No
     return out
 
 
+def _identity_values(source: pd.DataFrame, config: Any, suite: str) -> list[object]:
+    """The clear values of the extract's identity column (by the config's mapping, else by name)."""
+    kind = suite.removeprefix("input.")
+    register = getattr(config, "register", None)
+    mapped = register.columns.get(kind, {}).get("personnummer") if register is not None else None
+    for column in (mapped, "personnummer", "pnr"):
+        if column and column in source.columns:
+            return source[column].dropna().astype(str).tolist()
+    return []
+
+
 def validate_extract(
     file: Path,
     suite: str,
@@ -197,36 +208,38 @@ def validate_extract(
     load_suite(suite)  # unknown suite -> KeyError listing the known ones, before any work
     sha_before = sha256_of(file) if file.is_file() else None
     source = read_source(file, encoding)
-    started = datetime.now(UTC)
-    header = repeated_header_rows(source)
-    prepared = prepare(file, suite, config, source, header)
-    params = {**codelists(), **(parameters if parameters is not None else _default_parameters(config, prepared))}
-    checked = _check(prepared, header, suite, params, validate)
-    extras = extra_columns(source, suite, prepared.mapping) if suite not in PARTICIPANT_SUITES else []
-    notes = (
-        [f"unexpected extra column(s) not in the config mapping/suite: {', '.join(extras)} "
-         "(kept in the quarantine/passed files, not validated)"] if extras else []
-    )  # fmt: skip
-    run = StewardRun(
-        file=file, suite=suite, n_rows=len(source), report=checked.report, table_problems=checked.problems,
-        header_rows=np.flatnonzero(header), row_failed=checked.row_failed, extra_columns=extras,
-        validation_path=out / f"{file.stem}.{suite}.validation.json",
-        provenance_path=out / f"{file.stem}.provenance.json", notes=notes, info=prepared.notes,
-    )  # fmt: skip
-    del prepared
-    if quarantine is not None:
-        _write_split(run, source, checked, quarantine)
-    result = (
-        checked.report.raw if checked.report is not None else {"success": False, "results": [], "suite_name": suite}
-    )
-    write_json(jsonable({**result, "insats": {"whole_file_problems": [p.what for p in run.table_problems]}}),
-               run.validation_path)  # fmt: skip
-    if docs is not None and checked.report is not None:
-        run.docs_index = build_data_docs(checked.report, Path(docs), file.name, started)
-    if sha256_of(file) != sha_before:  # pragma: no cover - would mean something else wrote to the raw file
-        raise RuntimeError(f"The raw file {file} changed while it was validated (sha256 differs)")
-    write_json(provenance(run, config, sha_before, started, encoding), run.provenance_path)
-    return run
+    # Every value of the identity column is masked in every message, report and file, whatever its spelling.
+    with identity_values_masked(_identity_values(source, config, suite)):
+        started = datetime.now(UTC)
+        header = repeated_header_rows(source)
+        prepared = prepare(file, suite, config, source, header)
+        params = {**codelists(), **(parameters if parameters is not None else _default_parameters(config, prepared))}
+        checked = _check(prepared, header, suite, params, validate)
+        extras = extra_columns(source, suite, prepared.mapping) if suite not in PARTICIPANT_SUITES else []
+        notes = (
+            [f"unexpected extra column(s) not in the config mapping/suite: {', '.join(extras)} "
+             "(kept in the quarantine/passed files, not validated)"] if extras else []
+        )  # fmt: skip
+        run = StewardRun(
+            file=file, suite=suite, n_rows=len(source), report=checked.report, table_problems=checked.problems,
+            header_rows=np.flatnonzero(header), row_failed=checked.row_failed, extra_columns=extras,
+            validation_path=out / f"{file.stem}.{suite}.validation.json",
+            provenance_path=out / f"{file.stem}.provenance.json", notes=notes, info=prepared.notes,
+        )  # fmt: skip
+        del prepared
+        if quarantine is not None:
+            _write_split(run, source, checked, quarantine)
+        result = (
+            checked.report.raw if checked.report is not None else {"success": False, "results": [], "suite_name": suite}
+        )
+        write_json(jsonable({**result, "insats": {"whole_file_problems": [p.what for p in run.table_problems]}}),
+                   run.validation_path)  # fmt: skip
+        if docs is not None and checked.report is not None:
+            run.docs_index = build_data_docs(checked.report, Path(docs), file.name, started)
+        if sha256_of(file) != sha_before:  # pragma: no cover - would mean something else wrote to the raw file
+            raise RuntimeError(f"The raw file {file} changed while it was validated (sha256 differs)")
+        write_json(provenance(run, config, sha_before, started, encoding), run.provenance_path)
+        return run
 
 
 def provenance(
