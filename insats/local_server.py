@@ -38,7 +38,8 @@ LOCK = "insats-server.lock"
 LOG = "insats-server.log"
 TIMEOUT_SETTING = "INSATS_SERVER_START_TIMEOUT"
 DEFAULT_START_TIMEOUT = 90.0
-HEALTH_TIMEOUT = 5.0  # seconds one health request may take before the server counts as not answering
+HEALTH_TIMEOUT = 10.0  # seconds one health request may take before the server counts as not answering
+POSIX = os.name == "posix"  # process groups, flock and signal 0; elsewhere only the ephemeral mode is offered
 
 
 class ServerStartError(RuntimeError):
@@ -91,8 +92,9 @@ def process_start_tick(pid: int) -> str | None:
 
 
 def pid_alive(pid: int, start_tick: str | None = None) -> bool:
-    """Whether ``pid`` is a live (not zombie) process, and the same one as recorded when ``start_tick`` is given."""
-    if pid <= 0:
+    """Whether ``pid`` is a live (not zombie) process, and the same one as recorded when ``start_tick`` is given.
+    POSIX only (on Windows ``os.kill(pid, 0)`` would end the process)."""
+    if pid <= 0 or not POSIX:
         return False
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)  # reap it if it is our own exited child
@@ -129,11 +131,22 @@ def kill_group(pid: int, timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
-def healthy(api_url: str, timeout: float = HEALTH_TIMEOUT) -> bool:
-    """Whether ``GET <api_url>/health`` answers 200 (no proxy: the server is on loopback)."""
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server this process started (its whole group on POSIX) and reap it."""
+    if POSIX:
+        kill_group(process.pid, timeout=5)
+    else:
+        process.terminate()
+    with contextlib.suppress(ChildProcessError, subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def healthy(api_url: str, timeout: float | None = None) -> bool:
+    """Whether ``GET <api_url>/health`` answers 200 within ``timeout`` s (default HEALTH_TIMEOUT; no proxy: the
+    server is on loopback)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(f"{api_url}/health", timeout=timeout) as response:
+        with opener.open(f"{api_url}/health", timeout=timeout or HEALTH_TIMEOUT) as response:
             return response.status == 200
     except (OSError, urllib.error.URLError, ValueError):
         return False
@@ -206,8 +219,7 @@ def wait_healthy(process: subprocess.Popen[bytes], api_url: str, log: Path, time
         if healthy(api_url, timeout=min(HEALTH_TIMEOUT, max(0.1, deadline - time.monotonic()))):
             return
         time.sleep(0.1)
-    kill_group(process.pid, timeout=5)
-    process.wait()
+    _end(process)
     raise ServerStartError(
         f"The local Prefect server did not answer at {api_url}/health within {timeout:g} s (a busy machine, or "
         f"a first start that migrates the database). Raise {TIMEOUT_SETTING} (seconds, now {timeout:g}), e.g. "
@@ -339,12 +351,10 @@ def ephemeral_server(home: Path | None = None, timeout: float | None = None) -> 
     try:
         wait_healthy(process, api_url, log, start_timeout() if timeout is None else timeout)
     except BaseException:
-        kill_group(process.pid, timeout=5)
+        _end(process)
         raise  # the log is kept: the error message names it
     try:
         yield api_url
     finally:
-        kill_group(process.pid, timeout=5)
-        with contextlib.suppress(ChildProcessError, subprocess.TimeoutExpired):
-            process.wait(timeout=5)
+        _end(process)
         log.unlink(missing_ok=True)

@@ -77,8 +77,10 @@ CRASH_MESSAGE = "process ended"
 
 
 def server_mode() -> str:
-    """``INSATS_SERVER``: ``local`` (default: one reused background server) or ``ephemeral`` (one per command)."""
-    mode = os.environ.get(SERVER_MODE_SETTING, "local").strip().lower() or "local"
+    """``INSATS_SERVER``: ``local`` (default on POSIX: one reused background server) or ``ephemeral`` (one per
+    command; the only mode on Windows)."""
+    default = "local" if os.name == "posix" else "ephemeral"  # the shared server needs flock and process groups
+    mode = os.environ.get(SERVER_MODE_SETTING, default).strip().lower() or default
     if mode not in SERVER_MODES:
         raise ValueError(f"{SERVER_MODE_SETTING}={mode!r}: expected one of {', '.join(SERVER_MODES)}")
     return mode
@@ -150,9 +152,11 @@ def command_record(home: Path, api: str) -> Iterator[str]:
 
 
 def dead_command_records(home: Path, api: str) -> list[tuple[Path, dict[str, Any]]]:
-    """Records in ``<home>/insats-runs`` of commands on this host and API whose process is gone."""
-    from insats.local_server import pid_alive
+    """Records in ``<home>/insats-runs`` of commands on this host and API whose process is gone (POSIX only)."""
+    from insats.local_server import POSIX, pid_alive
 
+    if not POSIX:
+        return []
     found = []
     for path in sorted(_runs_dir(home).glob("*.json")):
         try:
