@@ -140,3 +140,21 @@ def test_other_sizes_keep_top_competency(tmp_path: Path):
     assert sorted(komp, key=komp.get)[-1] == "KOMP.SVENSKA" and len(b.interviews) == 9
     paths = write_interviews(b, tmp_path)
     assert len(list(paths["transcripts"].iterdir())) == 9
+
+
+def test_phrase_data_ship_with_the_package_and_cover_every_code():
+    from importlib import resources
+
+    from insats.demo.interview_text import AFFIRMATIVE, CERTIFICATES, CODEBOOK, NEGATED, SECTORS
+
+    text = resources.files("insats.demo").joinpath("data", "interviews.yaml").read_text(encoding="utf-8")
+    assert all(ch in text for ch in "åäö")  # written as is, not escaped
+    ids = set()
+    stack = list(CODEBOOK["codes"])
+    while stack:
+        code = stack.pop()
+        ids.add(code["id"])
+        stack += code.get("children", [])
+    assert ids == FIXED_IDS
+    assert set(TARGET_SHARES) == set(AFFIRMATIVE) and set(NEGATED) <= set(AFFIRMATIVE) <= ids
+    assert set(CERTIFICATES) == set(SECTORS)  # every sector can fill {cert}
