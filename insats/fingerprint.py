@@ -33,10 +33,12 @@ def _code_names(code: types.CodeType) -> Iterator[str]:
 
 
 def _source(obj: Any) -> str:
+    """The source text; code made at run time (dataclass methods) is named instead, since its repr holds a
+    memory address that would change the key in every process (its class's source covers it)."""
     try:
         return inspect.getsource(obj)
     except (OSError, TypeError):
-        return repr(obj)
+        return f"<no source: {getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', type(obj).__name__)}>"
 
 
 def _data_repr(value: Any, depth: int = 0) -> str | None:

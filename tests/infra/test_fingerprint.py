@@ -78,3 +78,17 @@ def test_study_three_panel_does_not_depend_on_the_brief_labels() -> None:
     parts = code_parts(build_person_month_panel)
     assert any(k.startswith("insats.tasks.evaluation.panel.") for k in parts)
     assert not any(k.startswith("insats.tasks.reporting") for k in parts)
+
+
+def test_fingerprint_is_the_same_in_every_process() -> None:
+    """Dataclass-generated methods have no source: their stand-in must not hold a memory address."""
+    import subprocess
+    import sys
+
+    code = (
+        "from insats.fingerprint import function_fingerprint as f; "
+        "from insats.tasks.register.ingest import ingest_extract as g; print(f(g))"
+    )
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)}  # fmt: skip
+    assert len(runs) == 1
