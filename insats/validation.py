@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -334,13 +335,37 @@ CODELIST_OF = {
 }
 
 
+def _label_key(text: object) -> str:
+    """A label compared case- and accent-insensitively: ``'Född i  Sverige'`` -> ``'fodd i sverige'``."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
+
+
+@functools.lru_cache(maxsize=1)
+def codelist_labels() -> dict[str, dict[int | str, tuple[str, set[str]]]]:
+    """Code list name -> {code: (its Swedish label, its labels in both languages as ``_label_key``s)}."""
+    out: dict[str, dict[int | str, tuple[str, set[str]]]] = {}
+    for path in sorted(codelists_dir().glob("*.csv")):
+        table = pd.read_csv(path, dtype=str, encoding="utf-8", keep_default_na=False)
+        out[path.stem] = {
+            _code(row.code): (row.label_sv, {_label_key(row.label_sv), _label_key(row.label_en)} - {""})
+            for row in table.itertuples(index=False)
+        }
+    return out
+
+
 def value_label_problems(value_labels: dict[str, dict[Any, str]], columns: dict[str, str]) -> list[str]:
     """Disagreements between an extract's value labels (``.sav``/``.dta``) and the shipped code lists.
 
     ``value_labels``: source column -> {code: label}; ``columns``: canonical -> source column name.
-    A labelled code the code list lacks means the extract's coding differs from ours: one line each.
+    Both the code and its label are checked: a labelled code the code list lacks means the extract's coding
+    differs from ours, and a code whose label text is not the code list's label for it (Swedish or English,
+    case and accents ignored; a 0/1 born-abroad column may say Nej/Ja) means the codes mean something else
+    here, e.g. swapped (1=Kvinna, 2=Man). One line per column.
     """
     lists = codelists()
+    texts = codelist_labels()
     problems = []
     for canonical, listname in CODELIST_OF.items():
         source = columns.get(canonical)
@@ -352,5 +377,22 @@ def value_label_problems(value_labels: dict[str, dict[Any, str]], columns: dict[
             problems.append(
                 f"column {source!r} ({canonical}): value label(s) {shown} not in code list {listname} "
                 f"({', '.join(map(str, sorted(allowed, key=str)[:10]))}{', ...' if len(allowed) > 10 else ''})"
+            )
+        own = {code: names for code, (_, names) in texts[listname].items()}
+        shown_sv = {code: sv for code, (sv, _) in texts[listname].items()}
+        also = {code: names for code, (_, names) in texts["yes_no"].items()} if listname == "born_abroad" else {}
+        wrong = []
+        for code, label in sorted(labels.items(), key=str):
+            key = _code(str(code))
+            if key not in allowed or _label_key(label) in own[key] | also.get(key, set()):
+                continue
+            means = [str(c) for c, names in own.items() if _label_key(label) in names]
+            expected = shown_sv[key]
+            hint = f" (that is code {means[0]} in {listname}.csv: swapped coding?)" if means else ""
+            wrong.append(f"{code}={label!r} but the code list says {code}={expected!r}{hint}")
+        if wrong:
+            problems.append(
+                f"column {source!r} ({canonical}): value label text disagrees with code list {listname} "
+                f"(schemas/codelists/{listname}.csv, label_sv/label_en): {'; '.join(wrong)}"
             )
     return problems

@@ -186,7 +186,7 @@ def test_standardise_persons_renames_and_parses() -> None:
     assert list(out["sex"]) == [1, 2] and out["sex"].dtype == "Int64"
     assert list(out["birth_year"]) == [1985, 2003]
     assert out["education"].isna().tolist() == [False, True]
-    assert list(out["personnummer"]) == [PNR_1, PNR_2]
+    assert list(out["personnummer"]) == [PNR_1.replace("-", ""), PNR_2.replace("-", "")]  # normalised: 12 digits
 
 
 def test_standardise_missing_columns_lists_canonical_source_and_file() -> None:
@@ -310,7 +310,7 @@ def test_numeric_personnummer_gets_leading_zero_back() -> None:
     ten = _pnr("20050612", "931").replace("-", "")[2:]  # 0506129314-like, 10 digits with leading 0
     raw = pd.DataFrame({"personnummer": [int(ten)], "manad": [202101], "sysselsatt": [0], "studerar": [1]})
     out = standardise(raw, "outcomes", DEFAULT_COLUMNS["outcomes"], "o.sav")
-    assert out["personnummer"].iloc[0] == ten
+    assert out["personnummer"].iloc[0] == "20" + ten  # the leading zero back, normalised to 12 digits
 
 
 # ----------------------------------------------------------------------------------------------- pseudonymise
@@ -393,3 +393,87 @@ def test_ingest_failure_message_masks_the_identity_column_in_any_spelling(tmp_pa
     message = str(err.value)
     for spelling in ("20021006–9761", "200210069761", "021006-9761", "0210069761", "19850612-1234"):
         assert spelling not in message
+
+
+def test_one_person_in_ten_and_twelve_digits_is_one_person() -> None:
+    """Identity numbers are normalised before any uniqueness check: 19850612-9124 and 8506129124 are equal."""
+    twelve = PNR_1
+    ten = PNR_1.replace("-", "")[2:]
+    raw = pd.DataFrame({"personnummer": [twelve, ten, "19850612-0000"], "kon": [1, 1, 2], "fodelsear": [1985] * 3})
+    columns = {**DEFAULT_COLUMNS["persons"]}
+    out = standardise(raw.assign(utrikes_fodd=0, utbildning=1, hushallstyp=1, kommunkod="0484"), "persons",
+                      columns, "p.csv")  # fmt: skip
+    assert out["personnummer"].iloc[0] == out["personnummer"].iloc[1] == PNR_1.replace("-", "")
+    assert out["personnummer"].iloc[2] == "19850612-0000"  # invalid: kept as written, for the suite to flag
+    assert out["personnummer"].duplicated().sum() == 1
+
+
+def test_excel_serial_end_dates_with_blanks_parse(tmp_path: Path) -> None:
+    """A spells extract with Excel serial dates and blank (ongoing) end dates: no 'boolean value of NA'."""
+    text = f"personnummer,insats_id,startdatum,slutdatum\n{PNR_1},A1,44197,44256\n{PNR_2},A2,44200,\n"
+    path = tmp_path / "spells.csv"
+    path.write_text(text, encoding="utf-8")
+    out = standardise(read_extract(path), "spells", DEFAULT_COLUMNS["spells"], path.name)
+    assert out["start_date"].tolist() == [pd.Timestamp("2021-01-01"), pd.Timestamp("2021-01-04")]
+    assert out["end_date"].iloc[0] == pd.Timestamp("2021-03-01") and pd.isna(out["end_date"].iloc[1])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_csv_encoding_from_the_byte_order_mark_keeps_every_row_and_column(tmp_path: Path, encoding: str) -> None:
+    from insats.tasks.register.readers import read_extract_checked
+
+    rows = [f"{PNR_1},Malmö,{i}" for i in range(3000)]
+    path = tmp_path / "x.csv"
+    bom = {"utf-16-be": "\ufeff"}.get(encoding, "")
+    path.write_bytes((bom + "\n".join(["personnummer;kommun;belopp".replace(";", ","), *rows]) + "\n").encode(encoding))
+    result = read_extract_checked(path)
+    assert result.frame.shape == (3000, 3) and result.frame["kommun"].iloc[0] == "Malmö"
+    assert not result.notes and not result.problems
+
+
+def test_csv_without_bom_in_cp1252_is_a_stated_guess(tmp_path: Path) -> None:
+    from insats.tasks.register.readers import read_extract_checked
+
+    path = tmp_path / "x.csv"
+    path.write_bytes("namn;kön\nÅsa;2\n".encode("cp1252"))
+    result = read_extract_checked(path)
+    assert result.frame["namn"].iloc[0] == "Åsa" and list(result.frame.columns) == ["namn", "kön"]
+    assert any("cp1252" in n and "a guess" in n for n in result.notes)
+
+
+def test_title_rows_above_the_csv_header_are_skipped_with_a_notice(tmp_path: Path) -> None:
+    from insats.tasks.register.readers import read_extract_checked
+
+    path = tmp_path / "x.csv"
+    body = "\n".join(f"{PNR_1};{i};2021-01" for i in range(3000))
+    path.write_text(f"Utdrag ur ekonomiskt bistånd 2026\n\npersonnummer;belopp;manad\n{body}\n", encoding="utf-8")
+    result = read_extract_checked(path)
+    assert result.frame.shape == (3000, 3) and list(result.frame.columns) == ["personnummer", "belopp", "manad"]
+    assert any("skipped 1 title row(s)" in n and "header is line 3" in n for n in result.notes)
+
+
+def test_duplicated_column_names_are_a_problem_naming_the_column_and_positions(tmp_path: Path) -> None:
+    from insats.tasks.register.readers import read_extract_checked
+
+    path = tmp_path / "x.csv"
+    path.write_text(f"personnummer;kon;fodelsear;kon\n{PNR_1};1;1985;2\n", encoding="utf-8")
+    result = read_extract_checked(path)
+    assert [p.message for p in result.problems] == [
+        "duplicated column name 'kon' at header positions 2, 4 (a reader would rename the second one 'kon.1'); "
+        "rename or drop one in the extract"
+    ]
+    with pytest.raises(ValueError, match="duplicated column name 'kon'"):
+        read_extract(path)
+
+
+def test_quoted_thousands_separators_in_a_comma_file_are_refused(tmp_path: Path) -> None:
+    from insats.tasks.register.readers import read_extract_checked
+
+    path = tmp_path / "x.csv"
+    path.write_text(f'personnummer,manad,belopp\n{PNR_1},202101,"16,508"\n{PNR_2},202101,1200\n', encoding="utf-8")
+    result = read_extract_checked(path)
+    (problem,) = result.problems
+    assert "column 'belopp'" in problem.message and "data row(s) 1 ('16,508')" in problem.message
+    assert problem.rows.tolist() == [0]
+    with pytest.raises(ValueError, match="thousands separator"):
+        read_extract(path)

@@ -7,24 +7,44 @@ file and the reason, so a pipeline log says which delivery is broken.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyreadstat
 
+from insats.tasks.register.csvfiles import CsvLayout, read_csv_frame, sniff_layout, thousands_problems
+
 STAT_SUFFIXES = (".sav", ".zsav", ".dta", ".sas7bdat", ".xpt")
 SUPPORTED_SUFFIXES = (*STAT_SUFFIXES, ".csv", ".parquet", ".xlsx")
 
-_CSV_ENCODINGS = ("utf-8-sig", "cp1252")  # utf-8-sig also reads plain UTF-8
 # Numbers as Swedish Excel writes them: optional sign, thousands separated by space / NBSP, decimal comma.
 _NUMBER_COMMA = re.compile(r"^[-+]?\d{1,3}(?:[ \u00a0\u202f]\d{3})*(?:,\d+)?$|^[-+]?\d+(?:,\d+)?$")
 _NUMBER_POINT = re.compile(r"^[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$")
 _LEADING_ZERO = re.compile(r"^0\d")
+
+
+@dataclass(frozen=True)
+class ReadProblem:
+    """Something that makes the extract unfit as read: a message, and the 0-based data rows it concerns
+    (None: the whole file, e.g. a duplicated column name)."""
+
+    message: str
+    rows: np.ndarray | None = None
+
+
+@dataclass
+class ReadResult:
+    """An extract as read: the frame, notes for the steward (encoding guessed, title rows skipped), problems
+    (duplicated column names, ambiguous thousands separators) and, for a CSV, its layout."""
+
+    frame: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    problems: list[ReadProblem] = field(default_factory=list)
+    layout: CsvLayout | None = None
 
 
 def _fail(path: Path, reason: str) -> ValueError:
@@ -71,32 +91,6 @@ def _read_stat(path: Path, encoding: str | None) -> pd.DataFrame:
     return _whole_floats_to_int(df)
 
 
-def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
-    if encoding is not None:
-        try:
-            return raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise _fail(path, f"not readable as {encoding}: {exc}") from exc
-    for enc in _CSV_ENCODINGS:
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise _fail(path, "neither UTF-8 nor cp1252 text")  # pragma: no cover - cp1252 decodes almost anything
-
-
-def _sniff_delimiter(text: str) -> str:
-    """Pick ``,``, ``;`` or tab from the first lines (csv.Sniffer, else the most frequent in the header)."""
-    sample = "\n".join(text.splitlines()[:50])
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
-    except csv.Error:
-        header = sample.splitlines()[0] if sample else ""
-        counts = {d: header.count(d) for d in (";", "\t", ",")}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] > 0 else ","
-
-
 def _infer_csv_column(s: pd.Series, decimal_comma: bool) -> pd.Series:
     """Parse a column read as text into Int64 / float64 when every non-empty value is a number.
 
@@ -118,23 +112,28 @@ def _infer_csv_column(s: pd.Series, decimal_comma: bool) -> pd.Series:
     return _whole_floats_to_int(numbers.to_frame("x"))["x"].rename(s.name)
 
 
-def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
-    text = _decode(path.read_bytes(), path, encoding)
-    if not text.strip():
-        raise _fail(path, "the file is empty")
-    sep = _sniff_delimiter(text)
+def _read_csv(path: Path, encoding: str | None) -> ReadResult:
+    """The CSV with its layout found by ``csvfiles.sniff_layout``: encoding (BOM, else UTF-8, else cp1252 as a
+    guess), separator, title rows skipped; duplicated column names and ambiguous thousands separators are
+    problems, not silent renames or misreadings."""
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise _fail(path, f"malformed CSV (separator {sep!r}): {exc}") from exc
+        layout = sniff_layout(path, encoding)
+    except ValueError as exc:
+        raise _fail(path, str(exc)) from exc
+    try:
+        df = read_csv_frame(path, layout)
+    except ValueError as exc:
+        raise _fail(path, str(exc)) from exc
     df.columns = [str(c).strip() for c in df.columns]
-    decimal_comma = sep != ","
+    problems = [ReadProblem(p, None) for p in layout.duplicated_problems()]
+    problems += [ReadProblem(m, rows) for m, rows in thousands_problems(df, layout.separator)]
+    decimal_comma = layout.separator != ","
     for col in df.columns:
         df[col] = _infer_csv_column(df[col], decimal_comma)
-    return df
+    return ReadResult(df, list(layout.notes), problems, layout)
 
 
-def _read_xlsx(path: Path) -> pd.DataFrame:
+def _read_xlsx(path: Path) -> ReadResult:
     """First sheet; a title row above the header is skipped (header = first row as wide as the widest)."""
     raw = pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
     if raw.dropna(how="all").empty:
@@ -144,24 +143,37 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     widest = int(filled[: len(head)].max())
     header_row = int(np.flatnonzero(filled[: len(head)] == widest)[0])
     header = [str(v).strip() if pd.notna(v) else f"unnamed_{i}" for i, v in enumerate(raw.iloc[header_row])]
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(header, start=1):
+        seen.setdefault(name.lower(), []).append(i)
+    problems = [
+        ReadProblem(f"duplicated column name {header[pos[0] - 1]!r} at header positions {', '.join(map(str, pos))}; "
+                    "rename or drop one in the extract")
+        for pos in seen.values() if len(pos) > 1
+    ]  # fmt: skip
+    header = [name if seen[name.lower()][0] == i else f"{name}.{seen[name.lower()].index(i)}"
+              for i, name in enumerate(header, start=1)]  # fmt: skip
+    notes = [f"{path.name}: skipped {header_row} title row(s) above the header"] if header_row else []
     df = raw.iloc[header_row + 1 :].reset_index(drop=True)
     df.columns = header
     df = df.dropna(how="all")
     df = df.loc[:, [not (c.startswith("unnamed_") and df[c].isna().all()) for c in df.columns]]
     out = df.infer_objects()
-    return _whole_floats_to_int(out)
+    return ReadResult(_whole_floats_to_int(out), notes, problems)
 
 
-def read_extract(path: Path, encoding: str | None = None) -> pd.DataFrame:
-    """Read one register extract into a DataFrame with the source's column names and codes.
+def read_extract_checked(path: Path, encoding: str | None = None) -> ReadResult:
+    """Read one register extract: the frame (source column names and codes), notes and problems.
 
     Supported: ``.sav``/``.zsav`` (SPSS), ``.dta`` (Stata), ``.sas7bdat``, ``.xpt`` (SAS), ``.csv``,
     ``.parquet``, ``.xlsx``. Statistical formats: codes are kept (no value labels applied), dates become
     ``datetime64``, float columns whose values are all whole numbers become ``Int64``. CSV: separator
-    sniffed among ``,`` ``;`` tab; encoding UTF-8 (with or without BOM) else cp1252 unless ``encoding`` is
-    given; with ``;``/tab separators a decimal comma (and space thousands separators) is accepted; columns
-    with leading-zero values stay text. XLSX: first sheet, title rows above the header skipped.
-    ``encoding`` applies to CSV and the statistical formats.
+    sniffed among ``,`` ``;`` tab; encoding from the byte-order mark (UTF-8-SIG, UTF-16, UTF-32), else UTF-8,
+    else cp1252 (a guess, said in the notes) unless ``encoding`` is given; title rows above the header
+    skipped (a note); with ``;``/tab separators a decimal comma (and space thousands separators) is accepted;
+    columns with leading-zero values stay text. XLSX: first sheet, title rows above the header skipped.
+    ``encoding`` applies to CSV and the statistical formats. Problems: duplicated column names (CSV, XLSX) and
+    quoted amounts with comma thousands separators in a comma-separated file.
 
     Raises ``ValueError`` naming the file for an unknown suffix, a missing, empty (no bytes or no rows) or
     unreadable file.
@@ -178,20 +190,29 @@ def read_extract(path: Path, encoding: str | None = None) -> pd.DataFrame:
         raise _fail(path, "the file is empty (0 bytes)")
     try:
         if suffix in STAT_SUFFIXES:
-            df = _read_stat(path, encoding)
+            result = ReadResult(_read_stat(path, encoding))
         elif suffix == ".csv":
-            df = _read_csv(path, encoding)
+            result = _read_csv(path, encoding)
         elif suffix == ".parquet":
-            df = pd.read_parquet(path)
+            result = ReadResult(pd.read_parquet(path))
         else:
-            df = _read_xlsx(path)
+            result = _read_xlsx(path)
     except Exception as exc:  # readstat, pyarrow, openpyxl and zipfile all raise their own types
         if isinstance(exc, ValueError) and str(exc).startswith("Cannot read register extract"):
             raise
         raise _fail(path, f"{type(exc).__name__}: {exc}") from exc
-    if df.shape[0] == 0:
+    if result.frame.shape[0] == 0:
         raise _fail(path, "the table has no rows")
-    return df
+    return result
+
+
+def read_extract(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    """``read_extract_checked``'s frame; its problems (duplicated column names, ambiguous thousands
+    separators) raise ``ValueError`` naming the file, so the pipeline never reads such an extract wrongly."""
+    result = read_extract_checked(path, encoding)
+    if result.problems:
+        raise _fail(Path(path), "; ".join(p.message for p in result.problems))
+    return result.frame
 
 
 def read_value_labels(path: Path) -> dict[str, dict]:

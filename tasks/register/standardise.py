@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from insats.tasks.identity import normalise_identity_number
+
 DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
     "persons": {
         "personnummer": "personnummer",
@@ -121,13 +123,17 @@ def _text_parser(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def _identity_parser(numeric: bool) -> Parser:
     """Identity numbers as text; a numeric column lost the leading zero of 10-digit numbers: pad to 10.
 
-    Validity is checked by ``pseudonymise`` (which never echoes a clear number in its errors)."""
+    A valid number is normalised to its 12-digit form (``normalise_identity_number``), so ``19850612-1234``
+    and ``8506121234`` are the same person for uniqueness checks; an invalid one is kept as written, for the
+    suite's identity-number check to flag. ``pseudonymise`` never echoes a clear number in its errors."""
 
     def parse(u: pd.Series) -> tuple[pd.Series, np.ndarray]:
         text = _as_text(u)
         if numeric:
             text = text.where(text.str.len() > 10, text.str.zfill(10))
-        return text, np.zeros(len(u), dtype=bool)
+        normalised = [normalise_identity_number(v) if isinstance(v, str) else None for v in text.tolist()]
+        valid = pd.Series(normalised, index=text.index, dtype="string")
+        return valid.fillna(text), np.zeros(len(u), dtype=bool)
 
     return parse
 
@@ -225,7 +231,8 @@ def _parse_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return s.dt.normalize().astype(DATETIME_DTYPE), np.zeros(len(s), dtype=bool)
     numbers = pd.to_numeric(s, errors="coerce") if s.dtype == object else s
     if pd.api.types.is_numeric_dtype(numbers) and not pd.api.types.is_bool_dtype(numbers):
-        serial = numbers.between(*EXCEL_SERIALS) & (numbers == numbers.round())
+        # Blank end dates are <NA> in a nullable column: a comparison with them is <NA>, not False.
+        serial = (numbers.between(*EXCEL_SERIALS) & (numbers == numbers.round())).fillna(False).astype(bool)
         if serial.any():  # Excel date serials, as date cells exported to CSV or read without formats
             out = pd.Series(pd.NaT, index=s.index, dtype=DATETIME_DTYPE)
             out[serial] = EXCEL_EPOCH + pd.to_timedelta(numbers[serial].astype("float64"), unit="D")
@@ -289,16 +296,12 @@ def _resolve_columns(df: pd.DataFrame, kind: str, columns: Mapping[str, str], so
     return found
 
 
-def standardise(df: pd.DataFrame, kind: str, columns: dict[str, str], source: str) -> pd.DataFrame:
-    """Return the extract with canonical column names (in canonical order) and parsed types.
-
-    ``columns`` maps canonical -> source column name (a canonical name absent from it is looked up under
-    its own name); matching falls back to a unique case-insensitive match. Source columns not mapped are
-    dropped. ``source`` (usually the file name) is used in error messages. Row order is kept, the index
-    reset to 0..n-1. See the module docstring for canonical types. Missing key values and values that
-    cannot be parsed raise ``ValueError``; allowed values are checked by the ``input.<kind>`` suites.
-    Months may be YYYYMM (int or text), ``YYYY-MM`` or dates; dates ``YYYY-MM-DD``, ``YYYYMMDD`` or
-    datetime values. String parsing runs on distinct values only, so 30M-row outcome tables are cheap.
+def standardise_checked(
+    df: pd.DataFrame, kind: str, columns: dict[str, str], source: str
+) -> tuple[pd.DataFrame, list[tuple[str, np.ndarray]]]:
+    """Like ``standardise``, but a value that cannot be parsed (or a missing key value) does not raise: it
+    is returned as a problem ``(message naming column and first rows, bool row mask)``, one per column, and
+    the value is left missing in the frame. Missing columns and an unknown ``kind`` still raise ``ValueError``.
     """
     if kind not in CANONICAL_COLUMNS:
         known = list(CANONICAL_COLUMNS)
@@ -306,15 +309,36 @@ def standardise(df: pd.DataFrame, kind: str, columns: dict[str, str], source: st
     found = _resolve_columns(df, kind, columns, source)
     data = df.reset_index(drop=True)
     out: dict[str, pd.Series] = {}
+    problems: list[tuple[str, np.ndarray]] = []
     for canonical, source_col in found.items():
         s = data[source_col]
         col = _Column(canonical, str(source_col), source)
         parsed, bad = _parse_column(canonical, s)
         if bad.any():
-            raise col.error(_EXPECTED.get(canonical, "a valid value"), s, bad)
+            problems.append((str(col.error(_EXPECTED.get(canonical, "a valid value"), s, bad)), bad))
+            parsed = parsed.mask(bad)
         if canonical in _KEYS:
-            empty = parsed.isna().to_numpy()
+            empty = parsed.isna().to_numpy() & ~bad
             if empty.any():
-                raise col.error("a value in every row (key column)", s, empty)
+                problems.append((str(col.error("a value in every row (key column)", s, empty)), empty))
         out[canonical] = parsed
-    return pd.DataFrame(out)
+    return pd.DataFrame(out), problems
+
+
+def standardise(df: pd.DataFrame, kind: str, columns: dict[str, str], source: str) -> pd.DataFrame:
+    """Return the extract with canonical column names (in canonical order) and parsed types.
+
+    ``columns`` maps canonical -> source column name (a canonical name absent from it is looked up under
+    its own name); matching falls back to a unique case-insensitive match. Source columns not mapped are
+    dropped. ``source`` (usually the file name) is used in error messages. Row order is kept, the index
+    reset to 0..n-1. See the module docstring for canonical types. Missing key values and values that
+    cannot be parsed raise ``ValueError`` (the first such column); allowed values are checked by the
+    ``input.<kind>`` suites. Months may be YYYYMM (int or text), ``YYYY-MM`` or dates; dates ``YYYY-MM-DD``,
+    ``YYYYMMDD``, Excel serials or datetime values. Valid identity numbers are normalised to 12 digits
+    (``YYYYMMDDNNNC``), so one person written two ways is one person. String parsing runs on distinct values
+    only, so 30M-row outcome tables are cheap.
+    """
+    frame, problems = standardise_checked(df, kind, columns, source)
+    if problems:
+        raise ValueError(problems[0][0])
+    return frame
