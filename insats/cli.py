@@ -398,8 +398,9 @@ app.add_typer(server_app, name="server")
 
 @server_app.command("start")
 def server_start(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Start the local server in the background, or report the one already running. Commands start it on first
-    use anyway; INSATS_SERVER_START_TIMEOUT (seconds) bounds the wait."""
+    """Start the local server in the background, or report the one already running.
+
+    Commands start it on first use anyway; INSATS_SERVER_START_TIMEOUT (seconds, default 90) bounds the wait."""
     with user_errors():
         import os
 
