@@ -15,13 +15,13 @@ from insats.flows.steps import load_study_config, publish, record_inputs, work_d
 from insats.tasks.interviews.profile import quote_bank
 from insats.tasks.interviews.review import coder_agreement
 from insats.tasks.interviews.study import (
+    code_interviews,
+    code_other_material,
     code_suggestions,
-    coded_interviews,
     coder_labels,
-    demand_tables,
-    interview_segments,
-    other_material,
+    profile_demand,
     review_export,
+    segment_interviews,
     suggestion_quality,
 )
 from insats.tasks.interviews.suggest import discover_themes
@@ -30,9 +30,9 @@ STUDY = "employer_interviews"
 SEED = 6  # one seed for every random step: bootstrap, classifiers, NMF themes, quote sampling
 N_BOOT = 1000  # bootstrap resamples of interviews behind the reliability CIs
 
-segment = node(interview_segments, "segments")
-code = node(coded_interviews, "coded_segments")
-profile = node(demand_tables, ("code_frequencies", "demand_profile", "demand_by_sector"))
+segment = node(segment_interviews, "segments")
+code = node(code_interviews, "coded_segments")
+profile = node(profile_demand, ("code_frequencies", "demand_profile", "demand_by_sector"))
 label = node(coder_labels, "labels")
 agree = node(coder_agreement, ("reliability", "coding_quality"))
 suggest = node(code_suggestions, "suggestions")
@@ -40,7 +40,7 @@ check_suggestions = node(suggestion_quality, "*")  # {} without human coding: no
 themes = node(discover_themes, "themes")
 quotes = node(quote_bank, "quotes")
 review = node(review_export, "review.qdpx")  # for researchers' QDA tools; stays in the interim folder
-other = node(other_material, ("other_coding", "other_code_frequencies"))
+other = node(code_other_material, ("other_coding", "other_code_frequencies"))
 
 
 @flow(name="employer-interviews")

@@ -128,12 +128,12 @@ def test_survey_bad_input(tmp_path: Path):
 
 
 def test_study_steps_from_the_raw_files(demo, tmp_path: Path):
-    from insats.tasks.interviews.study import interview_segments, other_material
+    from insats.tasks.interviews.study import code_other_material, segment_interviews
 
     paths, names = demo["paths"], [demo["bundle"].truth["pii"]["name"]]
-    segments = interview_segments(paths["transcripts"], paths["employers"], names, None, {})
+    segments = segment_interviews(paths["transcripts"], paths["employers"], names, None, {})
     pd.testing.assert_frame_equal(segments, demo["segments"])  # the same as segmenting each transcript by hand
-    coding, freq = other_material(
+    coding, freq = code_other_material(
         paths["focus_groups"], paths["survey_csv"], "respondent_id", list(SURVEY_TEXT_COLUMNS), paths["codebook"],
         names, None, {},
     )  # fmt: skip
@@ -146,6 +146,6 @@ def test_study_steps_from_the_raw_files(demo, tmp_path: Path):
     employers.loc[0, "file"] = "saknas.txt"
     employers.to_csv(tmp_path / "employers.csv", index=False)
     with pytest.raises(FileNotFoundError, match=r"employers\.csv: interview E01 names saknas\.txt, not found"):
-        interview_segments(paths["transcripts"], tmp_path / "employers.csv", names, None, {})
+        segment_interviews(paths["transcripts"], tmp_path / "employers.csv", names, None, {})
     with pytest.raises(ValueError, match="neither focus_groups nor survey"):
-        other_material(None, None, "respondent_id", [], paths["codebook"], names, None, {})
+        code_other_material(None, None, "respondent_id", [], paths["codebook"], names, None, {})

@@ -47,7 +47,7 @@ def read_interviews(transcripts: Path, employers: Path) -> tuple[pd.DataFrame, d
     return meta, texts
 
 
-def interview_segments(
+def segment_interviews(
     transcripts: Path,
     employers: Path,
     redact_names: list[str],
@@ -65,12 +65,12 @@ def interview_segments(
     return pd.concat(frames, ignore_index=True)
 
 
-def coded_interviews(segments: pd.DataFrame, codebook: Path) -> pd.DataFrame:
+def code_interviews(segments: pd.DataFrame, codebook: Path) -> pd.DataFrame:
     """Deductive dictionary coding of respondent segments (Swedish stemming) against the codebook file."""
     return code_segments(segments, load_codebook(codebook))
 
 
-def demand_tables(
+def profile_demand(
     coded_segments: pd.DataFrame, employers: Path, codebook: Path, parent: str
 ) -> dict[str, pd.DataFrame]:
     """code_frequencies (per employer), demand_profile (share of employers demanding each code below
@@ -146,7 +146,7 @@ def review_export(
     return review_project(redacted, book, review_spans(segments, book, suggestions))
 
 
-def other_material(
+def code_other_material(
     focus_groups: Path | None,
     survey: Path | None,
     survey_id_column: str,
