@@ -55,6 +55,7 @@ class ServerRecord:
     port: int
     started: float
     process_start: str | None = None  # /proc/<pid>/stat start tick (Linux), guards against pid reuse
+    home: str | None = None  # the PREFECT_HOME it serves: a record copied with the folder is not this one's
 
     @property
     def uptime_seconds(self) -> float:
@@ -271,8 +272,8 @@ def live_record(home: Path) -> ServerRecord | None:
     (its process group) and its record removed. Call with the lock held.
     """
     record = read_record(home)
-    if record is None:
-        (home / RECORD).unlink(missing_ok=True)
+    if record is None or (record.home is not None and Path(record.home) != home):
+        (home / RECORD).unlink(missing_ok=True)  # a record copied from another folder: its server is not ours
         return None
     if pid_alive(record.pid, record.process_start):
         for _ in range(3):  # a loaded machine may answer slowly; three chances before the process counts as hung
@@ -288,7 +289,7 @@ def live_record(home: Path) -> ServerRecord | None:
 
 def ensure_server(home: Path | None = None, timeout: float | None = None) -> tuple[ServerRecord, bool]:
     """The project's local server, started if none answers: ``(record, started_now)``."""
-    home = home or prefect_home()
+    home = (home or prefect_home()).resolve()
     timeout = start_timeout() if timeout is None else timeout
     with server_lock(home):
         record = live_record(home)
@@ -303,6 +304,7 @@ def ensure_server(home: Path | None = None, timeout: float | None = None) -> tup
                 port=port,
                 started=time.time(),
                 process_start=process_start_tick(process.pid),
+                home=str(home),
             )
             write_record(home, record)  # before waiting: a command killed meanwhile leaves a findable server
             try:
@@ -318,11 +320,13 @@ def ensure_server(home: Path | None = None, timeout: float | None = None) -> tup
 
 def stop_server(home: Path | None = None, timeout: float = 10.0) -> ServerRecord | None:
     """Stop the recorded server (SIGTERM to its group, SIGKILL after ``timeout`` s); the record it had, if any."""
-    home = home or prefect_home()
+    home = (home or prefect_home()).resolve()
     if not (home / RECORD).exists():
         return None
     with server_lock(home):
         record = read_record(home)
+        if record is not None and record.home not in (None, str(home)):
+            record = None  # copied from another folder: that server is not this one's to stop
         if record is not None and pid_alive(record.pid, record.process_start):
             kill_group(record.pid, timeout=timeout)
         (home / RECORD).unlink(missing_ok=True)
@@ -331,7 +335,7 @@ def stop_server(home: Path | None = None, timeout: float = 10.0) -> ServerRecord
 
 def server_status(home: Path | None = None) -> ServerRecord | None:
     """The recorded server if it is alive and answers (stale records are cleaned up), else None."""
-    home = home or prefect_home()
+    home = (home or prefect_home()).resolve()
     if not (home / RECORD).exists():
         return None
     with server_lock(home):

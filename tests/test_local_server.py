@@ -54,6 +54,21 @@ def test_a_reused_pid_is_not_taken_for_the_server(tmp_path: Path) -> None:
     assert not (tmp_path / RECORD).exists()
 
 
+def test_a_record_copied_from_another_folder_is_dropped_without_touching_its_process(tmp_path: Path) -> None:
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+    try:
+        record = _record(other.pid, local_server.free_port())  # alive, not answering, and serving another home
+        copied = ServerRecord(**{**record.__dict__, "home": str(tmp_path / "elsewhere")})
+        for check in (server_status, local_server.stop_server):
+            write_record(tmp_path, copied)
+            assert check(tmp_path) is None
+            assert not (tmp_path / RECORD).exists()
+        assert other.poll() is None  # not signalled: it is not this folder's server
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_a_live_process_that_does_not_answer_is_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Listens (connections are accepted by the kernel) but never answers a request: a hung server.
     hung = subprocess.Popen(
