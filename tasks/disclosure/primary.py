@@ -1,14 +1,13 @@
-"""Statistical disclosure control for published tables: primary suppression of small person counts.
+"""Primary suppression of small person counts (the first half of :mod:`insats.tasks.disclosure`).
 
 Rule: a count of persons between 1 and ``threshold - 1`` (default 1..4) is not published; it is replaced by a
 missing value (<NA>) and so is every statistic derived from it on the same row (shares, means, effect
 estimates). A count of 0 is kept: it reveals nothing about an individual. Suppressed rows are flagged in a
 boolean column ``suppressed`` so that reports can show a notation (e.g. "<5") and explain it.
 
-Reports apply it once, where a table leaves for publication: :func:`protect_for_publication`.
-
-Only primary suppression is done: a suppressed cell that could be recovered from a published total and the
-other cells (secondary disclosure) is not protected by this module.
+Reports apply it where a table leaves for publication: :func:`protect_for_publication`, idempotent on tables
+that were already protected (a count missing on a row flagged ``suppressed`` stays hidden). Secondary
+suppression (cells that totals or related tables would reveal) is :mod:`insats.tasks.disclosure.secondary`.
 """
 
 from __future__ import annotations
