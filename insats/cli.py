@@ -267,8 +267,17 @@ def validate(
             "(default: the config's paths.interim/validation).",
         ),
     ] = None,
+    clear_ids_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--clear-ids-to",
+            help="Also write the split with CLEAR identity numbers to DIR, a folder outside the project's data "
+            "tree (paths.raw/interim/processed/reports are refused). --quarantine files carry pseudonyms only.",
+        ),
+    ] = None,
 ) -> None:
-    """Validate one input or output file against a suite in schemas/. Exit 0 fit for use, 1 not, 2 unreadable.
+    """Validate one input or output file against a suite in schemas/. Exit 0 fit for use, 1 not fit for use,
+    2 the file cannot be read or the command/config is wrong (usage, unknown suite, refused folder or key).
 
     Register inputs (suites input.persons, input.assistance, input.spells, input.outcomes) are first mapped to
     canonical column names with the config's register.columns; participant documentation (input.participants,
@@ -276,31 +285,39 @@ def validate(
     and a provenance record of the file are always saved (--out); the raw file is never modified and nothing is
     written beside it.
     """
-    with user_errors():
-        from insats.validation import list_suites
+    try:  # exit 1 is the verdict "not fit for use": every error before a verdict exits 2
+        with user_errors():
+            from insats.validation import list_suites
 
-        if list_suites_:
-            for name, description in list_suites().items():
-                typer.echo(f"{name:40} {description}")
-            return
-        if file is None or suite is None:
-            fail("give a FILE and --suite NAME (or --list-suites)", code=2)
-        from insats.config import load_config
-        from insats.steward import UnreadableExtractError, validate_extract
+            if list_suites_:
+                for name, description in list_suites().items():
+                    typer.echo(f"{name:40} {description}")
+                return
+            if file is None or suite is None:
+                fail("give a FILE and --suite NAME (or --list-suites)", code=2)
+            from insats.config import load_config
+            from insats.steward import UnreadableExtractError, validate_extract
 
-        cfg = load_config(config)
-        try:
-            run = validate_extract(file, suite, cfg, out=out, quarantine=quarantine, docs=docs, encoding=encoding)
-        except UnreadableExtractError as exc:
-            fail(f"cannot read {file}: {exc}", code=2)
-        typer.echo(run.summary())
-        typer.echo(f"Validation result: {run.validation_path}")
-        typer.echo(f"Provenance record: {run.provenance_path}")
-        if run.quarantine_path is not None:
-            typer.echo(f"Passed rows: {run.passed_path}; quarantined rows: {run.quarantine_path}")
-        if run.docs_index is not None:
-            typer.echo(f"Data Docs: {run.docs_index} (styles load from a CDN; unstyled offline)")
-        raise typer.Exit(0 if run.fit_for_use else 1)
+            cfg = load_config(config)
+            try:
+                run = validate_extract(
+                    file, suite, cfg, out=out, quarantine=quarantine, docs=docs, encoding=encoding,
+                    clear_ids_to=clear_ids_to,
+                )  # fmt: skip
+            except UnreadableExtractError as exc:
+                fail(f"cannot read {file}: {exc}", code=2)
+    except typer.Exit as exc:
+        raise typer.Exit(2 if exc.exit_code == 1 else exc.exit_code) from None
+    typer.echo(run.summary())
+    typer.echo(f"Validation result: {run.validation_path}")
+    typer.echo(f"Provenance record: {run.provenance_path}")
+    if run.quarantine_path is not None:
+        typer.echo(f"Passed rows: {run.passed_path}; quarantined rows: {run.quarantine_path} (pseudonymised ids)")
+    if run.clear_quarantine_path is not None:
+        typer.echo(f"With CLEAR identity numbers: {run.clear_passed_path}; {run.clear_quarantine_path}")
+    if run.docs_index is not None:
+        typer.echo(f"Data Docs: {run.docs_index} (styles load from a CDN; unstyled offline)")
+    raise typer.Exit(0 if run.fit_for_use else 1)
 
 
 def _read_for_suite(file: Path, suite: str, config: Path, encoding: str | None = None) -> Any:

@@ -428,7 +428,7 @@ def test_csv_encoding_from_the_byte_order_mark_keeps_every_row_and_column(tmp_pa
     path.write_bytes((bom + "\n".join(["personnummer;kommun;belopp".replace(";", ","), *rows]) + "\n").encode(encoding))
     result = read_extract_checked(path)
     assert result.frame.shape == (3000, 3) and result.frame["kommun"].iloc[0] == "Malmö"
-    assert not result.notes and not result.problems
+    assert not result.warnings and not result.notices and not result.problems
 
 
 def test_csv_without_bom_in_cp1252_is_a_stated_guess(tmp_path: Path) -> None:
@@ -438,7 +438,7 @@ def test_csv_without_bom_in_cp1252_is_a_stated_guess(tmp_path: Path) -> None:
     path.write_bytes("namn;kön\nÅsa;2\n".encode("cp1252"))
     result = read_extract_checked(path)
     assert result.frame["namn"].iloc[0] == "Åsa" and list(result.frame.columns) == ["namn", "kön"]
-    assert any("cp1252" in n and "a guess" in n for n in result.notes)
+    assert any("cp1252" in n and "a guess" in n for n in result.warnings)
 
 
 def test_title_rows_above_the_csv_header_are_skipped_with_a_notice(tmp_path: Path) -> None:
@@ -449,7 +449,7 @@ def test_title_rows_above_the_csv_header_are_skipped_with_a_notice(tmp_path: Pat
     path.write_text(f"Utdrag ur ekonomiskt bistånd 2026\n\npersonnummer;belopp;manad\n{body}\n", encoding="utf-8")
     result = read_extract_checked(path)
     assert result.frame.shape == (3000, 3) and list(result.frame.columns) == ["personnummer", "belopp", "manad"]
-    assert any("skipped 1 title row(s)" in n and "header is line 3" in n for n in result.notes)
+    assert any("skipped 1 title row(s)" in n and "header is line 3" in n for n in result.notices)
 
 
 def test_duplicated_column_names_are_a_problem_naming_the_column_and_positions(tmp_path: Path) -> None:

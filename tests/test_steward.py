@@ -79,14 +79,14 @@ def test_demo_extract_fit_for_use_with_provenance_result_and_docs(sav_files, tmp
 def test_refuses_to_write_beside_the_raw_file(sav_files, tmp_path):
     file = sav_files["persons"]
     result = runner.invoke(app, ["validate", str(file), "--suite", "input.persons", "--out", str(file.parent)])
-    assert result.exit_code == 1 and "Refusing to write" in result.output
+    assert result.exit_code == 2 and "Refusing to write" in result.output  # a usage error, not a verdict
     assert not list(file.parent.glob("*.json"))
 
 
 # --- quarantine ---------------------------------------------------------------------------------------
 
 
-def test_quarantine_splits_exactly_with_reasons_and_raw_identity_numbers(frames, tmp_path):
+def test_quarantine_splits_exactly_with_reasons_and_pseudonymised_identity_numbers(frames, tmp_path):
     df = frames["persons"].copy()
     df.loc[[5, 17], "kon"] = 9  # not in the sex code list
     df.loc[40, "personnummer"] = df.loc[41, "personnummer"]  # a duplicated person: both rows go
@@ -104,12 +104,19 @@ def test_quarantine_splits_exactly_with_reasons_and_raw_identity_numbers(frames,
     bad = pd.read_parquet(q / "personer.quarantine.parquet")
     assert len(passed) + len(bad) == 200 and len(bad) == 5
     assert bad["source_row"].tolist() == [6, 18, 41, 42, 61]
-    assert list(passed.columns) == list(df.columns)  # source columns as read
+    # Source columns as read, the identity column replaced by the pipeline's pseudonyms (demo key).
+    assert list(passed.columns) == ["personnummer__pseudonym", *df.columns[1:]]
     sex = bad["reason__expect_column_values_to_be_in_set__sex"]
     assert sex.tolist() == ["sex not in code list [1, 2]", "sex not in code list [1, 2]", "", "", ""]
     assert (bad["reason__expect_column_values_to_be_unique__personnummer"] != "").tolist() == [0, 0, 1, 1, 0]
-    # Identity numbers stay raw in the steward's quarantine file, but never in the saved JSON.
-    assert bad["personnummer"].tolist()[2] == df.loc[41, "personnummer"]
+    # No clear identity number in the split files (issue 15): pseudonyms, and a masked invalid number.
+    from insats.tasks.register.pseudonymise import DEMO_KEY, pseudonym
+
+    assert bad["personnummer__pseudonym"].tolist()[2] == pseudonym(df.loc[41, "personnummer"], DEMO_KEY)
+    assert bad["personnummer__pseudonym"].tolist()[4] == df.loc[60, "personnummer"][:8] + "-****"
+    for split in (q / "personer.passed.parquet", q / "personer.quarantine.parquet"):
+        table = pd.read_parquet(split)
+        assert not set(df["personnummer"]) & set(table.astype(str).to_numpy().ravel())
     saved = (out / "personer.input.persons.validation.json").read_text(encoding="utf-8")
     assert df.loc[41, "personnummer"] not in saved and df.loc[60, "personnummer"] not in saved
     prov = json.loads((out / "personer.provenance.json").read_text(encoding="utf-8"))
@@ -133,7 +140,7 @@ def test_quarantine_may_not_go_under_the_raw_folder(sav_files, tmp_path):
             str(raw / "quarantine"),
         ],
     )
-    assert result.exit_code == 1 and "Refusing to write" in result.output and "raw-data folder" in result.output
+    assert result.exit_code == 2 and "Refusing to write" in result.output and "raw-data folder" in result.output
 
 
 # --- unreadable files: exit 2, nothing written ------------------------------------------------------
@@ -257,7 +264,12 @@ def test_missing_required_column_fails_the_whole_file(frames, tmp_path):
     code, output, out = validate(file, "input.persons", tmp_path, "--quarantine", str(tmp_path / "q"))
     assert code == 1
     assert "missing required column(s): sex (source column 'kon')" in output
-    assert "The whole file is NOT fit for use" in output and "200 rows in = 200 passed + 0 quarantined" in output
+    # A whole-file failure quarantines the rows it concerns: here every row (nothing "passes" into passed.parquet).
+    assert "The whole file is NOT fit for use" in output and "200 rows in = 0 passed + 200 quarantined" in output
+    assert output.splitlines()[0].endswith("NOT fit for use (not validated, 1 whole-file problem(s))")  # = exit 1
+    bad = pd.read_parquet(tmp_path / "q" / "personer.quarantine.parquet")
+    assert len(bad) == 200 and pd.read_parquet(tmp_path / "q" / "personer.passed.parquet").empty
+    assert set(bad["reason__whole_file"]) == {"the whole file fails: missing required column(s) sex"}
     assert json.loads((out / "personer.provenance.json").read_text(encoding="utf-8"))["fit_for_use"] is False
 
 
@@ -273,7 +285,7 @@ def test_duplicated_header_row_fails_those_rows(frames, tmp_path):
     assert "FAILED repeated header row inside the data: 1 row(s), data row(s) 31" in output
     assert "101 rows in = 100 passed + 1 quarantined" in output
     bad = pd.read_parquet(q / "personer.quarantine.parquet")
-    assert bad["source_row"].tolist() == [31] and bad["personnummer"].iloc[0] == "personnummer"
+    assert bad["source_row"].tolist() == [31] and bad["personnummer__pseudonym"].iloc[0] == "****"
     assert bad["reason__repeated_header_row"].iloc[0] == "a header line repeated inside the data"
 
 
@@ -484,7 +496,7 @@ def test_a_bad_ladder_in_the_config_is_named_with_every_problem(tmp_path):
     config = _participant_config(tmp_path, {"steps": ["A"], "exit": {"happy": ["B"]}})
     file = _participants_file(tmp_path, "p1;Steget;K;1990;2021-03-01;;;")
     code, output, _ = validate(file, "input.participants", tmp_path, "--config", str(config))
-    assert code == 1
+    assert code == 2  # a config error, not the verdict "not fit for use"
     assert (
         f"Error: {tmp_path / 'ladder.yaml'}: not a valid ladder (2 problem(s); config setting participant_flow.ladder)"
         in output

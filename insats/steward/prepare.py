@@ -15,6 +15,7 @@ failing rows map back to source rows (a wide status sheet gives several frame ro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,14 +29,25 @@ PARTICIPANT_SUITES = ("input.participants", "input.status_documentation")
 LADDER_SETTING = "participant_flow.ladder"
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A problem found before validation: its message, the SOURCE rows it concerns (0-based positions; None:
+    every row) and a short reason for the quarantine's reason column."""
+
+    message: str
+    rows: np.ndarray | None = None
+    reason: str = ""
+
+
 @dataclass
 class Prepared:
     """The frame to validate (None when the file cannot be validated), source position per frame row,
-    whole-file problems, suite parameters, the register mapping (or None) and notes for the summary."""
+    problems (whole-file ones, or naming their rows), suite parameters, the register mapping (or None) and
+    notes for the summary."""
 
     frame: pd.DataFrame | None
     positions: np.ndarray
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     mapping: dict[str, str] | None = None
     notes: list[str] = field(default_factory=list)
@@ -54,6 +66,17 @@ def participant_ladder(config: Any) -> tuple[Any, str]:
     return load_ladder(default), note
 
 
+_SHEET_ROWS = re.compile(r"\brows? (\d+(?:(?:, | and )\d+)*)")
+
+
+def _participant_problem(message: str) -> Problem:
+    """The participant readers name sheet rows in their messages ("row 4", "rows 2, 4"; the header is row 1):
+    the problem concerns those rows; without a row number, every row."""
+    found = [int(n) - 2 for m in _SHEET_ROWS.finditer(message) for n in re.split(r", | and ", m.group(1))]
+    rows = np.unique(np.asarray([n for n in found if n >= 0], dtype=np.int64)) if found else None
+    return Problem(message, rows, "participant documentation problem: " + message[:160])
+
+
 def _prepare_participants(file: Path, suite: str, config: Any) -> Prepared:
     from insats.tasks.participants.readers import (
         SOURCE_COLUMN,
@@ -69,7 +92,7 @@ def _prepare_participants(file: Path, suite: str, config: Any) -> Prepared:
         frame, problems = parse_participants(file, ladder, end_date=end_date)
     else:
         frame, problems = parse_status_documentation(file, ladder)
-    prepared = Prepared(None, np.zeros(0, dtype=np.int64), [p.message for p in problems])
+    prepared = Prepared(None, np.zeros(0, dtype=np.int64), [_participant_problem(p.message) for p in problems])
     prepared.parameters = {"ladder_statuses": ladder.statuses}
     prepared.notes.append(f"statuses checked against the {where}")
     if frame is not None:
@@ -79,7 +102,7 @@ def _prepare_participants(file: Path, suite: str, config: Any) -> Prepared:
 
 
 def _prepare_register(file: Path, kind: str, config: Any, body: pd.DataFrame, body_pos: np.ndarray) -> Prepared:
-    from insats.tasks.register.standardise import standardise
+    from insats.tasks.register.standardise import standardise_checked
 
     mapping = dict(config.register.columns[kind])
     prepared = Prepared(None, body_pos, mapping=mapping)
@@ -87,22 +110,33 @@ def _prepare_register(file: Path, kind: str, config: Any, body: pd.DataFrame, bo
         from insats.tasks.register.readers import read_value_labels
         from insats.validation import value_label_problems
 
+        why = "value labels disagree with the code lists"
         prepared.problems += [
-            f"value labels disagree with the code lists: {p}"
-            for p in value_label_problems(read_value_labels(file), mapping)
+            Problem(f"{why}: {p}", None, why) for p in value_label_problems(read_value_labels(file), mapping)
         ]
     missing = missing_columns(body, mapping, kind)
     if missing:
-        prepared.problems.append(
+        prepared.problems.append(Problem(
             f"missing required column(s): {', '.join(missing)}; columns present: "
-            f"{', '.join(map(str, body.columns))} (map them in register.columns.{kind})"
-        )
+            f"{', '.join(map(str, body.columns))} (map them in register.columns.{kind})",
+            None, f"missing required column(s) {', '.join(m.split(' ')[0] for m in missing)}",
+        ))  # fmt: skip
         return prepared
-    try:
-        prepared.frame = standardise(body, kind, mapping, source=file.name)
-    except ValueError as exc:
-        prepared.problems.append(f"values cannot be parsed: {exc}")
+    frame, parse_problems = standardise_checked(body, kind, mapping, source=file.name)
+    unparsed = np.zeros(len(frame), dtype=bool)
+    for message, bad in parse_problems:
+        prepared.problems.append(Problem(f"values cannot be parsed: {message}", body_pos[bad], _short(message)))
+        unparsed |= bad
+    # Rows with a value that cannot be read are quarantined for that; the suite checks the others.
+    prepared.frame = frame.loc[~unparsed].reset_index(drop=True) if unparsed.any() else frame
+    prepared.positions = body_pos[~unparsed]
     return prepared
+
+
+def _short(message: str) -> str:
+    """``file: column 'amount' (source column 'belopp'): expected X; bad value(s) ...`` -> the column and X."""
+    head = message.split("; bad value", 1)[0]
+    return "cannot be parsed: " + head.split(": ", 1)[-1]
 
 
 def prepare(file: Path, suite: str, config: Any, source: pd.DataFrame, header: np.ndarray) -> Prepared:

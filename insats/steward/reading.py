@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from insats.tasks.register.readers import ReadResult
 from insats.validation import load_suite
 
 REGISTER_KINDS = ("persons", "assistance", "spells", "outcomes")
@@ -27,19 +29,28 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_source(path: Path, encoding: str | None = None) -> pd.DataFrame:
-    """Read an extract with its source columns; any failure -> ``UnreadableExtractError`` naming the file."""
-    from insats.tasks.register.readers import read_extract
+def read_source_checked(path: Path, encoding: str | None = None) -> ReadResult:
+    """Read an extract with its source columns, the reader's notes and problems (duplicated column names,
+    ambiguous thousands separators); any failure -> ``UnreadableExtractError`` naming the file."""
+    from insats.tasks.register.readers import read_extract_checked
 
     path = Path(path)
     if not path.is_file():
         raise UnreadableExtractError(f"Cannot read {path}: no such file")
     try:
-        return read_extract(path, encoding=encoding)
+        return read_extract_checked(path, encoding=encoding)
     except ValueError as exc:
         raise UnreadableExtractError(str(exc)) from exc
     except OSError as exc:
         raise UnreadableExtractError(f"Cannot read {path}: {exc}") from exc
+
+
+def read_source(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    """The frame of ``read_source_checked``; a reader's problem makes the file unreadable here."""
+    result = read_source_checked(path, encoding)
+    if result.problems:
+        raise UnreadableExtractError(f"Cannot read {path}: " + "; ".join(p.message for p in result.problems))
+    return result.frame
 
 
 def repeated_header_rows(df: pd.DataFrame) -> np.ndarray:
@@ -100,6 +111,19 @@ def missing_columns(df: pd.DataFrame, mapping: dict[str, str], kind: str) -> lis
         for canonical in CANONICAL_COLUMNS[kind]
         if mapping.get(canonical, canonical).strip().lower() not in present
     ]
+
+
+def check_clear_ids_dir(directory: Path, config: Any) -> None:
+    """Refuse a folder for clear identity numbers inside the project's data tree (``paths.raw``, ``interim``,
+    ``processed``, ``reports``): clear ids may only leave to a place the steward chose outside it."""
+    target = Path(directory).resolve()
+    for setting in ("raw", "interim", "processed", "reports"):
+        root = Path(getattr(config.paths, setting)).resolve()
+        if target == root or root in target.parents:
+            raise ValueError(
+                f"Refusing to write clear identity numbers to {directory}: it is under paths.{setting} ({root}), "
+                "the project's data tree; give --clear-ids-to a folder outside it"
+            )
 
 
 def check_output_dir(directory: Path, raw_file: Path, raw_root: Path | None) -> None:

@@ -14,12 +14,15 @@ import pandas as pd
 
 import insats
 from insats.steward.docs import build_data_docs, jsonable
+from insats.steward.outputs import identity_columns, pseudonym_key, split_folders, without_clear_ids
 from insats.steward.prepare import PARTICIPANT_SUITES, Prepared, prepare
 from insats.steward.reading import (
+    check_clear_ids_dir,
     check_output_dir,
     extra_columns,
     parquet_safe,
-    read_source,
+    read_source_checked,
+    register_kind,
     repeated_header_rows,
     sha256_of,
 )
@@ -28,14 +31,20 @@ from insats.storage import protect_raw, write_json, write_parquet
 from insats.validation import ValidationReport, codelists, identity_values_masked, load_suite, validate_frame
 
 HEADER_ROW = "reason__repeated_header_row"
+WHOLE_FILE = "reason__whole_file"
+STREAM_BYTES = 256 * 1024**2  # CSV register extracts above this are validated in chunks
+CHUNK_ROWS = 1_000_000
 SUMMARY_PROBLEMS = 20  # whole-file problems spelled out in the terminal summary; all go to the JSON result
 
 
 @dataclass(frozen=True)
 class TableProblem:
-    """A failure of the whole file (no rows to quarantine): missing columns, unparseable values, row count."""
+    """A failure beyond single expectations: missing or duplicated columns, unparseable values, value labels,
+    row count. ``rows``: the source rows it concerns (0-based), quarantined; None: every row."""
 
     what: str
+    rows: np.ndarray | None = None
+    reason: str = ""
 
     def describe(self) -> str:
         return f"FAILED (whole file) {self.what}"
@@ -60,6 +69,9 @@ class StewardRun:
     docs_index: Path | None = None
     notes: list[str] = field(default_factory=list)  # warnings (e.g. unexpected extra columns)
     info: list[str] = field(default_factory=list)  # what the run used (e.g. which ladder)
+    clear_passed_path: Path | None = None
+    clear_quarantine_path: Path | None = None
+    chunks: int = 0  # > 0: read and validated in this many chunks
 
     @property
     def n_quarantined(self) -> int:
@@ -85,19 +97,39 @@ class StewardRun:
             f"FAILED repeated header row inside the data: {self.header_rows.size} row(s), data row(s) {shown}{more}"
         ]
 
+    def headline(self) -> str:
+        """The verdict line; it says what the exit code says (0 fit for use, 1 not)."""
+        version = f" v{self.report.suite_version}" if self.report is not None else ""
+        head = f"{self.file}: suite {self.suite}{version}, {self.n_rows:,} rows: "
+        if self.fit_for_use:
+            return head + "fit for use"
+        why = []
+        if self.report is None:
+            why.append("not validated")
+        elif self.report.failures:
+            why.append(f"{len(self.report.failures)} expectation(s) failed")
+        if self.table_problems:
+            why.append(f"{len(self.table_problems)} whole-file problem(s)")
+        if self.header_rows.size:
+            why.append(f"{self.header_rows.size} repeated header row(s)")
+        return head + f"NOT fit for use ({', '.join(why) or f'{self.n_quarantined:,} row(s) quarantined'})"
+
     def summary(self) -> str:
         """The terminal text: verdict, one line per expectation, whole-file problems (the first
         SUMMARY_PROBLEMS, then a count), reconciliation."""
+        lines = [self.headline()]
         if self.report is not None:
-            lines = [self.report.summary(str(self.file))]
-        else:
-            lines = [f"{self.file}: suite {self.suite}, {self.n_rows} rows: NOT fit for use (not validated)"]
+            lines += [o.describe() for o in self.report.outcomes]
         lines += self._header_line()
         lines += [p.describe() for p in self.table_problems[:SUMMARY_PROBLEMS]]
         if len(self.table_problems) > SUMMARY_PROBLEMS:
             lines.append(f"... and {len(self.table_problems) - SUMMARY_PROBLEMS} more whole-file problem(s)")
         if self.table_problems or (self.report is not None and table_failures(self.report)):
-            lines.append("The whole file is NOT fit for use: whole-file checks failed (they quarantine no rows)")
+            everywhere = any(p.rows is None for p in self.table_problems)
+            lines.append(
+                "The whole file is NOT fit for use: whole-file checks failed ("
+                + ("every row is quarantined" if everywhere else "the rows they concern are quarantined") + ")"
+            )
         lines += [f"Warning: {note}" for note in self.notes]
         lines += [f"Note: {note}" for note in self.info]
         lines.append(self.reconciliation())
@@ -113,45 +145,84 @@ class _Checked:
     texts: dict[str, str]
 
 
+def problem_masks(problems: list[TableProblem], n_rows: int) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Quarantine masks (over source rows) and reasons for problems: one column per problem naming rows,
+    ``reason__whole_file`` (every row) for problems without rows."""
+    masks: dict[str, np.ndarray] = {}
+    texts: dict[str, str] = {}
+    everywhere = [p for p in problems if p.rows is None]
+    if everywhere:
+        more = f" (and {len(everywhere) - 1} more whole-file problem(s))" if len(everywhere) > 1 else ""
+        masks[WHOLE_FILE] = np.ones(n_rows, dtype=bool)
+        texts[WHOLE_FILE] = f"the whole file fails: {everywhere[0].reason or everywhere[0].what[:200]}{more}"
+    for i, problem in enumerate(p for p in problems if p.rows is not None):
+        name = f"reason__problem_{i + 1}"
+        mask = np.zeros(n_rows, dtype=bool)
+        mask[problem.rows] = True
+        masks[name], texts[name] = mask, problem.reason or problem.what[:200]
+    return masks, texts
+
+
 def _check(
     prepared: Prepared,
     header: np.ndarray,
     suite: str,
     params: dict[str, Any],
     validate: Callable[[pd.DataFrame, str, dict[str, Any] | None], ValidationReport],
+    read_problems: list[TableProblem],
 ) -> _Checked:
-    """Validate the prepared frame; row masks over the SOURCE rows (header lines included as failures)."""
+    """Validate the prepared frame; row masks over the SOURCE rows (header lines and the rows of whole-file
+    problems included as failures)."""
     n_rows = header.size
-    checked = _Checked(None, [TableProblem(p) for p in prepared.problems], header.copy(), {}, {})
+    problems = [*read_problems, *(TableProblem(p.message, p.rows, p.reason) for p in prepared.problems)]
+    checked = _Checked(None, problems, header.copy(), {}, {})
     if prepared.frame is not None:
         report = validate(prepared.frame, suite, params)
         checked.report = report
-        checked.problems += [TableProblem(o.describe().removeprefix("FAILED").strip()) for o in table_failures(report)]
+        checked.problems += [
+            TableProblem(o.describe().removeprefix("FAILED").strip(), None, f"{o.expectation} failed for the table")
+            for o in table_failures(report)
+        ]
         _, frame_masks, checked.texts = row_failures(report, len(prepared.frame), params)
         for name, mask in frame_masks.items():
             full = np.zeros(n_rows, dtype=bool)
             full[prepared.positions[mask]] = True
             checked.masks[name] = full
             checked.row_failed |= full
+    masks, texts = problem_masks(checked.problems, n_rows)
+    for mask in masks.values():
+        checked.row_failed |= mask
+    checked.masks, checked.texts = {**masks, **checked.masks}, {**texts, **checked.texts}
     if header.any():
         checked.masks = {HEADER_ROW: header, **checked.masks}
         checked.texts = {HEADER_ROW: "a header line repeated inside the data", **checked.texts}
     return checked
 
 
-def _write_split(run: StewardRun, source: pd.DataFrame, checked: _Checked, quarantine: Path) -> None:
-    """``<stem>.passed.parquet`` and ``<stem>.quarantine.parquet`` (source columns, a reason column each)."""
+def _write_split(
+    run: StewardRun, source: pd.DataFrame, checked: _Checked, folder: Path, id_columns: list[str], key: bytes | None
+) -> tuple[Path, Path]:
+    """``<stem>.passed.parquet`` and ``<stem>.quarantine.parquet`` (source columns, a reason column each);
+    the ``id_columns`` pseudonymised with ``key`` (none given: clear ids, for a folder outside the data tree)."""
     failed = checked.row_failed
     passed = source.loc[~failed].reset_index(drop=True) if failed.any() else source
     bad = source.loc[failed].reset_index(drop=True)
+    if id_columns:
+        assert key is not None, "identity columns need the pseudonymisation key"
+        passed, bad = without_clear_ids(passed, id_columns, key), without_clear_ids(bad, id_columns, key)
     bad.insert(0, "source_row", np.flatnonzero(failed) + 1)  # 1-based data row, header excluded
     for name, mask in checked.masks.items():
         bad[name] = np.where(mask[failed], checked.texts[name], "")
     meta = {"source": str(run.file), "suite": run.suite, "fit_for_use": run.fit_for_use}
     meta["reconciliation"] = run.reconciliation()
+    meta["identity_columns"] = (
+        f"pseudonymised (HMAC-SHA256, the config's key): {', '.join(map(str, id_columns))}" if id_columns else "as read"
+    )
     stem = run.file.stem
-    run.passed_path = write_parquet(parquet_safe(passed), Path(quarantine) / f"{stem}.passed.parquet", meta)
-    run.quarantine_path = write_parquet(parquet_safe(bad), Path(quarantine) / f"{stem}.quarantine.parquet", meta)
+    return (
+        write_parquet(parquet_safe(passed), Path(folder) / f"{stem}.passed.parquet", meta),
+        write_parquet(parquet_safe(bad), Path(folder) / f"{stem}.quarantine.parquet", meta),
+    )
 
 
 def _default_parameters(config: Any, prepared: Prepared) -> dict[str, Any]:
@@ -161,26 +232,31 @@ def _default_parameters(config: Any, prepared: Prepared) -> dict[str, Any]:
     return {**register, **prepared.parameters}
 
 
-def _output_folder(file: Path, config: Any, out: Path | None, *others: Path | None) -> Path:
-    """``out`` (default ``paths.interim/validation``), after refusing folders beside or under the raw data."""
+def _output_folder(
+    file: Path, config: Any, out: Path | None, *others: Path | None, clear_ids_to: Path | None = None
+) -> Path:
+    """``out`` (default ``paths.interim/validation``), after refusing folders beside or under the raw data, and
+    a clear-ids folder inside the project's data tree."""
     raw_root = Path(config.paths.raw)
     protect_raw(raw_root)
     out = Path(out) if out is not None else Path(config.paths.interim) / "validation"
-    for directory in (out, *others):
+    for directory in (out, *others, clear_ids_to):
         if directory is not None:
             check_output_dir(directory, file, raw_root)
+    if clear_ids_to is not None:
+        check_clear_ids_dir(clear_ids_to, config)
     return out
 
 
-def _identity_values(source: pd.DataFrame, config: Any, suite: str) -> list[object]:
-    """The clear values of the extract's identity column (by the config's mapping, else by name)."""
-    kind = suite.removeprefix("input.")
+def _mapped_identity(config: Any, suite: str) -> str | None:
     register = getattr(config, "register", None)
-    mapped = register.columns.get(kind, {}).get("personnummer") if register is not None else None
-    for column in (mapped, "personnummer", "pnr"):
-        if column and column in source.columns:
-            return source[column].dropna().astype(str).tolist()
-    return []
+    kind = suite.removeprefix("input.")
+    return register.columns.get(kind, {}).get("personnummer") if register is not None else None
+
+
+def _identity_values(source: pd.DataFrame, columns: list[str]) -> list[object]:
+    """The clear values of the extract's identity columns."""
+    return [v for col in columns for v in source[col].dropna().astype(str).tolist()]
 
 
 def validate_extract(
@@ -194,29 +270,46 @@ def validate_extract(
     encoding: str | None = None,
     parameters: dict[str, Any] | None = None,
     validate: Callable[[pd.DataFrame, str, dict[str, Any] | None], ValidationReport] = validate_frame,
+    clear_ids_to: Path | None = None,
+    chunk_rows: int | None = None,
 ) -> StewardRun:
     """Validate one extract against ``suite`` and write the result, provenance and optional split/docs.
 
     ``config`` is a loaded ``insats.config.Config`` (column mapping, period, amount ceiling, raw folder, the
-    participant ladder); ``out`` defaults to ``config.paths.interim / "validation"``. ``parameters`` default
-    to ``insats.validation.input_parameters(config)`` plus what the input brings (the ladder's statuses).
+    participant ladder, the pseudonymisation key); ``out`` defaults to ``config.paths.interim / "validation"``.
+    ``parameters`` default to ``insats.validation.input_parameters(config)`` plus what the input brings (the
+    ladder's statuses). The split in ``quarantine`` carries pseudonyms instead of identity numbers;
+    ``clear_ids_to`` (a folder outside ``paths.raw/interim/processed/reports``) gets the split with clear ids.
+    A CSV register extract larger than ``STREAM_BYTES`` (or any, with ``chunk_rows``) is read and validated
+    in chunks of ``chunk_rows`` rows (``insats.steward.chunked``), in bounded memory.
     Raises ``UnreadableExtractError`` when the file cannot be read (nothing is written then) and
-    ``ValueError`` for an output folder beside the raw data.
+    ``ValueError`` for an output folder beside the raw data or a clear-ids folder inside the data tree.
     """
     file = Path(file)
-    out = _output_folder(file, config, out, quarantine, docs)
+    out = _output_folder(file, config, out, quarantine, docs, clear_ids_to=clear_ids_to)
     load_suite(suite)  # unknown suite -> KeyError listing the known ones, before any work
+    if streamed(file, suite, chunk_rows):
+        from insats.steward.chunked import validate_in_chunks
+
+        return validate_in_chunks(
+            file, suite, config, out=out, quarantine=quarantine, docs=docs, encoding=encoding,
+            parameters=parameters, clear_ids_to=clear_ids_to, chunk_rows=chunk_rows or CHUNK_ROWS,
+        )  # fmt: skip
     sha_before = sha256_of(file) if file.is_file() else None
-    source = read_source(file, encoding)
+    read = read_source_checked(file, encoding)
+    source = read.frame
+    id_columns = identity_columns(source, _mapped_identity(config, suite))
+    key = pseudonym_key(config) if quarantine is not None and id_columns else None  # refused key: stop here
     # Every value of the identity column is masked in every message, report and file, whatever its spelling.
-    with identity_values_masked(_identity_values(source, config, suite)):
+    with identity_values_masked(_identity_values(source, id_columns)):
         started = datetime.now(UTC)
         header = repeated_header_rows(source)
         prepared = prepare(file, suite, config, source, header)
         params = {**codelists(), **(parameters if parameters is not None else _default_parameters(config, prepared))}
-        checked = _check(prepared, header, suite, params, validate)
+        read_problems = [TableProblem(p.message, p.rows, p.message.split(":")[0]) for p in read.problems]
+        checked = _check(prepared, header, suite, params, validate, read_problems)
         extras = extra_columns(source, suite, prepared.mapping) if suite not in PARTICIPANT_SUITES else []
-        notes = (
+        notes = [*read.warnings] + (
             [f"unexpected extra column(s) not in the config mapping/suite: {', '.join(extras)} "
              "(kept in the quarantine/passed files, not validated)"] if extras else []
         )  # fmt: skip
@@ -224,22 +317,44 @@ def validate_extract(
             file=file, suite=suite, n_rows=len(source), report=checked.report, table_problems=checked.problems,
             header_rows=np.flatnonzero(header), row_failed=checked.row_failed, extra_columns=extras,
             validation_path=out / f"{file.stem}.{suite}.validation.json",
-            provenance_path=out / f"{file.stem}.provenance.json", notes=notes, info=prepared.notes,
+            provenance_path=out / f"{file.stem}.provenance.json", notes=notes, info=[*read.notices, *prepared.notes],
         )  # fmt: skip
         del prepared
-        if quarantine is not None:
-            _write_split(run, source, checked, quarantine)
-        result = (
-            checked.report.raw if checked.report is not None else {"success": False, "results": [], "suite_name": suite}
-        )
-        write_json(jsonable({**result, "insats": {"whole_file_problems": [p.what for p in run.table_problems]}}),
-                   run.validation_path)  # fmt: skip
-        if docs is not None and checked.report is not None:
-            run.docs_index = build_data_docs(checked.report, Path(docs), file.name, started)
-        if sha256_of(file) != sha_before:  # pragma: no cover - would mean something else wrote to the raw file
-            raise RuntimeError(f"The raw file {file} changed while it was validated (sha256 differs)")
-        write_json(provenance(run, config, sha_before, started, encoding), run.provenance_path)
+        for folder, clear in split_folders(quarantine, clear_ids_to):
+            paths = _write_split(run, source, checked, folder, [] if clear else id_columns, key)
+            if clear:
+                run.clear_passed_path, run.clear_quarantine_path = paths
+            else:
+                run.passed_path, run.quarantine_path = paths
+        finish(run, checked.report, config, docs, sha_before, started, encoding)
         return run
+
+
+def finish(
+    run: StewardRun,
+    report: ValidationReport | None,
+    config: Any,
+    docs: Path | None,
+    sha_before: str | None,
+    started: datetime,
+    encoding: str | None,
+) -> None:
+    """Write the JSON result, optional Data Docs and the provenance record (after checking the raw file)."""
+    result = report.raw if report is not None else {"success": False, "results": [], "suite_name": run.suite}
+    whole = {"whole_file_problems": [p.what for p in run.table_problems], "fit_for_use": run.fit_for_use}
+    write_json(jsonable({**result, "insats": whole}), run.validation_path)
+    if docs is not None and report is not None:
+        run.docs_index = build_data_docs(report, Path(docs), run.file.name, started)
+    if sha256_of(run.file) != sha_before:  # pragma: no cover - would mean something else wrote to the raw file
+        raise RuntimeError(f"The raw file {run.file} changed while it was validated (sha256 differs)")
+    write_json(provenance(run, config, sha_before, started, encoding), run.provenance_path)
+
+
+def streamed(file: Path, suite: str, chunk_rows: int | None) -> bool:
+    """Read in chunks: a CSV register extract larger than ``STREAM_BYTES``, or any one when ``chunk_rows`` is given."""
+    if file.suffix.lower() != ".csv" or register_kind(suite) is None or not file.is_file():
+        return False
+    return chunk_rows is not None or file.stat().st_size > STREAM_BYTES
 
 
 def provenance(
@@ -272,6 +387,9 @@ def provenance(
         "validation_result": str(run.validation_path),
         "passed_file": str(run.passed_path) if run.passed_path else None,
         "quarantine_file": str(run.quarantine_path) if run.quarantine_path else None,
+        "identity_numbers_in_split": "pseudonymised" if run.passed_path else None,
+        "clear_ids_files": [str(p) for p in (run.clear_passed_path, run.clear_quarantine_path) if p],
+        "chunks": run.chunks,
         "data_docs": str(run.docs_index) if run.docs_index else None,
         "raw_file_unchanged": True,
     }

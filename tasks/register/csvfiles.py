@@ -39,14 +39,15 @@ MAX_SHOWN = 5
 @dataclass(frozen=True)
 class CsvLayout:
     """Encoding, separator, physical lines above the header (title rows, blank lines), header fields, and what
-    a reader should say about them (``notes``: warnings and notices; ``duplicated``: column -> 1-based header
-    positions of a name that occurs more than once)."""
+    a reader should say about them (``warnings``: the encoding was guessed; ``notices``: title rows skipped;
+    ``duplicated``: column -> 1-based header positions of a name that occurs more than once)."""
 
     encoding: str
     separator: str
     skip_lines: int
     header: list[str]
-    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     duplicated: dict[str, list[int]] = field(default_factory=dict)
 
     def read_options(self) -> dict[str, Any]:
@@ -141,10 +142,10 @@ def sniff_layout(path: Path, encoding: str | None = None) -> CsvLayout:
     path = Path(path)
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
-    notes: list[str] = []
+    warnings: list[str] = []
     if encoding is None:
         codec, warning = detect_encoding(path, head)
-        notes += [warning] if warning else []
+        warnings += [warning] if warning else []
     else:
         codec = encoding
         try:
@@ -159,8 +160,9 @@ def sniff_layout(path: Path, encoding: str | None = None) -> CsvLayout:
     at = next((i for i, r in enumerate(rows) if len(r) == width), 0)
     header = [c.strip().lstrip("\ufeff") for c in rows[at]] if rows[at] else []
     titles = [i + 1 for i in range(at) if lines[i].strip()]
+    notices = []
     if titles:
-        notes.append(
+        notices.append(
             f"{path.name}: skipped {len(titles)} title row(s) above the header (line(s) "
             f"{', '.join(map(str, titles))}); the header is line {at + 1}"
         )
@@ -168,7 +170,7 @@ def sniff_layout(path: Path, encoding: str | None = None) -> CsvLayout:
     for i, name in enumerate(header, start=1):
         positions.setdefault(name.lower(), []).append(i)
     duplicated = {header[pos[0] - 1]: pos for pos in positions.values() if len(pos) > 1}
-    return CsvLayout(codec, sep, at, header, notes, duplicated)
+    return CsvLayout(codec, sep, at, header, warnings, notices, duplicated)
 
 
 def thousands_problems(df: pd.DataFrame, separator: str, first_row: int = 0) -> list[tuple[str, np.ndarray]]:

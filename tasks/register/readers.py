@@ -38,11 +38,12 @@ class ReadProblem:
 
 @dataclass
 class ReadResult:
-    """An extract as read: the frame, notes for the steward (encoding guessed, title rows skipped), problems
-    (duplicated column names, ambiguous thousands separators) and, for a CSV, its layout."""
+    """An extract as read: the frame, warnings (the encoding was guessed), notices (title rows skipped),
+    problems (duplicated column names, ambiguous thousands separators) and, for a CSV, its layout."""
 
     frame: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     problems: list[ReadProblem] = field(default_factory=list)
     layout: CsvLayout | None = None
 
@@ -130,7 +131,7 @@ def _read_csv(path: Path, encoding: str | None) -> ReadResult:
     decimal_comma = layout.separator != ","
     for col in df.columns:
         df[col] = _infer_csv_column(df[col], decimal_comma)
-    return ReadResult(df, list(layout.notes), problems, layout)
+    return ReadResult(df, list(layout.warnings), list(layout.notices), problems, layout)
 
 
 def _read_xlsx(path: Path) -> ReadResult:
@@ -159,7 +160,7 @@ def _read_xlsx(path: Path) -> ReadResult:
     df = df.dropna(how="all")
     df = df.loc[:, [not (c.startswith("unnamed_") and df[c].isna().all()) for c in df.columns]]
     out = df.infer_objects()
-    return ReadResult(_whole_floats_to_int(out), notes, problems)
+    return ReadResult(_whole_floats_to_int(out), [], notes, problems)
 
 
 def read_extract_checked(path: Path, encoding: str | None = None) -> ReadResult:
