@@ -1,4 +1,9 @@
-"""The quarterly feedback seminar (återföringsseminarium) brief, from validated outputs and the run history."""
+"""The quarterly feedback seminar (återföringsseminarium) brief, from validated outputs and the run history.
+
+Everything it writes is disclosure-controlled: it reads the published (controlled) tables and passes them
+through :func:`insats.tasks.disclosure.protect_for_publication` again (idempotent), the quarter snapshot too.
+It refuses to combine studies from different runs (:func:`mixed_runs`) unless told to, then warns.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 
 from insats.catalog import table_spec
 from insats.config import Config, load_config
-from insats.flows.steps import MANIFEST, read_published, run_record
+from insats.flows.steps import MANIFEST, published_dir, read_published, run_record
 from insats.history import current_quarter, quarter_bounds, read_history
 from insats.provenance import checksum_inputs
 from insats.storage import write_json, write_parquet, write_text
+from insats.studies import get_study, study_names
+from insats.tasks.disclosure import suppress_small_counts
 from insats.tasks.reporting.brief import BriefContent, render_brief
 from insats.tasks.reporting.changes import estimate_changes, input_changes, run_summary, table_changes
 
@@ -68,8 +75,13 @@ def _manifests(config: Config, studies: list[str]) -> dict[str, dict]:
     }
 
 
-def snapshot_tables(manifests: dict[str, dict], effects: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """What a brief keeps so the next quarter's brief can say what changed: inputs, table sizes, estimates."""
+def snapshot_tables(manifests: dict[str, dict], effects: pd.DataFrame, threshold: int = 5) -> dict[str, pd.DataFrame]:
+    """What a brief keeps so the next quarter's brief can say what changed: inputs, table sizes, estimates.
+    The estimates leave the machine with the brief, so their person counts pass disclosure control again
+    (counts below ``threshold`` hidden; the published table is already controlled, so this changes nothing
+    unless the threshold was raised)."""
+    counts = [c for c in table_spec("outcome_evaluation", "effects").count_columns if c in effects.columns]
+    effects = suppress_small_counts(effects, counts, threshold)
     inputs = pd.DataFrame(
         [
             {"study": study, "input": Path(i["path"]).name, "sha256": i["sha256"]}
@@ -133,9 +145,50 @@ def validation_status(manifests: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["study", "item", "kind", "suite", "rows", "sha256", "status"])
 
 
+def _run_label(manifest: dict) -> str:
+    run = manifest.get("run", {})
+    name, run_id = run.get("flow_run_name") or "unnamed run", str(run.get("flow_run_id") or "no id")
+    return f"run {name} ({run_id}, {run.get('created_at', 'time unknown')})"
+
+
+def mixed_runs(manifests: dict[str, dict], folders: dict[str, Path]) -> list[str]:
+    """Inputs a study read from a predecessor's published folder that are not what that predecessor has
+    published now (sha256 differs): the brief would combine results of different runs.
+
+    ``manifests``: study -> its published manifest.json; ``folders``: study -> its published folder. Which
+    studies a study reads comes from the registry (``insats.studies``). One message per mismatch, naming both
+    studies, the table and both runs."""
+    problems = []
+    for study, manifest in manifests.items():
+        for pred in get_study(study).reads:
+            if pred not in manifests or pred not in folders:
+                continue
+            current = manifests[pred]
+            by_file = {entry["file"]: (table, entry) for table, entry in current.get("tables", {}).items()}
+            folder = folders[pred].resolve()
+            for item in manifest.get("inputs", []):
+                path = Path(item["path"])
+                if path.name not in by_file or path.resolve().parent != folder:
+                    continue
+                table, entry = by_file[path.name]
+                if item["sha256"] != entry["sha256"]:
+                    problems.append(
+                        f"{study} read {pred}'s table {table!r} ({path.name}, sha256 {item['sha256'][:12]}) in "
+                        f"{_run_label(manifest)}, but {pred} has since published a different {table!r} "
+                        f"(sha256 {entry['sha256'][:12]}) in {_run_label(current)}: re-run "
+                        f"`insats run {get_study(study).slug}` (or the pipeline) so the brief shows one chain"
+                    )
+    return problems
+
+
 @task
 def write_brief(
-    config_path: str, quarter: str, lang: str, tables: dict[str, Path], optional: dict[str, Path]
+    config_path: str,
+    quarter: str,
+    lang: str,
+    tables: dict[str, Path],
+    optional: dict[str, Path],
+    warnings: list[str] | None = None,
 ) -> dict[str, str]:
     """Render the brief for a quarter, keep its snapshot, and write a provenance manifest beside it."""
     config = load_config(config_path)
@@ -150,7 +203,7 @@ def write_brief(
         if "effects" in tables
         else pd.DataFrame(columns=list(table_spec("outcome_evaluation", "effects").columns))
     )
-    now = snapshot_tables(manifests, effects)
+    now = snapshot_tables(manifests, effects, config.seminar.disclosure_threshold)
     before = previous_snapshot(config.paths.reports, quarter)
     changes = None
     if before is not None:
@@ -193,6 +246,7 @@ def write_brief(
             "quarter": quarter,
             "lang": lang,
             "compared_with": before[0] if before else None,
+            "mixed_runs": list(warnings or []),
             "inputs": checksum_inputs([*tables.values(), *optional.values()]),
             "run": run_record(config),
         },
@@ -202,10 +256,28 @@ def write_brief(
 
 
 @flow(name="seminar-brief")
-def seminar_brief(config_path: str, quarter: str | None = None, lang: str | None = None) -> dict[str, str]:
+def seminar_brief(
+    config_path: str, quarter: str | None = None, lang: str | None = None, allow_mixed_runs: bool = False
+) -> dict[str, str]:
     """Collect each study's validated key tables and this quarter's runs into one self-contained HTML brief,
-    and say what changed since the previous quarter's brief."""
+    and say what changed since the previous quarter's brief. Refuses (RuntimeError) when a study's outputs
+    were computed from inputs its predecessor no longer publishes (:func:`mixed_runs`); with
+    ``allow_mixed_runs`` it warns instead and records the mismatches in the brief's manifest."""
     config = load_config(config_path)
+    folders = {study: published_dir(config, study) for study in study_names()}
+    manifests = {
+        study: json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        for study, folder in folders.items()
+        if (folder / MANIFEST).is_file()
+    }
+    problems = mixed_runs(manifests, folders)
+    if problems and not allow_mixed_runs:
+        raise RuntimeError(
+            "The published studies come from different runs:\n- " + "\n- ".join(problems)
+            + "\n(use `insats seminar --allow-mixed-runs` to build the brief anyway, with this warning)"
+        )  # fmt: skip
+    for problem in problems:
+        get_run_logger().warning("mixed runs: %s", problem)
     tables: dict[str, Path] = {}
     optional: dict[str, Path] = {}
     for name, (study, table) in {**SOURCES, **OPTIONAL_SOURCES}.items():
@@ -213,4 +285,6 @@ def seminar_brief(config_path: str, quarter: str | None = None, lang: str | None
             (tables if name in SOURCES else optional)[name] = read_published(config, study, table)
         except (FileNotFoundError, KeyError):
             continue  # not published (yet): the brief says the study is not yet available or leaves the part out
-    return write_brief(config_path, quarter or current_quarter(), lang or config.seminar.lang, tables, optional)
+    return write_brief(
+        config_path, quarter or current_quarter(), lang or config.seminar.lang, tables, optional, problems
+    )

@@ -37,7 +37,7 @@ from insats.provenance import (
 )
 from insats.storage import publish_folder, write_json, write_parquet
 from insats.studies import get_study
-from insats.tasks.disclosure import suppress_small_counts
+from insats.tasks.disclosure import SUPPRESSED_COLUMN, TableRules, protect_for_publication, protect_tables
 from insats.tasks.register.pseudonymise import check_pseudonym_key
 from insats.validation import gate
 
@@ -219,24 +219,47 @@ def _publish_study(
     inputs: list[Path],
     target: str,
     run: dict[str, Any],
+    threshold: int = 5,
 ) -> dict[str, Path]:
-    """The gate: validate every table against its suite, then publish them with a manifest, atomically.
+    """The gate: validate every table against its suite, apply disclosure control, then publish them with a
+    manifest, atomically.
 
-    ``suites`` (table -> suite file) is an argument so that a changed contract re-runs the gate. On any
-    failure nothing is published and the previously published outputs stay as they were.
+    ``suites`` (table -> suite file) is an argument so that a changed contract re-runs the gate. The gate sees
+    the unsuppressed tables (with ``suppressed`` False where the suite has that flag and the table lacks it);
+    what is written is :func:`insats.tasks.disclosure.protect_tables` of all the study's tables together
+    (primary suppression below ``threshold`` persons, config ``seminar.disclosure_threshold``, and secondary
+    suppression against the relations in the suites' ``meta.disclosure``). A stage that publishes to interim
+    (the register's pseudonymised microdata, not for release) is written unsuppressed; the manifest says which.
+    On any failure nothing is published and the previously published outputs stay as they were.
     """
     logger = get_run_logger()
     frames = {name: pd.read_parquet(path) for name, path in tables.items()}
+    metas = {name: json.loads(Path(suites[name]).read_text(encoding="utf-8")).get("meta", {}) for name in frames}
+    counts = {name: [c for c in metas[name].get("count_columns", []) if c in df] for name, df in frames.items()}
+    for name, df in frames.items():
+        if counts[name] and SUPPRESSED_COLUMN not in df.columns:
+            df[SUPPRESSED_COLUMN] = False  # the flag column the published (controlled) table carries
     reports = {}
     for name, df in frames.items():
         suite = suites[name].stem
         reports[name] = gate(df, suite, table=f"{study}.{name}")
         logger.info("gate passed: %s.%s (%d rows, suite %s)", study, name, len(df), suite)
+    if get_study(study).published == "interim":
+        control: dict[str, Any] = {"applied": False, "reason": "interim: pseudonymised working data, not for release"}
+    else:
+        rules = {name: TableRules.from_meta(meta) for name, meta in metas.items()}
+        frames, done = protect_tables(frames, counts, rules, threshold)
+        control = done.as_dict()
+        logger.info(
+            "disclosure control: %d cell(s) below %d persons and %d complementary cell(s) hidden",
+            sum(done.primary.values()) + sum(done.upstream.values()), threshold, sum(done.secondary.values()),
+        )  # fmt: skip
     provenance = {"study": study, **run}
     manifest: dict[str, Any] = {
         "study": study,
         "inputs": checksum_inputs(inputs),
         "run": run,
+        "disclosure": control,
         "tables": {},
     }
 
@@ -268,9 +291,12 @@ publish_study = task(_publish_study, name="publish_study", cache_policy=_PUBLISH
 
 def publish_key_table(study: str, table: Path, name: str, threshold: int) -> None:
     """Attach a study's key table to the flow run as a Prefect table artifact (stable key), every run,
-    cached or not, so the UI shows how it changes over time. Person counts below ``threshold`` are suppressed."""
+    cached or not, so the UI shows how it changes over time. ``table`` is the published, disclosure-controlled
+    file; :func:`protect_for_publication` (idempotent) guarantees no count below ``threshold`` even if the
+    threshold was raised since (the per-count ``_hidden_`` flags are left out of the artifact)."""
     df = pd.read_parquet(table)
-    shown = suppress_small_counts(df, [c for c in count_columns(study, name) if c in df], threshold)
+    shown = protect_for_publication(df, threshold, count_columns(study, name), table=f"{study}.{name}")
+    shown = shown[[c for c in shown.columns if not c.startswith("_hidden_")]]
     create_table_artifact(
         table=json.loads(shown.to_json(orient="records", force_ascii=False, date_format="iso")),
         key=f"{study.replace('_', '-')}-{name.replace('_', '-')}",
@@ -298,6 +324,7 @@ def publish(
         inputs=[Path(p) for p in inputs],
         target=str(published_dir(config, study)),
         run=run_record(config),
+        threshold=config.seminar.disclosure_threshold,
     )
     key_table = get_study(study).key_table
     if key_table and key_table in published:

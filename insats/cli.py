@@ -338,6 +338,12 @@ def seminar(
     quarter: Annotated[str | None, typer.Option(help="The quarter, e.g. 2026Q4 (default: the current one).")] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="en or sv (default: the config's seminar.lang).")] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print the brief to PDF (needs chromium).")] = False,
+    allow_mixed_runs: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mixed-runs", help="Build the brief (with a warning) even if studies come from different runs."
+        ),
+    ] = False,
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Build the quarterly seminar brief (återföringsseminarium) from the studies' validated outputs and the
@@ -351,7 +357,9 @@ def seminar(
         if quarter:
             quarter_bounds(quarter)  # a clear error for a malformed quarter before anything runs
         with prefect_api():
-            brief = Path(seminar_brief(str(config), quarter=quarter, lang=lang)["brief"])
+            brief = Path(
+                seminar_brief(str(config), quarter=quarter, lang=lang, allow_mixed_runs=allow_mixed_runs)["brief"]
+            )
         typer.secho(f"Seminar brief: {brief}", fg=typer.colors.GREEN)
         if pdf:
             from insats.reports import print_pdf
