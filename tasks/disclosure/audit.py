@@ -68,9 +68,14 @@ class Auditor:
             out[cell] = self.cache[part][cell]
         return out
 
-    def _solve(self, cells: list[int], unknown: np.ndarray) -> dict[int, Interval]:
+    def _solve(self, cells: list[int], unknown: np.ndarray, trust_unverified: bool = True) -> dict[int, Interval]:
+        """Bounds of every cell of one connected part. If the part's relations contradict the published cells,
+        the relations that could not be checked on the data (cells hidden upstream) are dropped and it is
+        solved again; a contradiction among checked relations is an error."""
         col = {c: j for j, c in enumerate(cells)}
         rels = sorted({n for c in cells for n in self.by_cell.get(c, [])})
+        if not trust_unverified:
+            rels = [n for n in rels if self.relations[n].verified]
         a_eq, b_eq, a_ub, b_ub = [], [], [], []
         for n in rels:
             rel = self.relations[n]
@@ -98,6 +103,8 @@ class Auditor:
             low = linprog(objective, **kwargs)
             high = linprog(-objective, **kwargs)
             self.n_lps += 2
+            if (low.status == 2 or high.status == 2) and trust_unverified:
+                return self._solve(cells, unknown, trust_unverified=False)
             if low.status == 2 or high.status == 2:
                 raise ValueError(
                     f"disclosure audit: the published cells contradict the declared relations around cell {c} "

@@ -12,7 +12,11 @@ into :class:`TableRules`:
   ``keys`` (e.g. ``n_treated`` repeated across outcomes and estimators); ``[]`` means the whole table;
 - ``links``: the same quantity in another table of the study (shared margins): rows of this table filtered by
   ``where`` and rows of ``table`` filtered by ``other_where``, matched on ``on``, have ``column`` =
-  ``other_column``;
+  ``other_column``; with ``sum_by`` (a list of this table's columns), the rows of each (``on`` + ``sum_by``)
+  group add up to the matched cell instead (e.g. subgroup counts within a dimension add up to the total);
+- ``shares``: ``{share column: [keys]}``: the share's denominator is the sum of the count over the rows that
+  agree on ``keys``, so when one of those counts is hidden the share is hidden on every row of the group
+  (a visible share and count would give the denominator, and the denominator the hidden count);
 - ``derived``: ``{count column: [columns computed from it]}``, hidden with the count.
 
 Every declared relation is checked on the unsuppressed values: one that holds exactly is an equation; one
@@ -43,6 +47,7 @@ class Link:
     on: tuple[str, ...] = ()
     where: Mapping[str, Any] = field(default_factory=dict)
     other_where: Mapping[str, Any] = field(default_factory=dict)
+    sum_by: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,12 +61,13 @@ class TableRules:
     same_within: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     links: tuple[Link, ...] = ()
     derived: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    shares: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, Any] | None) -> TableRules:
         """Rules from a suite's ``meta`` (its ``disclosure`` entry; none -> no relations)."""
         spec = dict((meta or {}).get("disclosure", {}))
-        known = {"keys", "totals", "row_sums", "at_most", "same_within", "links", "derived"}
+        known = {"keys", "totals", "row_sums", "at_most", "same_within", "links", "derived", "shares"}
         unknown = sorted(set(spec) - known)
         if unknown:
             raise ValueError(f"meta.disclosure: unknown entries {unknown}; expected some of {sorted(known)}")
@@ -79,10 +85,12 @@ class TableRules:
                     on=tuple(x.get("on", ())),
                     where=dict(x.get("where", {})),
                     other_where=dict(x.get("other_where", {})),
+                    sum_by=tuple(x["sum_by"]) if "sum_by" in x else None,
                 )
                 for x in spec.get("links", ())
             ),
             derived={k: tuple(v) for k, v in spec.get("derived", {}).items()},
+            shares={k: tuple(v) for k, v in spec.get("shares", {}).items()},
         )
 
 
@@ -94,6 +102,7 @@ class Relation:
     coefs: tuple[float, ...]
     kind: Literal["eq", "le"]
     origin: str
+    verified: bool = True  # False: some of its cells were unknown, so it is kept as declared
 
 
 class CellIndex:
@@ -152,7 +161,7 @@ def _checked(cells: list[int], coefs: list[float], kind: str, origin: str, value
     """The relation as it holds on the unsuppressed values (see the module docstring)."""
     vals = values[cells]
     if np.isnan(vals).any():
-        return Relation(tuple(cells), tuple(coefs), kind, origin)  # type: ignore[arg-type]
+        return Relation(tuple(cells), tuple(coefs), kind, origin, verified=False)  # type: ignore[arg-type]
     s = float(np.dot(coefs, vals))
     if kind == "eq" and abs(s) < 1e-6:
         return Relation(tuple(cells), tuple(coefs), "eq", origin)
@@ -219,6 +228,20 @@ def build_relations(
             left = pd.DataFrame({c: _text(df[c]).to_numpy()[mine] for c in link.on} | {"_a": mine})
             right = pd.DataFrame({c: _text(other[c]).to_numpy()[theirs] for c in link.on} | {"_b": theirs})
             pairs = left.merge(right, on=list(link.on), how="inner") if link.on else left.merge(right, how="cross")
+            if link.sum_by is not None:
+                for b, group in pairs.groupby("_b", sort=False):
+                    sub = df.iloc[group["_a"].to_numpy()]
+                    for rows in _groups(sub, list(link.sum_by)):
+                        parts = group["_a"].to_numpy()[rows]
+                        cells = [index.get(link.table, int(b), link.other_column)]
+                        cells += [index.get(table, int(a), link.column) for a in parts]
+                        add(
+                            cells,
+                            [1.0] + [-1.0] * len(parts),
+                            "eq",
+                            f"{link.table}.{link.other_column} = sum of {table}.{link.column}",
+                        )
+                continue
             for a, b in zip(pairs["_a"], pairs["_b"], strict=True):
                 cells = [index.get(table, int(a), link.column), index.get(link.table, int(b), link.other_column)]
                 add(cells, [1.0, -1.0], "eq", f"{table}.{link.column} = {link.table}.{link.other_column}")

@@ -92,6 +92,20 @@ def _close(cells: set[int], partners: dict[int, set[int]]) -> set[int]:
     return seen
 
 
+def _nearest_published(cell: int, by_cell: dict[int, list[Relation]], unknown: np.ndarray) -> set[int]:
+    """The published cells closest to ``cell`` through relations: those sharing a relation with it, else
+    (when all of those are hidden already) those sharing a relation with its hidden neighbours, and so on."""
+    frontier, seen = {cell}, {cell}
+    while frontier:
+        near = {o for c in frontier for rel in by_cell.get(c, []) for o in rel.cells}
+        published = {o for o in near if not unknown[o]}
+        if published:
+            return published
+        frontier = near - seen
+        seen |= near
+    return set()
+
+
 def choose_suppressions(
     values: np.ndarray,
     hidden: np.ndarray,
@@ -127,7 +141,7 @@ def choose_suppressions(
         for cell in failing:
             if any(o in added for rel in by_cell.get(cell, []) for o in rel.cells):
                 continue  # a cell added this round may already protect it: audit first
-            candidates = {o for rel in by_cell.get(cell, []) for o in rel.cells if not unknown[o]}
+            candidates = _nearest_published(cell, by_cell, unknown)
             if not candidates:
                 stuck.append(cell)
                 continue
@@ -150,6 +164,14 @@ def _blank(series: pd.Series, mask: np.ndarray) -> pd.Series:
     return series.mask(pd.Series(mask, index=series.index), pd.NA)
 
 
+def _groups_hit(df: pd.DataFrame, keys: list[str], mask: np.ndarray) -> np.ndarray:
+    """Rows whose group (same values on ``keys``) holds a row in ``mask``."""
+    if not keys:
+        return np.full(len(df), bool(mask.any()))
+    labels = df[keys].astype(str).agg("\x1f".join, axis=1).to_numpy()
+    return np.isin(labels, labels[mask])
+
+
 def protect_tables(
     frames: Mapping[str, pd.DataFrame],
     counts: Mapping[str, list[str]],
@@ -163,7 +185,9 @@ def protect_tables(
     ``protection`` (default ``threshold``): the narrowest feasible interval an attacker may be left with for a
     hidden count. Hidden counts become <NA> (nullable Int64), so do the ``derived`` columns on their rows; the
     boolean column ``suppressed`` is True on every row with a hidden cell. Idempotent: a protected set of
-    tables passes unchanged (a count missing on a row flagged ``suppressed`` counts as hidden).
+    tables passes without new primary cells (a count missing on a row flagged ``suppressed`` counts as hidden),
+    but relations whose cells are partly hidden cannot be checked and count as equations, so apply it once, to
+    the unsuppressed tables.
     """
     if threshold < 1:
         raise ValueError(f"disclosure threshold must be >= 1 (seminar.disclosure_threshold), got {threshold}")
@@ -199,6 +223,9 @@ def protect_tables(
             for dcol in rule.derived.get(col, ()):
                 if dcol in result.columns:
                     result[dcol] = _blank(result[dcol], mask)
+                if dcol in rule.shares and mask.any():  # the whole group's shares would give the denominator
+                    group = _groups_hit(df, list(rule.shares[dcol]), mask)
+                    result[dcol] = _blank(result[dcol], group)
         if SUPPRESSED_COLUMN in df.columns:
             row_flag |= df[SUPPRESSED_COLUMN].fillna(False).astype(bool).to_numpy()
         result[SUPPRESSED_COLUMN] = row_flag
