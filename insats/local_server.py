@@ -14,7 +14,9 @@ What a start leaves in ``PREFECT_HOME`` (the config's ``paths.prefect_home``):
   commands started together share one server.
 
 A recorded server is reused when its process is alive *and* ``GET <url>/health`` answers; a record whose
-process is gone is removed; a live process that does not answer is killed (its whole process group).
+process is gone is removed; a live process that does not answer is killed (its whole process group). Before a
+new start, and on stop, servers started for this PREFECT_HOME that have no record any more (found by
+``INSATS_SERVER_HOME`` in their environment, Linux) are stopped too.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ RECORD = "insats-server.json"
 LOCK = "insats-server.lock"
 LOG = "insats-server.log"
 TIMEOUT_SETTING = "INSATS_SERVER_START_TIMEOUT"
+HOME_MARKER = "INSATS_SERVER_HOME"  # in the shared server's environment: the PREFECT_HOME it serves
 DEFAULT_START_TIMEOUT = 90.0
 HEALTH_TIMEOUT = 10.0  # seconds one health request may take before the server counts as not answering
 POSIX = os.name == "posix"  # process groups, flock and signal 0; elsewhere only the ephemeral mode is offered
@@ -132,6 +135,21 @@ def kill_group(pid: int, timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
+def orphans(home: Path, keep: int | None = None) -> list[int]:
+    """Pids of shared servers started for ``home`` (``INSATS_SERVER_HOME`` in their environment), except
+    ``keep``: after its record was deleted (e.g. with the folder) such a server is found here. Linux only."""
+    marker = f"{HOME_MARKER}={home}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        pid = int(environ.parent.name)
+        if pid in (keep, os.getpid()):
+            continue
+        with contextlib.suppress(OSError):
+            if marker in environ.read_bytes().split(b"\0"):
+                found.append(pid)
+    return found
+
+
 def _end(process: subprocess.Popen[bytes]) -> None:
     """Stop a server this process started (its whole group on POSIX) and reap it."""
     if POSIX:
@@ -172,7 +190,7 @@ def server_command(port: int) -> list[str]:
 
 def server_env(home: Path) -> dict[str, str]:
     """The server's environment: offline, this PREFECT_HOME; the UI only if the user enabled it."""
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", HOME_MARKER)}
     env.update(PREFECT_HOME=str(home), DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false")
     env["PREFECT__SERVER_FINAL"] = "1"
     env.setdefault("PREFECT_SERVER_UI_ENABLED", "false")
@@ -184,13 +202,15 @@ def server_env(home: Path) -> dict[str, str]:
 def spawn(home: Path, port: int, log: Path, die_with_parent: bool = False) -> subprocess.Popen[bytes]:
     """Start the server detached in its own session, its output in ``log``; with ``die_with_parent`` (Linux)
     the kernel sends it SIGTERM when this process dies, however it dies (the per-command ephemeral mode)."""
-    command = server_command(port)
+    command, env = server_command(port), server_env(home)
     if die_with_parent and sys.platform.startswith("linux"):
         command = [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *command[2:]]
+    if not die_with_parent:
+        env[HOME_MARKER] = str(home)  # lets a later command find it even if its record was deleted
     out = log.open("wb")
     try:
         return subprocess.Popen(
-            command, env=server_env(home), cwd=home, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+            command, env=env, cwd=home, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
             start_new_session=True,
         )  # fmt: skip
     finally:
@@ -295,6 +315,8 @@ def ensure_server(home: Path | None = None, timeout: float | None = None) -> tup
         record = live_record(home)
         if record is not None:
             return record, False
+        for pid in orphans(home):
+            kill_group(pid)
         for _attempt in range(3):  # another program may take the free port before uvicorn binds it
             port = free_port()
             process = spawn(home, port, home / LOG)
@@ -321,7 +343,7 @@ def ensure_server(home: Path | None = None, timeout: float | None = None) -> tup
 def stop_server(home: Path | None = None, timeout: float = 10.0) -> ServerRecord | None:
     """Stop the recorded server (SIGTERM to its group, SIGKILL after ``timeout`` s); the record it had, if any."""
     home = (home or prefect_home()).resolve()
-    if not (home / RECORD).exists():
+    if not (home / RECORD).exists() and not orphans(home):
         return None
     with server_lock(home):
         record = read_record(home)
@@ -329,6 +351,8 @@ def stop_server(home: Path | None = None, timeout: float = 10.0) -> ServerRecord
             record = None  # copied from another folder: that server is not this one's to stop
         if record is not None and pid_alive(record.pid, record.process_start):
             kill_group(record.pid, timeout=timeout)
+        for pid in orphans(home):
+            kill_group(pid, timeout=timeout)
         (home / RECORD).unlink(missing_ok=True)
         return record
 

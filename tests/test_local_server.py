@@ -69,6 +69,25 @@ def test_a_record_copied_from_another_folder_is_dropped_without_touching_its_pro
         other.wait()
 
 
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds servers through /proc (Linux)")
+def test_a_server_whose_record_was_deleted_is_found_and_stopped(tmp_path: Path) -> None:
+    env = {**os.environ, local_server.HOME_MARKER: str(tmp_path.resolve())}
+    lost = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], env=env, start_new_session=True)
+    other = subprocess.Popen(  # another folder's server
+        [sys.executable, "-c", "import time; time.sleep(600)"],
+        env={**env, local_server.HOME_MARKER: str(tmp_path / "elsewhere")}, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert local_server.orphans(tmp_path.resolve()) == [lost.pid]
+        assert local_server.stop_server(tmp_path) is None  # no record, but the lost server is stopped
+        assert lost.poll() is not None or not pid_alive(lost.pid)
+        assert other.poll() is None
+    finally:
+        for proc in (lost, other):
+            proc.kill()
+            proc.wait()
+
+
 def test_a_live_process_that_does_not_answer_is_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Listens (connections are accepted by the kernel) but never answers a request: a hung server.
     hung = subprocess.Popen(
@@ -149,6 +168,8 @@ def test_a_later_command_reuses_the_server(ws) -> None:  # noqa: ANN001
     status = ws.cli("server", "status").stdout
     assert status.startswith(f"running: {before['api_url']} (pid {before['pid']}, up ")
     assert json.loads((_home(ws) / RECORD).read_text()) == before
+    if Path("/proc/self/environ").exists():  # it carries the marker that finds it should its record be lost
+        assert local_server.orphans(_home(ws).resolve()) == [before["pid"]]
 
 
 SLEEPER = textwrap.dedent(
