@@ -31,6 +31,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import CachePolicy
 from prefect.context import TaskRunContext
+from prefect.logging import get_logger
 from pydantic import BaseModel
 
 from insats.fingerprint import function_fingerprint
@@ -107,6 +108,9 @@ class NodeCachePolicy(CachePolicy):
         key = self.key_for(task_ctx.task.name, inputs)
         ledger = _ledger(key)
         if ledger.exists() and not _intact(ledger):
+            get_logger("insats.nodes").info(
+                "%s: cached outputs are missing or changed on disk - recomputing", task_ctx.task.name
+            )
             return f"{key}-recompute-{uuid.uuid4().hex}"  # the files are the truth, not the cache record
         return key
 
