@@ -4,8 +4,10 @@
 2. Audit (:mod:`insats.tasks.disclosure.audit`): each hidden count's feasible interval given the published
    cells and the declared relations (:mod:`insats.tasks.disclosure.relations`) within and across the tables.
 3. Secondary: while some hidden count's interval is narrower than the protection width (default: the
-   threshold), hide one more published cell that shares a relation with it, the cheapest first (cost = its
-   count, as τ-ARGUS's default cell-value cost; zeros last, since an empty cell is usually known to be empty).
+   threshold), hide one more published cell, the cheapest (cost = its count, as τ-ARGUS's default cell-value
+   cost; zeros last, since an empty cell is usually known to be empty) among those in a relation where the
+   hidden cell is the only unknown (the equation that gives it away), else among the published cells nearest
+   to it through relations.
    Cells that repeat one quantity (``same_within``, links) are hidden together. Then audit again.
 """
 
@@ -141,7 +143,9 @@ def choose_suppressions(
         for cell in failing:
             if any(o in added for rel in by_cell.get(cell, []) for o in rel.cells):
                 continue  # a cell added this round may already protect it: audit first
-            candidates = _nearest_published(cell, by_cell, unknown)
+            pinning = [rel for rel in by_cell.get(cell, []) if sum(bool(unknown[o]) for o in rel.cells) == 1]
+            candidates = {o for rel in pinning for o in rel.cells if o != cell}  # break the equations that give it
+            candidates = candidates or _nearest_published(cell, by_cell, unknown)
             if not candidates:
                 stuck.append(cell)
                 continue

@@ -1,0 +1,191 @@
+"""Secondary suppression: no hidden count can be recovered from totals, repeated counts or related tables.
+
+The attacker here is independent of the audit: it knows the tables' true additive structure (relations built
+on the unsuppressed tables) and repeatedly solves every equation with a single unknown (totals minus visible
+cells, across tables), substituting what it recovers, until nothing changes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insats.catalog import study_tables
+from insats.tasks.disclosure import (
+    Auditor,
+    CellIndex,
+    TableRules,
+    build_relations,
+    protect_for_publication,
+    protect_tables,
+    suppress_small_counts,
+)
+
+T = 5
+
+
+def differencing_attack(
+    truth: dict[str, pd.DataFrame], published: dict[str, pd.DataFrame], counts: dict[str, list[str]], rules: dict
+) -> dict[tuple[str, int, str], float]:
+    """Hidden cells (table, row, column) -> value recovered exactly, by substitution in the true equations."""
+    index = CellIndex(truth, counts)
+    relations = [r for r in build_relations(truth, rules, index) if r.kind == "eq"]
+    shown = CellIndex(published, counts)
+    known = {i: shown.values[i] for i in range(len(shown)) if not np.isnan(shown.values[i])}
+    hidden = {i for i in range(len(shown)) if np.isnan(shown.values[i]) and not np.isnan(index.values[i])}
+    recovered: dict[int, float] = {}
+    changed = True
+    while changed:
+        changed = False
+        for rel in relations:
+            unknown = [c for c in rel.cells if c not in known]
+            if len(unknown) != 1:
+                continue
+            u = unknown[0]
+            k = rel.coefs[rel.cells.index(u)]
+            value = -sum(coef * known[c] for c, coef in zip(rel.cells, rel.coefs, strict=True) if c != u) / k
+            known[u] = value
+            if u in hidden:
+                recovered[u] = value
+            changed = True
+    return {index.keys[i]: v for i, v in recovered.items()}
+
+
+def _rules(study: str) -> tuple[dict[str, list[str]], dict[str, TableRules]]:
+    specs = study_tables(study)
+    rules = {n: TableRules.from_meta(json.loads(s.suite.read_text(encoding="utf-8"))["meta"]) for n, s in specs.items()}
+    return {n: list(s.count_columns) for n, s in specs.items()}, rules
+
+
+def test_2x2_with_one_small_cell_gets_complementary_suppressions() -> None:
+    # rows a, b and their total; columns x, y and their total ("all")
+    table = pd.DataFrame(
+        {
+            "row": ["a", "a", "a", "b", "b", "b", "all", "all", "all"],
+            "col": ["x", "y", "all"] * 3,
+            "n": [2, 30, 32, 20, 25, 45, 22, 55, 77],
+        }
+    )
+    rules = {"t": TableRules(keys=("row", "col"), totals={"row": "all", "col": "all"})}
+    out, report = protect_tables({"t": table}, {"t": ["n"]}, rules, T)
+    hidden = out["t"]["n"].isna().to_numpy()
+    assert report.primary == {"t": 1} and hidden[0]
+    # the hypercube: the small cell, one cell in its row, one in its column and the opposite corner
+    assert report.secondary["t"] == 3
+    assert hidden.sum() == 4 and not hidden[[2, 5, 6, 7, 8]].any()  # margins stay published
+    assert out["t"]["suppressed"].tolist() == [True, True, False, True, True, False, False, False, False]
+    assert differencing_attack({"t": table}, out, {"t": ["n"]}, rules) == {}
+    # the LP audit leaves every hidden cell at least T wide
+    index = CellIndex({"t": table}, {"t": ["n"]})
+    intervals = Auditor(index.values, build_relations({"t": table}, rules, index)).intervals(
+        hidden, np.flatnonzero(hidden)
+    )
+    assert all(hi - lo >= T for lo, hi in intervals.values())
+
+
+def test_a_cell_its_margin_would_reveal_is_protected() -> None:
+    table = pd.DataFrame({"group": ["p", "q", "r", "all"], "n": [3, 40, 12, 55]})
+    rules = {"t": TableRules(keys=("group",), totals={"group": "all"})}
+    primary_only = suppress_small_counts(table, ["n"], T)
+    assert differencing_attack({"t": table}, {"t": primary_only}, {"t": ["n"]}, rules) == {("t", 0, "n"): 3.0}
+    out, _ = protect_tables({"t": table}, {"t": ["n"]}, rules, T)
+    assert out["t"]["n"].isna().tolist() == [True, False, True, False]  # the cheapest complement: 12
+    assert differencing_attack({"t": table}, out, {"t": ["n"]}, rules) == {}
+
+
+def test_repeated_counts_and_linked_tables_are_hidden_together() -> None:
+    effects = pd.DataFrame(
+        {
+            "intervention_id": ["A"] * 4 + ["B"] * 2,
+            "outcome": ["self", "employed", "self", "employed", "self", "employed"],
+            "estimator": ["psm", "psm", "ipw", "ipw", "psm", "psm"],
+            "n_treated": [40, 40, 40, 40, 90, 90],
+            "n_treated_unmatched": [3, 3, 3, 3, 0, 0],
+            "att": [0.1, 0.2, 0.1, 0.2, 0.3, 0.1],
+        }
+    )
+    design = pd.DataFrame({"intervention_id": ["A", "B"], "n_started": [43, 90]})
+    rules = {
+        "effects": TableRules(
+            keys=("intervention_id", "outcome", "estimator"),
+            same_within={"n_treated_unmatched": ("intervention_id",), "n_treated": ("intervention_id", "estimator")},
+            derived={"n_treated_unmatched": ("att",)},
+        ),
+        "design": TableRules(keys=("intervention_id",)),
+    }
+    # the design table's starters are the treated plus the unmatched: a relation across tables
+    from insats.tasks.disclosure import Link
+
+    rules["effects"] = TableRules(
+        **{**rules["effects"].__dict__, "links": (Link("n_treated", "design", "n_started", on=("intervention_id",)),)}
+    )
+    counts = {"effects": ["n_treated", "n_treated_unmatched"], "design": ["n_started"]}
+    out, report = protect_tables({"effects": effects, "design": design}, counts, rules, T)
+    assert out["effects"]["n_treated_unmatched"].isna().tolist() == [True] * 4 + [False] * 2
+    assert out["effects"]["att"].isna().tolist() == [True] * 4 + [False] * 2
+    # n_treated = n_started here (a checked link) but the unmatched are not part of it: nothing else to hide
+    assert report.primary["effects"] == 4 and report.unprotected == []
+    truth = {"effects": effects, "design": design}
+    assert differencing_attack(truth, out, counts, rules) == {}
+
+
+def test_zero_is_kept_and_flag_tells_hidden_from_zero() -> None:
+    table = pd.DataFrame({"group": ["p", "q", "r", "all"], "n": [0, 40, 12, 52]})
+    out, report = protect_tables(
+        {"t": table}, {"t": ["n"]}, {"t": TableRules(keys=("group",), totals={"group": "all"})}, T
+    )
+    assert out["t"]["n"].tolist() == [0, 40, 12, 52] and not out["t"]["suppressed"].any()
+    assert sum(report.secondary.values()) == 0
+
+
+def test_protect_for_publication_is_idempotent_on_protected_tables() -> None:
+    table = pd.DataFrame({"group": ["p", "q", "r", "all"], "n": [3, 40, 12, 55], "share": [0.05, 0.7, 0.2, 1.0]})
+    rules = {"t": TableRules(keys=("group",), totals={"group": "all"}, derived={"n": ("share",)})}
+    out, _ = protect_tables({"t": table}, {"t": ["n"]}, rules, T)
+    once = protect_for_publication(out["t"], T, ["n"], {"n": ["share"]})
+    twice = protect_for_publication(once, T, ["n"], {"n": ["share"]})
+    pd.testing.assert_frame_equal(once, twice)
+    assert once["n"].isna().tolist() == out["t"]["n"].isna().tolist()
+    assert once["_hidden_n"].tolist() == [True, False, True, False]
+    assert once["share"].isna().tolist() == [True, False, True, False]
+
+
+@pytest.fixture(scope="module")
+def participant_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, pd.DataFrame]]:
+    """The participant-flow tables of the demo documentation, unsuppressed (threshold 1) and as the study
+    hands them to publish (primary suppression at 5 already applied)."""
+    from insats.demo.participants import make_participant_demo, write_participant_demo
+    from insats.tasks.participants.study import checked_documentation, flow_measures, indicator_tables, progression
+
+    files = write_participant_demo(make_participant_demo(2026), Path(tmp_path_factory.mktemp("pdocs")))
+    people, statuses = checked_documentation(files["participants"], files["status_wide"], files["ladder"])
+    steps = progression(people, statuses, files["ladder"], "2023-12-31")
+    out = {}
+    for name, threshold in (("truth", 1), ("handed", T)):
+        tables = flow_measures(people, statuses, steps, files["ladder"], files["targets"], "2023-12-31", threshold)
+        tables |= indicator_tables(files["indicators"], files["indicator_responses"], people, steps, threshold)
+        out[name] = tables
+    return out
+
+
+def test_differencing_attack_on_demo_participant_flow_recovers_nothing(participant_tables: dict) -> None:
+    counts, rules = _rules("participant_flow")
+    truth, handed = participant_tables["truth"], participant_tables["handed"]
+    # primary suppression alone leaks: totals and neighbouring tables give hidden counts back
+    leaked = differencing_attack(truth, handed, counts, rules)
+    assert len(leaked) > 10
+    for (table, row, col), value in leaked.items():
+        assert value == pytest.approx(float(truth[table][col].iloc[row]))
+    published, report = protect_tables(handed, counts, rules, T)
+    assert differencing_attack(truth, published, counts, rules) == {}
+    assert report.unprotected == []
+    for name, df in published.items():
+        for col in counts.get(name, []):
+            shown = pd.to_numeric(df[col], errors="coerce").dropna()
+            assert not ((shown >= 1) & (shown < T)).any(), f"{name}.{col} shows a count below {T}"
+            true = pd.to_numeric(truth[name][col], errors="coerce")
+            assert (shown == true[shown.index]).all(), f"{name}.{col}: a published count was altered"
