@@ -77,16 +77,19 @@ def employer_interviews(config_path: str) -> dict[str, Path]:
         out_dir=out,
     )
     agreement = agree.submit(labels=labels, n_boot=N_BOOT, seed=SEED, out_dir=out)
-    quality = check_suggestions.submit(segments=segments, labels=labels, codebook=cfg.codebook, seed=SEED, out_dir=out)
+    train_on = cfg.suggestions_train_on
+    quality = check_suggestions.submit(segments=segments, labels=labels, seed=SEED, train_on=train_on, out_dir=out)
     found = themes.submit(segments=segments, coded=coded, seed=SEED, out_dir=out)
     bank = quotes.submit(coded=coded, segments=segments, seed=SEED, out_dir=out)
-    suggestions = suggest(segments=segments, labels=labels, codebook=cfg.codebook, seed=SEED, out_dir=out)
+    suggestions = suggest(segments=segments, labels=labels, seed=SEED, train_on=train_on, out_dir=out)
     review(
         segments=segments,
         suggestions=suggestions,
         **sources,
         codebook=cfg.codebook,
         redact_names=cfg.redact_names,
+        labels=labels,
+        unit=cfg.review_unit,
         out_dir=out,
     )
     tables = {"segments": segments, "coded_segments": coded, **demand.result(), **agreement.result()}

@@ -46,7 +46,11 @@ class EmployerInterviews(_Section):
     codebook: Path
     demand_parent: str = "KOMP"
     redact_names: list[str] = []
-    human_coding: Path | None = None  # CSV/XLSX of human coders' spans (document, start, end, code, coder)
+    # Human coding: a turn sheet (CSV/XLSX: interview, turn, code[, coder]), a span sheet (document, start, end,
+    # code, coder) or a REFI-QDA .qdpx from NVivo / ATLAS.ti / MAXQDA / QualCoder.
+    human_coding: Path | None = None
+    suggestions_train_on: str = "consensus"  # consensus | all | <a coder's name>: what suggestions learn from
+    review_unit: Literal["turn", "sentence"] = "turn"  # what the auto-coder's codings cover in review.qdpx
     speaker_pattern: str | None = None  # regex with a group "speaker" (default: I:/R:, Intervjuare:/Respondent:, R1:)
     speaker_roles: dict[str, str] = {}  # speaker label -> interviewer | respondent, for named speakers
     focus_groups: Path | None = None  # folder of focus-group transcripts (several respondents per file)

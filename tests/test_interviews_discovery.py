@@ -10,9 +10,10 @@ import pytest
 from insats.demo.interviews import SURVEY_TEXT_COLUMNS, make_interviews, planted_codes, write_interviews
 from insats.tasks.interviews.codebook import load_codebook
 from insats.tasks.interviews.coding import code_segments
+from insats.tasks.interviews.human import read_coded_spans, spans_to_redacted
 from insats.tasks.interviews.profile import demand_by_attribute, demand_profile
 from insats.tasks.interviews.redaction import redact
-from insats.tasks.interviews.reliability import read_coded_spans, spans_to_labels, spans_to_redacted
+from insats.tasks.interviews.reliability import spans_to_labels
 from insats.tasks.interviews.suggest import MIN_POSITIVES, cross_validate_suggestions, discover_themes, suggest_codes
 from insats.tasks.interviews.survey import read_survey, survey_segments
 from insats.tasks.interviews.transcripts import read_transcript, segment_turns
@@ -46,7 +47,7 @@ def test_cross_validation_grouped_by_interview(demo):
     # The language code is frequent and lexically clear: the classifier must rank it well out of fold.
     assert fitted.set_index("code_id").loc["KOMP.SVENSKA", "auc"] > 0.85
     assert fitted["brier"].between(0, 0.25).all()
-    with pytest.raises(ValueError, match="no decisions by coder 'nobody'"):
+    with pytest.raises(ValueError, match=r"no decisions by coder\(s\) \['nobody'\]"):
         cross_validate_suggestions(demo["segments"], demo["labels"], "nobody", demo["codes"])
 
 

@@ -13,6 +13,7 @@ from sklearn.metrics import cohen_kappa_score
 from insats.demo.interviews import make_interviews, planted_codes, write_interviews
 from insats.tasks.interviews.codebook import load_codebook
 from insats.tasks.interviews.coding import code_segments
+from insats.tasks.interviews.human import read_coded_spans, spans_to_redacted
 from insats.tasks.interviews.redaction import map_offsets, redact
 from insats.tasks.interviews.reliability import (
     ALL,
@@ -21,10 +22,8 @@ from insats.tasks.interviews.reliability import (
     cohen_kappa,
     krippendorff_alpha,
     percent_agreement,
-    read_coded_spans,
     reliability,
     spans_to_labels,
-    spans_to_redacted,
 )
 from insats.tasks.interviews.transcripts import read_transcript, segment_turns
 

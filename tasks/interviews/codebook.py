@@ -16,9 +16,13 @@ The codebook is a YAML file (UTF-8)::
             definition: ...
             keywords: [svenska, språk, prata svenska]
 
-Codes nest to any depth through ``children``. ``keywords`` are single words or multi-word phrases
-(matched on Swedish stems by :mod:`insats.tasks.interviews.coding`). The loaded :class:`Codebook` holds the
-codes flattened in document order (parents before their children).
+Codes nest to any depth through ``children``, or list flat with ``parent: <id>`` (both may be mixed; a
+parent may come after its child in the file). The standard codebook fields ``definition``, ``include``
+(when to apply), ``exclude`` (when not to), ``examples`` (a string or a list) and ``notes`` are kept.
+``keywords`` are single words or multi-word phrases (matched by :mod:`insats.tasks.interviews.coding`);
+they are optional: a code without keywords takes part in human coding, reliability and suggestions, not in
+dictionary auto-coding. The loaded :class:`Codebook` holds the codes flattened in document order
+(parents before their children).
 """
 
 from __future__ import annotations
@@ -33,7 +37,21 @@ import yaml
 from insats.tasks.interviews.qdc import qdc_mapping, read_qdc
 
 # Keys a code may carry; anything else is most likely a typo (e.g. "keyword:") and is rejected.
-_CODE_KEYS = frozenset({"id", "label", "label_en", "definition", "keywords", "children", "examples", "notes"})
+_CODE_KEYS = frozenset(
+    {
+        "id",
+        "label",
+        "label_en",
+        "definition",
+        "include",
+        "exclude",
+        "examples",
+        "notes",
+        "keywords",
+        "children",
+        "parent",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,9 @@ class Code:
     label_en: str
     definition: str
     keywords: tuple[str, ...]
+    include: str = ""
+    exclude: str = ""
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,7 +132,18 @@ def _optional_str(node: dict[str, Any], key: str, where: str) -> str:
     return value.strip()
 
 
-def _flatten(nodes: Any, parent: str | None, level: int, source: str, seen: dict[str, str], out: list[Code]) -> None:
+def _string_list(node: dict[str, Any], key: str, where: str, single: bool) -> tuple[str, ...]:
+    value = node.get(key) or []
+    if single and isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(k, str) and k.strip() for k in value):
+        kind = "a string or a list of non-empty strings" if single else "a list of non-empty strings"
+        raise ValueError(f"{where}: {key!r} must be {kind}, got {value!r}")
+    return tuple(k.strip() for k in value)
+
+
+def _collect(nodes: Any, parent: str | None, source: str, seen: dict[str, str], out: list[dict]) -> None:
+    """Validate the items of a ``codes``/``children`` list into records (``parent`` from nesting or ``parent:``)."""
     owner = f"children of code {parent!r}" if parent else "'codes'"
     if not isinstance(nodes, list) or not nodes:
         raise ValueError(f"{source}: {owner} must be a non-empty list of codes")
@@ -119,9 +151,9 @@ def _flatten(nodes: Any, parent: str | None, level: int, source: str, seen: dict
         if not isinstance(node, dict):
             raise ValueError(f"{source}: item {i + 1} of {owner} must be a mapping with 'id' and 'label'")
         code_id = node.get("id")
-        if not isinstance(code_id, str) or not code_id.strip():
-            raise ValueError(f"{source}: item {i + 1} of {owner} has no string 'id'")
-        code_id = code_id.strip()
+        if not isinstance(code_id, (str, int)) or not str(code_id).strip():
+            raise ValueError(f"{source}: item {i + 1} of {owner} has no 'id'")
+        code_id = str(code_id).strip()
         where = f"{source}: code {code_id!r}"
         if code_id in seen:
             raise ValueError(f"{where}: duplicate code id (first defined under {seen[code_id]})")
@@ -132,24 +164,47 @@ def _flatten(nodes: Any, parent: str | None, level: int, source: str, seen: dict
         label = _optional_str(node, "label", where)
         if not label:
             raise ValueError(f"{where}: 'label' is required and must be a non-empty string")
-        keywords = node.get("keywords", [])
-        if keywords is None:
-            keywords = []
-        if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
-            raise ValueError(f"{where}: 'keywords' must be a list of non-empty strings, got {keywords!r}")
+        flat_parent = node.get("parent")
+        if flat_parent is not None and parent is not None and str(flat_parent).strip() != parent:
+            raise ValueError(f"{where}: nested under {parent!r} but says parent: {flat_parent!r}")
         out.append(
-            Code(
+            dict(
                 id=code_id,
-                parent=parent,
-                level=level,
+                parent=parent if flat_parent is None or str(flat_parent).strip() == "" else str(flat_parent).strip(),
                 label=label,
                 label_en=_optional_str(node, "label_en", where),
                 definition=_optional_str(node, "definition", where),
-                keywords=tuple(k.strip() for k in keywords),
+                keywords=_string_list(node, "keywords", where, single=False),
+                include=_optional_str(node, "include", where),
+                exclude=_optional_str(node, "exclude", where),
+                examples=_string_list(node, "examples", where, single=True),
             )
         )
         if "children" in node:
-            _flatten(node["children"], code_id, level + 1, source, seen, out)
+            _collect(node["children"], code_id, source, seen, out)
+
+
+def _ordered(records: list[dict], source: str) -> list[Code]:
+    """Codes in document order with every parent before its children, levels from the root (1 = top)."""
+    ids = {r["id"] for r in records}
+    for r in records:
+        if r["parent"] is not None and r["parent"] not in ids:
+            raise ValueError(f"{source}: code {r['id']!r} names parent {r['parent']!r}, which is not in the codebook")
+    kids: dict[str | None, list[dict]] = {}
+    for r in records:
+        kids.setdefault(r["parent"], []).append(r)
+    out: list[Code] = []
+
+    def walk(parent: str | None, level: int) -> None:
+        for r in kids.get(parent, []):
+            out.append(Code(level=level, **r))
+            walk(r["id"], level + 1)
+
+    walk(None, 1)
+    if len(out) < len(records):
+        cyclic = sorted(ids - {c.id for c in out})
+        raise ValueError(f"{source}: codes {cyclic[:5]} have parent links that form a cycle (no top-level code)")
+    return out
 
 
 def parse_codebook(data: Any, source: str = "<codebook>") -> Codebook:
@@ -157,20 +212,21 @@ def parse_codebook(data: Any, source: str = "<codebook>") -> Codebook:
 
     Raises ValueError naming ``source`` and the code id for: a missing or empty ``codes`` list,
     items that are not mappings, missing id/label, duplicate ids, non-list ``children``, keywords
-    that are not a list of non-empty strings, and unknown keys.
+    that are not a list of non-empty strings, unknown keys, a ``parent:`` that is not a code, conflicts
+    with the nesting, or parent links in a cycle.
     """
     if not isinstance(data, dict):
         raise ValueError(f"{source}: a codebook must be a mapping with 'name', 'version' and 'codes'")
     if "codes" not in data:
         raise ValueError(f"{source}: missing the 'codes' list")
-    out: list[Code] = []
-    _flatten(data["codes"], None, 1, source, {}, out)
+    records: list[dict] = []
+    _collect(data["codes"], None, source, {}, records)
     name = data.get("name", "")
     version = data.get("version", "")
     return Codebook(
         name="" if name is None else str(name),
         version="" if version is None else str(version),
-        codes=tuple(out),
+        codes=tuple(_ordered(records, source)),
         source=source,
     )
 

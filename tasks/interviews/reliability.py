@@ -5,16 +5,18 @@ coder's span of text counts for every segment it overlaps. A coder who did not c
 *missing* decisions (NaN) for its segments, not zeros: kappa and percent agreement use the segments both
 coders coded (pairwise complete); Krippendorff's alpha (nominal) uses every unit with at least two values,
 which for two coders is the same set. Bootstrap confidence intervals resample *interviews* (segments of one
-interview are not independent).
+interview are not independent); every resample is one row of a multinomial weight matrix, so all resamples
+come from one matrix product, not a Python loop.
 
-Figures equal ``sklearn.metrics.cohen_kappa_score`` on the paired decisions and the ``krippendorff``
-package's ``alpha(..., level_of_measurement="nominal")`` (both checked in the tests).
+:func:`krippendorff_alpha` / :func:`alpha_interval` also take nominal, ordinal, interval and ratio data
+(any number of coders, missing values) for other ratings, e.g. a stance or an intensity scale. Figures
+equal ``sklearn.metrics.cohen_kappa_score`` on the paired decisions and the ``krippendorff`` package's
+``alpha`` at every level (checked in the tests, with Krippendorff's 2011 worked example).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -80,28 +82,104 @@ def _alpha_from_coincidence(o: np.ndarray) -> np.ndarray:
         return np.where(expected > 0, 1 - observed / expected, np.nan)
 
 
-def krippendorff_alpha(data: np.ndarray | Sequence[Sequence[float]]) -> float:
-    """Krippendorff's alpha, nominal, for a coders x units matrix with NaN for missing values.
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
-    Units with fewer than two values are not pairable and drop out. NaN when fewer than two values are
-    pairable or only one category occurs (the ``krippendorff`` package raises in that case).
+
+def _distance(values: np.ndarray, nc: np.ndarray, level: str) -> np.ndarray:
+    """Squared difference ``delta[..., c, k]`` between values ``c`` and ``k`` (Krippendorff 2011, sec. C).
+
+    ``nc[..., c]``: how often value c was paired (the ordinal metric depends on it, so it has a batch axis).
     """
+    c, k = values[:, None], values[None, :]
+    if level == "nominal":
+        return (c != k).astype(float)
+    if level == "interval":
+        return (c - k) ** 2
+    if level == "ratio":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(c + k == 0, 0.0, ((c - k) / np.where(c + k == 0, 1, c + k)) ** 2)
+    # ordinal: (sum of n_g for g from c to k, minus half of n_c and n_k) squared
+    cum = np.cumsum(nc, axis=-1)
+    lo, hi = (
+        np.minimum(np.arange(len(values))[:, None], np.arange(len(values))[None, :]),
+        np.maximum(np.arange(len(values))[:, None], np.arange(len(values))[None, :]),
+    )
+    between = cum[..., hi] - cum[..., lo] + nc[..., lo]  # n_lo + ... + n_hi
+    return (between - (nc[..., lo] + nc[..., hi]) / 2) ** 2
+
+
+def _alpha_general(o: np.ndarray, values: np.ndarray, level: str) -> np.ndarray:
+    """Alpha at ``level`` from coincidence matrices ``o[..., c, k]`` over the sorted ``values``."""
+    nc = o.sum(axis=-1)
+    n = nc.sum(axis=-1)
+    delta = _distance(values, nc, level)
+    observed = (o * delta).sum(axis=(-2, -1))
+    expected = (nc[..., :, None] * nc[..., None, :] * delta).sum(axis=(-2, -1)) / (n - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(expected > 0, 1 - observed / expected, np.nan)
+
+
+def _unit_coincidences(data: np.ndarray | Sequence[Sequence[float]], level: str) -> tuple[np.ndarray, np.ndarray]:
+    """(o_u[u, c, k], values): each pairable unit's contribution to the coincidence matrix, over the sorted
+    distinct values. Raises ValueError for a matrix that is not 2-D, an unknown level, or (ratio) a negative
+    value."""
+    if level not in LEVELS:
+        raise ValueError(f"level of measurement {level!r} unknown; expected one of {list(LEVELS)}")
     m = np.asarray(data, dtype=float)
     if m.ndim != 2:
         raise ValueError(f"reliability data must be 2-D (coders x units), got shape {m.shape}")
-    cats = np.unique(m[~np.isnan(m)])
-    if len(cats) < 2:
-        return float("nan")
-    # counts[u, c]: how many coders gave unit u the category c
-    counts = np.stack([(m == c).sum(axis=0) for c in cats], axis=1).astype(float)
-    mu = counts.sum(axis=1)
+    values = np.unique(m[~np.isnan(m)])
+    if level == "ratio" and (values < 0).any():
+        raise ValueError("ratio data must be non-negative (a ratio scale has an absolute zero)")
+    # counts[u, c]: how many coders gave unit u the value c
+    counts = np.stack([(m == c).sum(axis=0) for c in values], axis=1).astype(float) if len(values) else np.zeros((0, 0))
+    mu = counts.sum(axis=1) if len(values) else np.zeros(0)
     keep = mu >= 2
     counts, mu = counts[keep], mu[keep]
-    if not len(mu):
+    o_u = np.einsum("uc,uk->uck", counts / (mu - 1)[:, None], counts)
+    idx = np.arange(len(values))
+    o_u[:, idx, idx] -= counts / (mu - 1)[:, None]
+    return o_u, values
+
+
+def krippendorff_alpha(data: np.ndarray | Sequence[Sequence[float]], level: str = "nominal") -> float:
+    """Krippendorff's alpha for a coders x units matrix with NaN for missing values.
+
+    ``level``: "nominal", "ordinal" (ranks of the distinct values), "interval" or "ratio" (non-negative).
+    Units with fewer than two values are not pairable and drop out. NaN when fewer than two values are
+    pairable or only one value occurs (the ``krippendorff`` package raises in that case).
+    """
+    o_u, values = _unit_coincidences(data, level)
+    if len(values) < 2 or not len(o_u):
         return float("nan")
-    o = np.einsum("uc,uk->ck", counts / (mu - 1)[:, None], counts)
-    o[np.diag_indices_from(o)] -= (counts / (mu - 1)[:, None]).sum(axis=0)
-    return float(_alpha_from_coincidence(o))
+    return float(_alpha_general(o_u.sum(axis=0), values, level))
+
+
+def alpha_interval(
+    data: np.ndarray | Sequence[Sequence[float]],
+    level: str = "nominal",
+    n_boot: int = 1000,
+    seed: int | np.random.Generator = 0,
+    ci: float = 0.95,
+) -> tuple[float, float, float]:
+    """(alpha, ci_low, ci_high): alpha at ``level`` with a percentile bootstrap CI over units.
+
+    Vectorised: each unit's coincidence matrix is computed once, a resample is a multinomial weight vector
+    over units, and all ``n_boot`` coincidence matrices come from one matrix product (n_boot x units) @
+    (units x values²). NaN bounds when alpha is undefined in every resample.
+    """
+    o_u, values = _unit_coincidences(data, level)
+    if len(values) < 2 or not len(o_u):
+        return float("nan"), float("nan"), float("nan")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    weights = rng.multinomial(len(o_u), np.full(len(o_u), 1 / len(o_u)), size=n_boot)
+    boot = _alpha_general(
+        (weights @ o_u.reshape(len(o_u), -1)).reshape(n_boot, len(values), len(values)), values, level
+    )
+    if not np.isfinite(boot).any():
+        return float(_alpha_general(o_u.sum(axis=0), values, level)), float("nan"), float("nan")
+    lo, hi = np.nanquantile(boot, [(1 - ci) / 2, 1 - (1 - ci) / 2])
+    return float(_alpha_general(o_u.sum(axis=0), values, level)), float(lo), float(hi)
 
 
 def _tables_to_stats(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -254,73 +332,3 @@ def coding_quality(labels: pd.DataFrame, predicted: str, reference: str) -> pd.D
         f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
         rows.append([code, reference, p["segment_id"].nunique(), tp, fp, fn, prec, rec, f1])
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
-
-
-HUMAN_SPAN_COLUMNS = ["document", "start", "end", "code", "coder"]
-
-
-def read_coded_spans(path: Path) -> pd.DataFrame:
-    """Read human coding from a CSV (UTF-8) or XLSX file with columns document, start, end, code, coder.
-
-    ``document`` is a transcript file name or an interview id; start/end are character offsets (end
-    exclusive) into the transcript as ``transcripts.read_transcript`` returns it. Raises ValueError naming
-    the file, row and column for missing columns, non-integer or negative offsets, end <= start, or empty
-    code/coder.
-    """
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        df = pd.read_excel(path, dtype=str).fillna("")
-    elif path.suffix.lower() == ".csv":
-        df = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    else:
-        raise ValueError(f"{path}: unsupported coding file {path.suffix!r}; expected .csv or .xlsx")
-    missing = [c for c in HUMAN_SPAN_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; expected {HUMAN_SPAN_COLUMNS}")
-    for col in ("start", "end"):
-        ok = df[col].str.strip().str.fullmatch(r"\d+")
-        if not ok.all():
-            i = int(np.flatnonzero(~ok.to_numpy())[0])
-            raise ValueError(
-                f"{path}: row {i + 2}, column {col!r}: expected a non-negative integer, got {df[col].iloc[i]!r}"
-            )
-        df[col] = df[col].astype("int64")
-    bad = np.flatnonzero((df["end"] <= df["start"]).to_numpy())
-    if len(bad):
-        raise ValueError(f"{path}: row {bad[0] + 2}: 'end' must be greater than 'start'")
-    for col in ("document", "code", "coder"):
-        empty = np.flatnonzero((df[col].str.strip() == "").to_numpy())
-        if len(empty):
-            raise ValueError(f"{path}: row {empty[0] + 2}, column {col!r} is empty")
-    return df[HUMAN_SPAN_COLUMNS].reset_index(drop=True)
-
-
-def spans_to_redacted(
-    spans: pd.DataFrame, originals: Mapping[str, str], employers: pd.DataFrame, names: Sequence[str] = ()
-) -> pd.DataFrame:
-    """Attach interview_id to human spans and move their offsets onto the redacted transcripts.
-
-    ``originals``: interview_id -> transcript text as read (before redaction); ``employers``: metadata with
-    interview_id and file (a span's ``document`` may name either). Returns columns interview_id, start,
-    end, code, coder with offsets into ``redact(originals[id], names)[0]``. Raises ValueError for a
-    document not in ``employers`` or a span beyond its transcript's end.
-    """
-    from insats.tasks.interviews.redaction import map_offsets  # local: keeps this module importable on its own
-
-    lookup = {str(f): str(i) for i, f in zip(employers["interview_id"], employers["file"], strict=True)}
-    lookup.update({str(i): str(i) for i in employers["interview_id"]})
-    unknown = sorted(set(spans["document"].astype(str)) - set(lookup))
-    if unknown:
-        raise ValueError(f"coded spans: document(s) {unknown[:5]} not in the interview metadata")
-    out = spans.reset_index(drop=True)
-    out = out.assign(interview_id=out["document"].astype(str).map(lookup))
-    for iid, idx in out.groupby("interview_id").groups.items():
-        text = originals.get(str(iid))
-        if text is None:
-            raise ValueError(f"coded spans: no transcript text for interview {iid!r}")
-        rows = out.loc[idx]
-        if int(rows["end"].max()) > len(text):
-            raise ValueError(f"coded spans: a span of interview {iid!r} ends after its transcript ({len(text)} chars)")
-        out.loc[idx, "start"] = map_offsets(text, rows["start"].tolist(), names)
-        out.loc[idx, "end"] = map_offsets(text, rows["end"].tolist(), names)
-    return out[["interview_id", "start", "end", "code", "coder"]].reset_index(drop=True)

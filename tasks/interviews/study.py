@@ -7,17 +7,25 @@ DataFrames. Nothing here writes files. Segment offsets refer to the redacted tra
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
 
-from insats.tasks.interviews.codebook import load_codebook
+from insats.tasks.interviews.codebook import Codebook, load_codebook
 from insats.tasks.interviews.coding import code_segments
+from insats.tasks.interviews.human import human_spans
 from insats.tasks.interviews.profile import code_frequencies, demand_by_attribute, demand_profile
 from insats.tasks.interviews.redaction import redact
-from insats.tasks.interviews.reliability import coded_to_labels, read_coded_spans, spans_to_labels, spans_to_redacted
-from insats.tasks.interviews.review import AUTO_CODER, human_coders, review_project, review_spans
-from insats.tasks.interviews.suggest import SUGGESTION_COLUMNS, cross_validate_suggestions, suggest_codes
+from insats.tasks.interviews.reliability import coded_to_labels, spans_to_labels
+from insats.tasks.interviews.review import AUTO_CODER, review_project, review_spans
+from insats.tasks.interviews.suggest import (
+    SUGGESTION_COLUMNS,
+    cross_validate_suggestions,
+    nothing_to_suggest,
+    suggest_codes,
+    training_labels,
+)
 from insats.tasks.interviews.survey import read_survey, survey_segments
 from insats.tasks.interviews.transcripts import DEFAULT_SPEAKER_PATTERN, read_transcript, segment_turns
 from insats.validation import gate
@@ -83,9 +91,14 @@ def profile_demand(
     }
 
 
-def _keyword_codes(codebook: Path) -> list[str]:
+def _keyword_codes(book: Codebook) -> list[str]:
     """The codes the dictionary coder can apply (those with keywords), in codebook order."""
-    return [c.id for c in load_codebook(codebook).codes if c.keywords]
+    return [c.id for c in book.codes if c.keywords]
+
+
+def _human_codes(labels: pd.DataFrame) -> list[str]:
+    """The codes human coders were compared on (in the order of ``labels``)."""
+    return list(dict.fromkeys(labels.loc[labels["coder"] != AUTO_CODER, "code_id"]))
 
 
 def coder_labels(
@@ -97,37 +110,57 @@ def coder_labels(
     human_coding: Path | None,
     redact_names: list[str],
 ) -> pd.DataFrame:
-    """Segment decisions (``reliability.LABEL_COLUMNS``) of the dictionary coder and, when ``human_coding``
-    is given, of each human coder (their spans moved onto the redacted transcripts)."""
-    codes = _keyword_codes(codebook)
-    labels = [coded_to_labels(coded_segments, segments, codes, coder=AUTO_CODER)]
+    """Segment decisions (``reliability.LABEL_COLUMNS``) of the dictionary coder (on the codes with keywords)
+    and, when ``human_coding`` is given (span sheet, turn sheet or ``.qdpx``: :mod:`.human`), of each human
+    coder on the codes with keywords and every code a human applied (a ``.qdc`` codebook has no keywords)."""
+    book = load_codebook(codebook)
+    auto_codes = _keyword_codes(book)
+    labels = [coded_to_labels(coded_segments, segments, auto_codes, coder=AUTO_CODER)]
     if human_coding is not None:
         meta, originals = read_interviews(transcripts, employers)
-        human = spans_to_redacted(read_coded_spans(human_coding), originals, meta, redact_names)
-        labels.append(spans_to_labels(human, segments, codes))
+        human = human_spans(human_coding, segments, book, originals, meta, redact_names)
+        unknown = sorted(set(human["code"].astype(str)) - set(book.ids))
+        if unknown:
+            raise ValueError(
+                f"{human_coding}: code(s) {unknown[:5]} are not in the codebook {codebook} "
+                "(employer_interviews.human_coding / .codebook); use the codebook's ids or labels"
+            )
+        used = set(human["code"].astype(str))
+        labels.append(spans_to_labels(human, segments, [c for c in book.ids if c in used or c in auto_codes]))
     return pd.concat(labels, ignore_index=True)
 
 
-def code_suggestions(segments: pd.DataFrame, labels: pd.DataFrame, codebook: Path, seed: int) -> pd.DataFrame:
-    """Codes suggested for the segments no human coded, learned from the first human coder (sorted by name);
-    empty (:data:`SUGGESTION_COLUMNS`) without human coding. confidence is float64."""
-    humans = human_coders(labels)
-    if not humans:
+def code_suggestions(
+    segments: pd.DataFrame, labels: pd.DataFrame, seed: int, train_on: str = "consensus"
+) -> pd.DataFrame:
+    """Codes suggested for the segments no human coded, learned from the human coding as ``train_on`` says
+    (``suggest.training_labels``: consensus, all, or a coder). Empty (:data:`SUGGESTION_COLUMNS`) when there
+    is nothing to learn from; the reason is logged (logger ``insats.interviews``). confidence is float64."""
+    train = training_labels(labels, train_on, auto=AUTO_CODER)
+    codes = _human_codes(labels)
+    reason = nothing_to_suggest(train, codes)
+    if reason:
+        logging.getLogger("insats.interviews").warning("no code suggestions: %s", reason)
         return pd.DataFrame(columns=SUGGESTION_COLUMNS).astype({"confidence": "float64"})
-    found = suggest_codes(segments, labels, humans[0], _keyword_codes(codebook), seed=seed)
+    found = suggest_codes(segments, train, sorted(set(train["coder"])), codes, seed=seed)
+    if found.empty:
+        logging.getLogger("insats.interviews").warning(
+            "no code suggestions: every uncoded segment scored below the confidence threshold, or no segment "
+            "is left uncoded by the human coders (training on %s)", train_on
+        )
     return found.astype({"confidence": "float64"})
 
 
 def suggestion_quality(
-    segments: pd.DataFrame, labels: pd.DataFrame, codebook: Path, seed: int
+    segments: pd.DataFrame, labels: pd.DataFrame, seed: int, train_on: str = "consensus"
 ) -> dict[str, pd.DataFrame]:
-    """{"suggestion_quality": cross-validated quality per code} of the suggestions' classifiers (first human
-    coder), or {} without human coding (there is nothing to learn from, so no table)."""
-    humans = human_coders(labels)
-    if not humans:
+    """{"suggestion_quality": cross-validated quality per code} of the suggestions' classifiers (trained as
+    ``train_on`` says; its ``coder`` column names the training coders), or {} without human coding."""
+    train = training_labels(labels, train_on, auto=AUTO_CODER)
+    if train.empty:
         return {}
-    codes = _keyword_codes(codebook)
-    return {"suggestion_quality": cross_validate_suggestions(segments, labels, humans[0], codes, seed=seed)}
+    coders = sorted(set(train["coder"]))
+    return {"suggestion_quality": cross_validate_suggestions(segments, train, coders, _human_codes(labels), seed=seed)}
 
 
 def review_export(
@@ -137,13 +170,16 @@ def review_export(
     employers: Path,
     codebook: Path,
     redact_names: list[str],
+    labels: pd.DataFrame | None = None,
+    unit: str = "turn",
 ) -> bytes:
     """The REFI-QDA review project (``.qdpx`` bytes) of the redacted transcripts with the dictionary coder's
-    matches and the suggestions, for researchers to open in NVivo, ATLAS.ti, MAXQDA or QualCoder."""
+    codings (whole turns, or sentences: ``unit``), the suggestions and every human coder's turn decisions in
+    ``labels`` as their own users, for researchers to open in NVivo, ATLAS.ti, MAXQDA or QualCoder."""
     _meta, originals = read_interviews(transcripts, employers)
     redacted = {iid: redact(text, names=redact_names)[0] for iid, text in originals.items()}
     book = load_codebook(codebook)
-    return review_project(redacted, book, review_spans(segments, book, suggestions))
+    return review_project(redacted, book, review_spans(segments, book, suggestions, labels, unit))
 
 
 def code_other_material(

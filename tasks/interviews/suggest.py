@@ -15,6 +15,7 @@ representative segments the dictionary coder gave its most frequent code. A them
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -35,21 +36,71 @@ THEME_COLUMNS = ["theme", "top_terms", "n_segments", "best_code", "overlap", "no
 _STOP = frozenset(get_stop_words("swedish"))
 
 
+@cache
+def _stem(token: str) -> str:
+    """``coding.stem``, memoised: cross-validation refits TF-IDF on the same words fold after fold."""
+    return stem(token)
+
+
 def stem_analyzer(text: str) -> list[str]:
     """Stems of ``text`` (stop words kept: negations matter) plus stem bigrams, for TF-IDF."""
-    stems = [stem(t) for t in tokenize(text)]
+    stems = [_stem(t) for t in tokenize(text)]
     return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
 
 
 def _content_stems(text: str) -> list[str]:
-    return [stem(t) for t in tokenize(text) if t not in _STOP and len(t) > 2 and not t.isdigit()]
+    return [_stem(t) for t in tokenize(text) if t not in _STOP and len(t) > 2 and not t.isdigit()]
 
 
-def _training_frame(segments: pd.DataFrame, labels: pd.DataFrame, coder: str) -> pd.DataFrame:
-    lab = labels[labels["coder"] == coder]
+def training_labels(labels: pd.DataFrame, train_on: str, auto: str = "auto") -> pd.DataFrame:
+    """The human decisions suggestions learn from (``labels`` columns), by ``train_on``:
+
+    - "consensus": one decision per (segment, code), applied when more than half of the human coders who
+      coded the segment applied it (two coders: both); coder name "consensus";
+    - "all": every human coder's decisions, each an example of its own (disagreements stay as such);
+    - a coder's name: that coder's decisions only.
+
+    Empty (same columns) without human coders. Raises ValueError for a ``train_on`` that is none of these,
+    naming the coders present and the setting employer_interviews.suggestions_train_on.
+    """
+    humans = sorted(set(labels["coder"]) - {auto})
+    human = labels[labels["coder"].isin(humans)]
+    if train_on == "all" or human.empty:
+        return human.reset_index(drop=True)
+    if train_on == "consensus":
+        keys = ["interview_id", "segment_id", "code_id"]
+        votes = human.groupby(keys, sort=False)["value"].mean().reset_index()
+        votes["value"] = (votes["value"] > 0.5).astype("int64")
+        return votes.assign(coder="consensus")[labels.columns.tolist()]
+    if train_on not in humans:
+        raise ValueError(
+            f"employer_interviews.suggestions_train_on: {train_on!r} is neither 'consensus', 'all' nor a human "
+            f"coder; coders: {humans}"
+        )
+    return human[human["coder"] == train_on].reset_index(drop=True)
+
+
+def nothing_to_suggest(labels: pd.DataFrame, codes: Sequence[str]) -> str:
+    """Why training labels (:func:`training_labels`) give no classifier: "" when at least one code has
+    :data:`MIN_POSITIVES` coded segments, else a sentence naming the best-covered codes."""
+    if labels.empty:
+        return "no human coding (employer_interviews.human_coding is not set or has no decisions)"
+    positives = labels[labels["value"] == 1].groupby("code_id")["segment_id"].nunique()
+    counts = {c: int(positives.get(c, 0)) for c in codes}
+    if any(n >= MIN_POSITIVES for n in counts.values()):
+        return ""
+    best = sorted(counts.items(), key=lambda kv: -kv[1])[:3]
+    return f"no code has {MIN_POSITIVES} or more human-coded segments to learn from (most: {best})"
+
+
+def _training_frame(segments: pd.DataFrame, labels: pd.DataFrame, coder: str | Sequence[str]) -> pd.DataFrame:
+    """One row per (coder, segment) of ``coder`` (a name or several): interview_id, text, one 0/1 column per code."""
+    coders = [coder] if isinstance(coder, str) else list(coder)
+    lab = labels[labels["coder"].isin(coders)]
     if lab.empty:
-        raise ValueError(f"labels: no decisions by coder {coder!r}; coders present: {sorted(set(labels['coder']))}")
-    wide = lab.pivot_table(index="segment_id", columns="code_id", values="value", aggfunc="max").fillna(0)
+        raise ValueError(f"labels: no decisions by coder(s) {coders}; coders present: {sorted(set(labels['coder']))}")
+    wide = lab.pivot_table(index=["coder", "segment_id"], columns="code_id", values="value", aggfunc="max").fillna(0)
+    wide = wide.reset_index(level="coder", drop=True)
     seg = segments.set_index("segment_id")[["interview_id", "text"]]
     return seg.join(wide, how="inner")
 
@@ -61,11 +112,17 @@ def _model(n_pos: int, seed: int) -> object:
 
 
 def cross_validate_suggestions(
-    segments: pd.DataFrame, labels: pd.DataFrame, coder: str, codes: Sequence[str], n_splits: int = 5, seed: int = 0
+    segments: pd.DataFrame,
+    labels: pd.DataFrame,
+    coder: str | Sequence[str],
+    codes: Sequence[str],
+    n_splits: int = 5,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Per-code quality of the suggestion classifier, CV grouped by interview.
 
-    ``labels``: segment decisions (``reliability.spans_to_labels``) including ``coder``'s. Columns
+    ``labels``: segment decisions (``reliability.spans_to_labels``) including ``coder``'s (one coder or
+    several, e.g. every human coder; then each coder's decision is an example). Columns
     :data:`CV_COLUMNS`; metrics at confidence >= 0.5 on out-of-fold predictions, auc and brier score on the
     calibrated confidences. Codes with fewer than :data:`MIN_POSITIVES` positives get NaN metrics.
     """
@@ -84,12 +141,13 @@ def cross_validate_suggestions(
             features[i] = (vec.fit_transform(train["text"].iloc[tr]), vec.transform(train["text"].iloc[te]))
         return features[i]
 
+    name = coder if isinstance(coder, str) else "+".join(coder)
     rows = []
     for code in codes:
         y = train[code].to_numpy().astype(int) if code in train else np.zeros(len(train), dtype=int)
         n_pos = int(y.sum())
         if n_pos < MIN_POSITIVES:
-            rows.append([code, coder, len(y), n_pos, k, *[np.nan] * 5])
+            rows.append([code, name, len(y), n_pos, k, *[np.nan] * 5])
             continue
         prob = np.zeros(len(y))
         for i, (tr, te) in enumerate(folds):
@@ -101,7 +159,7 @@ def cross_validate_suggestions(
             prob[te] = model.predict_proba(x_te)[:, 1]
         pred = (prob >= 0.5).astype(int)
         rows.append([
-            code, coder, len(y), n_pos, k, precision_score(y, pred, zero_division=np.nan),
+            code, name, len(y), n_pos, k, precision_score(y, pred, zero_division=np.nan),
             recall_score(y, pred), f1_score(y, pred), roc_auc_score(y, prob) if 0 < n_pos < len(y) else np.nan,
             brier_score_loss(y, prob),
         ])  # fmt: skip
@@ -111,7 +169,7 @@ def cross_validate_suggestions(
 def suggest_codes(
     segments: pd.DataFrame,
     labels: pd.DataFrame,
-    coder: str,
+    coder: str | Sequence[str],
     codes: Sequence[str],
     min_confidence: float = 0.5,
     roles: tuple[str, ...] = ("respondent",),
