@@ -1,17 +1,13 @@
-"""The machinery every study flow shares: content-keyed caching of steps, the validation gate that
-publishes a study's outputs, and the record of what each run read.
+"""What every study flow shares besides its nodes (``flows/nodes.py``): its config, where it writes, the
+validation gate that publishes its tables (with a manifest, atomically), and the record of what each run read.
 
-A step is a Prefect task whose cache key is made of (a) the contents of every ``Path`` it is given
-(files or folders), (b) every other argument's value, and (c) the source of all project code the step's
-module can reach. Studies hand each other paths of validated Parquet files, never large frames.
+Studies hand each other paths of validated, published Parquet files, never large frames.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,19 +15,14 @@ from typing import Any
 import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import CachePolicy
-from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
-from pydantic import BaseModel
 
 from insats.catalog import count_columns, study_tables
 from insats.config import Config, load_config
-from insats.fingerprint import function_fingerprint
 from insats.flows.nodes import NodeCachePolicy, remember_outputs
 from insats.provenance import (
     checksum_inputs,
     code_version,
-    content_hash,
     package_versions,
     sha256_file,
 )
@@ -41,101 +32,7 @@ from insats.tasks.disclosure import SUPPRESSED_COLUMN, TableRules, protect_for_p
 from insats.tasks.register.pseudonymise import check_pseudonym_key
 from insats.validation import gate
 
-Outputs = dict[str, str]  # table name -> path of a written Parquet file
 MANIFEST = "manifest.json"
-
-
-def _fingerprint(value: Any) -> Any:
-    """What a step's argument contributes to its cache key: file contents for paths, values otherwise."""
-    if isinstance(value, Path):
-        return {"path_contents": content_hash(value) if value.exists() else f"missing:{value}"}
-    if isinstance(value, BaseModel):
-        return _fingerprint(dict(value))
-    if isinstance(value, Mapping):
-        return {str(k): _fingerprint(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, list | tuple):
-        return [_fingerprint(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return repr(value)
-
-
-@dataclass
-class ContentCachePolicy(CachePolicy):
-    """Cache key = step name + code fingerprint + contents of path arguments + other argument values.
-
-    ``ignore`` names arguments that describe the run rather than the work (run ids, timestamps).
-    """
-
-    ignore: tuple[str, ...] = ()
-
-    def compute_key(
-        self, task_ctx: TaskRunContext, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
-    ) -> str | None:
-        fn = task_ctx.task.fn
-        material = {
-            "step": task_ctx.task.name,
-            "code": function_fingerprint(fn),
-            "libraries": package_versions(),  # an upgraded pandas or statsmodels is changed code too
-            "inputs": _fingerprint({k: v for k, v in inputs.items() if k not in self.ignore}),
-        }
-        return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def step(fn: Callable[..., Outputs]) -> Any:
-    """Make a study step: a Prefect task cached on contents, with its result persisted across runs."""
-    return task(
-        fn,
-        name=fn.__name__,
-        cache_policy=ContentCachePolicy(),
-        persist_result=True,
-        retries=0,
-    )
-
-
-def _outputs_intact(outputs: Mapping[str, Any], digests: Mapping[str, str]) -> bool:
-    for name, path in outputs.items():
-        p = Path(path)
-        if not p.is_file() or (name in digests and sha256_file(p) != digests[name]):
-            return False
-    return True
-
-
-def run_steps(calls: Iterable[tuple[Any, dict[str, Any]]]) -> list[Outputs]:
-    """Submit steps to the flow's task runner, wait for all, and report which were served from cache.
-
-    A cached result whose files have since been removed or changed is recomputed (the cache only
-    remembers paths; the files are the truth).
-    """
-    logger = get_run_logger()
-    calls = list(calls)
-    futures = [t.submit(**params) for t, params in calls]
-    results: list[Outputs] = []
-    for (t, params), future in zip(calls, futures, strict=True):
-        value = future.result()
-        outputs, digests = value["outputs"], value["sha256"]
-        if future.state.name == "Cached":
-            if _outputs_intact(outputs, digests):
-                logger.info("%s: inputs, config and code unchanged - reused the cached result", t.name)
-            else:
-                logger.info("%s: cached outputs are missing or changed on disk - recomputing", t.name)
-                value = t.with_options(refresh_cache=True).submit(**params).result()
-                outputs = value["outputs"]
-        results.append(dict(outputs))
-    return results
-
-
-def run_step(t: Any, **params: Any) -> Outputs:
-    """Run one step (see ``run_steps``) and return its outputs."""
-    return run_steps([(t, params)])[0]
-
-
-def written(**paths: Path) -> dict[str, Any]:
-    """What a step returns: its output paths and their checksums (to detect later tampering)."""
-    return {
-        "outputs": {k: str(p) for k, p in paths.items()},
-        "sha256": {k: sha256_file(Path(p)) for k, p in paths.items()},
-    }
 
 
 def load_study_config(config_path: str | Path, study: str) -> Config:

@@ -1,13 +1,10 @@
 """Provenance: checksums of inputs, the version of the code that ran, and the manifest beside outputs.
 
-"Unchanged" is judged the way R's ``targets`` judges it: on file contents (sha256) and on the source of
-every project module a step can execute (the transitive closure of its project-internal imports), not
-only on the body of the step's own function.
+What a step's code is, for its cache key, is ``insats.fingerprint``'s business.
 """
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
 import importlib.metadata
@@ -17,7 +14,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-PROJECT_PACKAGES = ("insats",)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RECORDED_PACKAGES = (
     "insats",
@@ -79,75 +75,6 @@ def content_hash(path: Path) -> str:
         digest.update(str(f.relative_to(path)).encode())
         digest.update(sha256_file(f).encode())
     return digest.hexdigest()
-
-
-def _module_file(name: str) -> Path | None:
-    """Source file of a project module, found on disk without importing it (None if not a module)."""
-    parts = name.split(".")
-    if len(parts) > 1 and parts[0] == "insats" and parts[1] in ("tasks", "flows", "schemas"):
-        parts = parts[1:]  # installed as insats.tasks etc., kept at the top of the repository
-    base = PROJECT_ROOT.joinpath(*parts)
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _project_imports(file: Path, package: str) -> set[str]:
-    """Project-internal modules a source file imports (absolute and relative)."""
-    tree = ast.parse(file.read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*parts, base] if base else parts)
-            names = [base] + [f"{base}.{a.name}" for a in node.names]
-        for name in names:
-            if name.split(".")[0] in PROJECT_PACKAGES:
-                found.add(name)
-    return found
-
-
-def reachable_modules(module_name: str) -> dict[str, Path]:
-    """``module_name`` and every project module it imports, transitively, with their source files.
-
-    Package ``__init__`` files on the way are included, since importing a submodule runs them.
-    """
-    seen: dict[str, Path] = {}
-    todo = [module_name]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        file = _module_file(name)
-        if file is None:  # a name imported from a module, not a module itself
-            continue
-        seen[name] = file
-        package = name if file.name == "__init__.py" else name.rpartition(".")[0]
-        todo.extend(_project_imports(file, package))
-        parts = name.split(".")
-        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
-    return seen
-
-
-@functools.lru_cache(maxsize=256)
-def code_fingerprint(module_name: str) -> str:
-    """Hash of the source of ``module_name`` and of every project module it can reach."""
-    digest = hashlib.sha256()
-    for name, file in sorted(reachable_modules(module_name).items()):
-        digest.update(name.encode())
-        digest.update(file.read_bytes())
-    return digest.hexdigest()
-
-
-def function_fingerprint(fn: Any) -> str:
-    """Code fingerprint of the module defining ``fn`` (and all project code it can reach)."""
-    return code_fingerprint(fn.__module__)
 
 
 @functools.lru_cache(maxsize=1)
