@@ -176,7 +176,8 @@ def _publish_study(
     folder = publish_folder(Path(target), fill)
     paths = {name: folder / f"{name}.parquet" for name in frames}
     key = _PUBLISH_POLICY.key_for(
-        "publish_study", dict(study=study, tables=tables, suites=suites, inputs=inputs, target=target)
+        "publish_study",
+        dict(study=study, tables=tables, suites=suites, inputs=inputs, target=target, threshold=threshold),
     )
     remember_outputs(key, [*paths.values(), folder / MANIFEST])
     return paths

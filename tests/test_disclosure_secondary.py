@@ -7,14 +7,10 @@ cells, across tables), substituting what it recovers, until nothing changes.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from insats.catalog import study_tables
 from insats.tasks.disclosure import (
     Auditor,
     CellIndex,
@@ -24,41 +20,9 @@ from insats.tasks.disclosure import (
     protect_tables,
     suppress_small_counts,
 )
+from tests.helpers.disclosure import differencing_attack, participant_frames, suite_rules
 
 T = 5
-
-
-def differencing_attack(
-    truth: dict[str, pd.DataFrame], published: dict[str, pd.DataFrame], counts: dict[str, list[str]], rules: dict
-) -> dict[tuple[str, int, str], float]:
-    """Hidden cells (table, row, column) -> value recovered exactly, by substitution in the true equations."""
-    index = CellIndex(truth, counts)
-    relations = [r for r in build_relations(truth, rules, index) if r.kind == "eq"]
-    shown = CellIndex(published, counts)
-    known = {i: shown.values[i] for i in range(len(shown)) if not np.isnan(shown.values[i])}
-    hidden = {i for i in range(len(shown)) if np.isnan(shown.values[i]) and not np.isnan(index.values[i])}
-    recovered: dict[int, float] = {}
-    changed = True
-    while changed:
-        changed = False
-        for rel in relations:
-            unknown = [c for c in rel.cells if c not in known]
-            if len(unknown) != 1:
-                continue
-            u = unknown[0]
-            k = rel.coefs[rel.cells.index(u)]
-            value = -sum(coef * known[c] for c, coef in zip(rel.cells, rel.coefs, strict=True) if c != u) / k
-            known[u] = value
-            if u in hidden:
-                recovered[u] = value
-            changed = True
-    return {index.keys[i]: v for i, v in recovered.items()}
-
-
-def _rules(study: str) -> tuple[dict[str, list[str]], dict[str, TableRules]]:
-    specs = study_tables(study)
-    rules = {n: TableRules.from_meta(json.loads(s.suite.read_text(encoding="utf-8"))["meta"]) for n, s in specs.items()}
-    return {n: list(s.count_columns) for n, s in specs.items()}, rules
 
 
 def test_2x2_with_one_small_cell_gets_complementary_suppressions() -> None:
@@ -156,24 +120,11 @@ def test_protect_for_publication_is_idempotent_on_protected_tables() -> None:
 
 @pytest.fixture(scope="module")
 def participant_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, pd.DataFrame]]:
-    """The participant-flow tables of the demo documentation, unsuppressed (threshold 1) and as the study
-    hands them to publish (primary suppression at 5 already applied)."""
-    from insats.demo.participants import make_participant_demo, write_participant_demo
-    from insats.tasks.participants.study import checked_documentation, flow_measures, indicator_tables, progression
-
-    files = write_participant_demo(make_participant_demo(2026), Path(tmp_path_factory.mktemp("pdocs")))
-    people, statuses = checked_documentation(files["participants"], files["status_wide"], files["ladder"])
-    steps = progression(people, statuses, files["ladder"], "2023-12-31")
-    out = {}
-    for name, threshold in (("truth", 1), ("handed", T)):
-        tables = flow_measures(people, statuses, steps, files["ladder"], files["targets"], "2023-12-31", threshold)
-        tables |= indicator_tables(files["indicators"], files["indicator_responses"], people, steps, threshold)
-        out[name] = tables
-    return out
+    return participant_frames(tmp_path_factory.mktemp("pdocs"))
 
 
 def test_differencing_attack_on_demo_participant_flow_recovers_nothing(participant_tables: dict) -> None:
-    counts, rules = _rules("participant_flow")
+    counts, rules = suite_rules("participant_flow")
     truth, handed = participant_tables["truth"], participant_tables["handed"]
     # primary suppression alone leaks: totals and neighbouring tables give hidden counts back
     leaked = differencing_attack(truth, handed, counts, rules)
