@@ -140,3 +140,37 @@ def test_differencing_attack_on_demo_participant_flow_recovers_nothing(participa
             assert not ((shown >= 1) & (shown < T)).any(), f"{name}.{col} shows a count below {T}"
             true = pd.to_numeric(truth[name][col], errors="coerce")
             assert (shown == true[shown.index]).all(), f"{name}.{col}: a published count was altered"
+
+
+def test_study_3_counts_hidden_across_effects_and_subgroups() -> None:
+    """Study 3's suites: n_treated_unmatched of 1-4 is hidden on every outcome and estimator; a subgroup of 3
+    treated is hidden with its complement, since the subgroups add up to the effects table's n_treated."""
+    counts, rules = suite_rules("outcome_evaluation")
+    rows = [(o, e) for o in ("self_sufficient", "employed_at_horizon") for e in ("psm_nn1_caliper", "ipw_att")]
+    effects = pd.DataFrame(
+        {
+            "intervention_id": "A", "outcome": [o for o, _ in rows], "horizon_months": 12,
+            "estimator": [e for _, e in rows], "att": 0.1, "n_treated": 40, "n_controls": 120,
+            "n_treated_unmatched": 3, "n_later_starter_controls": 9, "n_eligible_controls": 800,
+            "n_control_persons": 700,
+        }
+    )  # fmt: skip
+    groups = [("sex", "man", 25), ("sex", "woman", 15), ("born_abroad", "yes", 3), ("born_abroad", "no", 37)]
+    het = pd.DataFrame(
+        [
+            {"intervention_id": "A", "outcome": o, "horizon_months": 12, "estimator": e, "dimension": d,
+             "group": g, "att": 0.1, "n_treated": n, "n_controls": 3 * n, "n_treated_unmatched": 0}
+            for o, e in rows for d, g, n in groups
+        ]
+    )  # fmt: skip
+    frames = {"effects": effects, "heterogeneity": het}
+    counts = {k: v for k, v in counts.items() if k in frames}
+    out, report = protect_tables(frames, counts, rules, T)
+    assert out["effects"]["n_treated_unmatched"].isna().all()
+    assert out["effects"]["n_treated"].notna().all()  # the total is kept; a subgroup complements
+    born = out["heterogeneity"][out["heterogeneity"]["dimension"] == "born_abroad"]
+    assert born["n_treated"].isna().all() and born["n_controls"].notna().all()
+    sex = out["heterogeneity"][out["heterogeneity"]["dimension"] == "sex"]
+    assert sex["n_treated"].notna().all()
+    assert report.unprotected == []
+    assert differencing_attack(frames, out, counts, rules) == {}
