@@ -32,7 +32,7 @@ from insats.tasks.interviews.transcripts import read_transcript, segment_turns
 CORPUS = Path(__file__).resolve().parent / "coding_corpus"
 
 
-def run(corpus: Path, part: str) -> dict:
+def run(corpus: Path, part: str, question_context: bool = False) -> dict:
     """Scores on the interviews of ``part`` ("dev", "test" or "all"); see the module docstring."""
     codebook = load_codebook(corpus / "codebook.yaml")
     split = pd.read_csv(corpus / "split.csv", dtype=str)
@@ -48,7 +48,7 @@ def run(corpus: Path, part: str) -> dict:
         redacted = redaction.redact(text)[0]
         segs.append(segment_turns(redacted, iid))
     segments = pd.concat(segs, ignore_index=True)
-    coded = code_segments(segments, codebook)
+    coded = code_segments(segments, codebook, question_context=question_context)
     seconds = time.perf_counter() - started
     turn_of = dict(zip(segments["segment_id"], segments["turn"], strict=True))
     coded = coded.assign(turn=coded["segment_id"].map(turn_of))
@@ -113,15 +113,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=["test", "dev", "all"], default="test")
     ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--question-context", action="store_true", help="code_segments(question_context=True)")
     ap.add_argument("--json", action="store_true", help="print the summary figures as JSON")
     args = ap.parse_args()
-    r = run(args.corpus, args.part)
+    r = run(args.corpus, args.part, args.question_context)
     if args.json:
         keys = ["part", "interviews", "macro_f1", "micro_f1", "stance_accuracy", "stance_n", "stance_end_to_end",
                 "name_recall", "names_n", "seconds"]  # fmt: skip
         print(json.dumps({k: r[k] for k in keys}, indent=1))
         return
-    print(f"coding quality on the {r['part']} half ({r['interviews']} interviews), {platform.node()}")
+    print(
+        f"coding quality on the {r['part']} half ({r['interviews']} interviews), {platform.node()}, "
+        f"question_context={args.question_context}"
+    )
     print(r["per_code"].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print(f"macro-F1 {r['macro_f1']:.3f}  micro-F1 {r['micro_f1']:.3f}")
     print(f"stance accuracy (KOMP, matched turns) {r['stance_accuracy']:.3f} of {r['stance_n']}; "
