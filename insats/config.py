@@ -128,7 +128,7 @@ class OutcomeEvaluation(_Section):
     horizon_months: int = Field(12, ge=1)  # the main horizon (balance, sensitivity, headline)
     horizons: list[int] = [6, 12, 24]  # every horizon estimated; the main one is added if missing
     window_months: int = Field(3, ge=1)
-    caliper_sd: float = Field(0.2, gt=0)
+    caliper_sd: float | None = Field(0.2, gt=0)  # in SDs of the logit score; null = no caliper
     outcomes: list[OutcomeCode] = [
         "self_sufficient",
         "employed_at_horizon",
@@ -137,7 +137,12 @@ class OutcomeEvaluation(_Section):
     ]
     estimators: list[EstimatorCode] = ["psm_nn1", "psm_nn1_norepl", "psm_nn3", "ipw", "aipw", "naive"]
     exact: list[str] = ["month"]  # exact matching / weighting strata (sample columns)
-    trim: float = Field(0.01, ge=0, lt=0.5)  # IPW/AIPW: drop rows with propensity above 1 - trim
+    trim: float = Field(0.0, ge=0, lt=0.5)  # IPW/AIPW: drop rows with propensity above 1 - trim (0 = none)
+    common_support: bool = False  # IPW/AIPW: drop treated above their stratum's largest control score
+    ps_penalty_c: float | None = Field(None, gt=0)  # L2 penalty C of the logit score; null = maximum likelihood
+    match_ties: bool = True  # matching keeps every control tied at the k-th distance (as Stata)
+    variance: Literal["ai2016", "ai2006"] = "ai2016"  # matching with replacement: Abadie-Imbens 2016 / 2006
+    var_matches: int = Field(2, ge=1)  # same-arm neighbours for the Abadie-Imbens conditional variance
     n_boot: int = Field(49, ge=2)  # person-bootstrap replicates for estimators without an analytic SE
     boot_chunks: int = Field(2, ge=1)  # replicates run as this many parallel tasks
     seed: int = 2026

@@ -42,7 +42,7 @@ def chain() -> Chain:
     panel = build_person_month_panel(tables["persons"], tables["assistance"], tables["outcomes"], "2021-01", "2024-12")
     sample = sequential_matching_sample(panel, tables["spells"], "INS01", horizon=12, window=3)
     covariates = covariate_columns(sample)
-    result = PropensityScoreMatching(caliper_sd=0.2).estimate(sample, covariates, "self_sufficient")
+    result = PropensityScoreMatching(caliper=0.2, exact="month").estimate(sample, covariates, "self_sufficient")
     balance = balance_table(sample, covariates, pairs=result.pairs)
     return Chain(truth, tables, panel, sample, covariates, result, balance)
 
@@ -326,8 +326,8 @@ def test_balance_table_by_hand() -> None:
 
 def test_estimators_share_one_interface() -> None:
     assert issubclass(PropensityScoreMatching, EffectEstimator)
-    with pytest.raises(ValueError, match="caliper_sd"):
-        PropensityScoreMatching(caliper_sd=0)
+    with pytest.raises(ValueError, match="caliper"):
+        PropensityScoreMatching(caliper=0)
     sample = pd.DataFrame({"treated": [1, 0], "person_id": ["a", "b"], "month": [1, 1], "x": [0.0, 1.0]})
     with pytest.raises(ValueError, match="self_sufficient"):
         PropensityScoreMatching().fit(sample, ["x"])
@@ -339,7 +339,7 @@ def test_no_effect_gives_interval_around_zero() -> None:
     tables = {k: pseudonymise(standardise(v, k, DEFAULT_COLUMNS[k], k), DEMO_KEY) for k, v in frames.items()}
     panel = build_person_month_panel(tables["persons"], tables["assistance"], tables["outcomes"], "2021-01", "2024-12")
     sample = sequential_matching_sample(panel, tables["spells"], "INS01")
-    r = PropensityScoreMatching().estimate(sample, covariate_columns(sample))
+    r = PropensityScoreMatching(exact="month").estimate(sample, covariate_columns(sample))
     assert truth["true_att_self_sufficiency_12m"] == 0.0
     assert r.ci_low <= 0.0 <= r.ci_high
 

@@ -13,7 +13,7 @@ import pandas as pd
 from insats.config import OutcomeEvaluation
 from insats.tasks.evaluation.balance import balance_table, overlap_table
 from insats.tasks.evaluation.design import covariate_columns
-from insats.tasks.evaluation.effects import MAIN_ESTIMATOR, effects_table, fit_all, study_estimators
+from insats.tasks.evaluation.effects import effects_table, fit_all, study_estimators
 from insats.tasks.evaluation.heterogeneity import subgroup_effects, subgroup_labels
 from insats.tasks.evaluation.inference import EffectEstimate
 from insats.tasks.evaluation.sensitivity import SENSITIVITY_COLUMNS, e_values, one_control_per_treated, rosenbaum_bounds
@@ -98,7 +98,7 @@ def sensitivity_table(
                 intervention_id=intervention_id,
                 outcome=outcome,
                 horizon_months=horizon,
-                estimator=MAIN_ESTIMATOR,
+                estimator=r.estimator,
                 e_value=e_point,
                 e_value_ci=e_ci,
             )
@@ -134,7 +134,7 @@ def main_horizon_diagnostics(
             ("intervention_id", intervention_id),
             ("outcome", BALANCE_OUTCOME),
             ("horizon_months", horizon),
-            ("estimator", MAIN_ESTIMATOR),
+            ("estimator", main.estimator),
         )
     ):
         hetero.insert(position, column, value)

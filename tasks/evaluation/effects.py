@@ -39,6 +39,8 @@ EFFECT_COLUMNS = (
     "n_later_starter_controls",
     "n_eligible_controls",
     "n_control_persons",
+    "n_controls_dropped",
+    "dropped_because",
     "variance_method",
 )
 
@@ -46,24 +48,32 @@ EFFECT_COLUMNS = (
 def make_estimators(
     codes: Sequence[str],
     *,
-    caliper_sd: float = 0.2,
+    caliper_sd: float | None = 0.2,
     exact: Sequence[str] | None = ("month",),
-    trim: float = 0.01,
+    trim: float = 0.0,
     seed: int = 0,
+    common_support: bool = False,
+    ps_penalty_c: float | None = None,
+    ties: bool = True,
+    variance: str = "ai2016",
+    var_matches: int = 2,
 ) -> list[EffectEstimator]:
     """Configured estimators for ``codes`` (see ``ESTIMATOR_CODES``): psm_nn1 (1:1 with replacement),
-    psm_nn1_norepl (1:1 without), psm_nn3 (3:1 with), psm_nn1_gbm (1:1, boosted score), ipw, aipw, naive."""
+    psm_nn1_norepl (1:1 without), psm_nn3 (3:1 with), psm_nn1_gbm (1:1, boosted score), ipw, aipw, naive.
+    ``caliper_sd`` None: no caliper; the other settings are those of ``OutcomeEvaluation``."""
     unknown = [c for c in codes if c not in ESTIMATOR_CODES]
     if unknown:
         raise ValueError(f"unknown estimator code(s) {unknown}; expected some of {', '.join(ESTIMATOR_CODES)}")
     ex = list(exact) if exact else None
+    psm = {"ps_penalty_c": ps_penalty_c, "ties": ties, "var_matches": var_matches, "seed": seed}
+    wt = {"trim": trim, "n_boot": 0, "seed": seed, "common_support": common_support, "ps_penalty_c": ps_penalty_c}
     build = {
-        "psm_nn1": lambda: PropensityScoreMatching(caliper_sd, ex, seed=seed),
-        "psm_nn1_norepl": lambda: PropensityScoreMatching(caliper_sd, ex, replace=False, seed=seed),
-        "psm_nn3": lambda: PropensityScoreMatching(caliper_sd, ex, k=3, seed=seed),
-        "psm_nn1_gbm": lambda: PropensityScoreMatching(caliper_sd, ex, ps_model="gbm", seed=seed),
-        "ipw": lambda: InverseProbabilityWeighting(ex, trim=trim, n_boot=0, seed=seed),
-        "aipw": lambda: AugmentedIPW(ex, trim=trim, n_boot=0, seed=seed),
+        "psm_nn1": lambda: PropensityScoreMatching(caliper_sd, ex, variance=variance, **psm),
+        "psm_nn1_norepl": lambda: PropensityScoreMatching(caliper_sd, ex, replace=False, **psm),
+        "psm_nn3": lambda: PropensityScoreMatching(caliper_sd, ex, k=3, variance=variance, **psm),
+        "psm_nn1_gbm": lambda: PropensityScoreMatching(caliper_sd, ex, ps_model="gbm", variance="ai2006", **psm),
+        "ipw": lambda: InverseProbabilityWeighting(ex, **wt),
+        "aipw": lambda: AugmentedIPW(ex, **wt),
         "naive": lambda: NaiveDifference(),
     }
     return [build[c]() for c in codes]
@@ -74,7 +84,16 @@ def study_estimators(settings: OutcomeEvaluation) -> list[EffectEstimator]:
     (balance, sensitivity and heterogeneity are of it)."""
     codes = ["psm_nn1", *[c for c in settings.estimators if c != "psm_nn1"]]
     return make_estimators(
-        codes, caliper_sd=settings.caliper_sd, exact=settings.exact, trim=settings.trim, seed=settings.seed
+        codes,
+        caliper_sd=settings.caliper_sd,
+        exact=settings.exact,
+        trim=settings.trim,
+        seed=settings.seed,
+        common_support=settings.common_support,
+        ps_penalty_c=settings.ps_penalty_c,
+        ties=settings.match_ties,
+        variance=settings.variance,
+        var_matches=settings.var_matches,
     )
 
 
@@ -169,6 +188,8 @@ def effects_table(results: dict[tuple[str, str], EffectEstimate], intervention_i
                         "n_later_starter_controls",
                         "n_eligible_controls",
                         "n_control_persons",
+                        "n_controls_dropped",
+                        "dropped_because",
                         "variance_method",
                     )
                 },

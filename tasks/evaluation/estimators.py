@@ -6,9 +6,11 @@ Every estimator is a small configurable object (settings in the constructor) wit
 ``point_estimates(sample, covariates, outcomes)`` returns only the ATTs (one adjustment shared by several
 outcomes); the bootstrap calls it on resampled data.
 
-``sample``: one row per person-month candidate (columns ``treated`` 0/1, the covariates, the outcome,
-``month`` for exact matching / stratified weighting, ``person_id`` for clustering, optionally
-``later_starter``; see ``insats.tasks.evaluation.design``). ``covariates``: column names, numeric, no missing
+``sample``: one row per unit (columns ``treated`` 0/1, the covariates, the outcome). In the sequential design a
+row is a person-month candidate (``month`` for exact matching / stratified weighting when ``exact`` names it,
+``person_id`` for clustering, optionally ``later_starter``; see ``insats.tasks.evaluation.design``); a
+cross-section needs neither: ``person_id`` is used for clustering only when the column is present, and
+strata only when ``exact`` is set (default None). ``covariates``: column names, numeric, no missing
 values. ``outcome``: a numeric column without missing values (drop unknown rows first); the ATT is in its
 units (a 0/1 outcome: a difference in proportions). Estimand: the ATT, the mean effect of starting in month
 m versus not starting in m, over the starters. Assumptions: no unmeasured confounding given the covariates
@@ -20,10 +22,13 @@ stratum summing to what its treated carry) and ``m_r = 0`` except in AIPW. ``Eff
 |w| (for balance tables).
 
 * ``PropensityScoreMatching``: k:1 nearest neighbour (``insats.tasks.evaluation.matching``) on the logit of the
-  score (``insats.tasks.evaluation.propensity``), with or without replacement, caliper ``caliper_sd`` x the
-  pooled SD of the logit (sqrt((var_t + var_c) / 2), Austin 2011), exact on ``exact`` (default calendar month;
-  a list of columns for month x municipality). SE with replacement: Abadie-Imbens style, clustered by person
-  (``insats.tasks.evaluation.inference.abadie_imbens_se``); without replacement: person bootstrap.
+  score (``insats.tasks.evaluation.propensity``: a maximum-likelihood logit unless ``ps_penalty_c``), with or
+  without replacement, ties kept as Stata does (``ties``), caliper ``caliper`` x the pooled SD of the logit
+  (sqrt((var_t + var_c) / 2), Austin 2011; ``caliper=None``: none), exact on ``exact`` (column(s), e.g. calendar
+  month). SE with replacement: Abadie-Imbens (2006) with the conditional variance from J same-arm neighbours,
+  plus by default the Abadie-Imbens (2016) adjustment for the estimated score (``variance``;
+  ``insats.tasks.evaluation.inference``); without replacement: person bootstrap (the bootstrap is not valid
+  for matching with replacement, Abadie & Imbens 2008, and is refused there).
 * ``InverseProbabilityWeighting`` / ``AugmentedIPW`` (``insats.tasks.evaluation.weighting``) and
   ``NaiveDifference`` (no adjustment, the reference that shows the selection).
 95 % CI: att +- 1.96 se; two-sided normal p-value.
@@ -43,12 +48,14 @@ from threadpoolctl import threadpool_limits
 from insats.tasks.evaluation.bootstrap import bootstrap_replicates, bootstrap_se, replicate_seeds
 from insats.tasks.evaluation.inference import (
     EffectEstimate,
-    abadie_imbens_se,
+    abadie_imbens_2006_variance,
+    abadie_imbens_2016_adjustment,
     difference_in_means_se,
     normal_inference,
+    same_arm_variance,
 )
 from insats.tasks.evaluation.matching import nearest_neighbour_match
-from insats.tasks.evaluation.propensity import fit_logit, propensity_logit
+from insats.tasks.evaluation.propensity import LogitFit, fit_logit, fit_propensity, propensity_logit
 
 __all__ = [  # fit_logit and nearest_neighbour_match: for callers (benchmarks) of the former single module
     "Adjustment",
@@ -73,13 +80,24 @@ class Design:
     clusters: np.ndarray  # int64 person codes
     later: np.ndarray  # bool: control who starts within the horizon
     index: pd.Index
+    names: list[str] = field(default_factory=list)  # covariate names (error messages)
+    clustered: bool = True  # False: every row its own cluster (no person column)
     cache: dict = field(default_factory=dict)  # propensity scores shared by estimators on the same design
 
-    def propensity(self, model: str = "logit", seed: int = 0) -> np.ndarray:
-        """Logit of the propensity score (``propensity_logit``), computed once per (model, seed)."""
-        key = ("ps", model, seed if model == "gbm" else 0)
+    def logit_fit(self, penalty_c: float | None = None) -> LogitFit:
+        """The logit propensity model (``fit_propensity``), fitted once per penalty."""
+        key = ("logit_fit", penalty_c)
         if key not in self.cache:
-            self.cache[key] = propensity_logit(self.x, self.treated, model, seed)
+            self.cache[key] = fit_propensity(self.x, self.treated.astype(float), penalty_c, self.names)
+        return self.cache[key]
+
+    def propensity(self, model: str = "logit", seed: int = 0, penalty_c: float | None = None) -> np.ndarray:
+        """Logit of the propensity score (``propensity_logit``), computed once per (model, seed, penalty)."""
+        if model == "logit":
+            return self.logit_fit(penalty_c).eta
+        key = ("ps", model, seed)
+        if key not in self.cache:
+            self.cache[key] = propensity_logit(self.x, self.treated, model, seed, penalty_c, self.names)
         return self.cache[key]
 
 
@@ -91,6 +109,8 @@ class Adjustment:
     score: np.ndarray | None = None
     pairs: pd.DataFrame | None = None  # positional pairs (treated_pos, control_pos, weight)
     info: dict = field(default_factory=dict)
+    n_controls_dropped: int = 0  # controls excluded by a trimming / support rule
+    dropped_because: str = ""  # why treated / controls were dropped ("" = none dropped)
 
     @property
     def n1(self) -> int:
@@ -121,7 +141,7 @@ class EffectEstimator(ABC):
 
     name: str = "estimator"
     treatment: str = "treated"
-    cluster: str = "person_id"
+    cluster: str | None = "person_id"  # clustering column; "person_id" is optional (used when present)
     exact: str | Sequence[str] | None = None
     n_boot: int = 0
     seed: int = 0
@@ -149,9 +169,17 @@ class EffectEstimator(ABC):
         """(se, method) where an analytic variance applies; None = bootstrap."""
         return None
 
+    def _cluster_column(self, sample: pd.DataFrame) -> str | None:
+        """The clustering column: ``cluster`` when set and present; the default "person_id" may be absent
+        (a cross-section: every row its own cluster); another name must exist."""
+        if self.cluster is None or (self.cluster == "person_id" and self.cluster not in sample.columns):
+            return None
+        return self.cluster
+
     def _design(self, sample: pd.DataFrame, covariates: list[str], outcomes: list[str]) -> Design:
         exact = [self.exact] if isinstance(self.exact, str) else list(self.exact or [])
-        _check_columns(sample, [self.treatment, self.cluster, *outcomes, *covariates, *exact])
+        cluster = self._cluster_column(sample)
+        _check_columns(sample, [self.treatment, *([cluster] if cluster else []), *outcomes, *covariates, *exact])
         for outcome in outcomes:
             if sample[outcome].isna().any():
                 raise ValueError(f"outcome {outcome!r} has missing values; drop those rows first")
@@ -171,9 +199,13 @@ class EffectEstimator(ABC):
             x=x,
             treated=treated,
             stratum=strata_codes(sample, self.exact),
-            clusters=pd.factorize(sample[self.cluster])[0].astype(np.int64),
+            clusters=(
+                pd.factorize(sample[cluster])[0].astype(np.int64) if cluster else np.arange(len(sample), dtype=np.int64)
+            ),
             later=later,
             index=sample.index,
+            names=list(covariates),
+            clustered=cluster is not None,
         )
 
     def _att(self, d: Design, adj: Adjustment, y: np.ndarray) -> float:
@@ -214,18 +246,19 @@ class EffectEstimator(ABC):
         if analytic is not None:
             se, method = analytic
         elif self.n_boot > 0 and np.isfinite(att):
+            cluster = self._cluster_column(sample)
             replicates = bootstrap_replicates(
                 self.without_bootstrap().point_estimates,
-                sample,
+                sample if cluster else sample.assign(_row=np.arange(len(sample))),
                 covariates,
                 [outcome],
                 replicate_seeds(self.seed, self.n_boot),
-                cluster=self.cluster,
+                cluster=cluster or "_row",
             )
             row = bootstrap_se(replicates).iloc[0]
-            se, method = float(row["se"]), f"person (cluster) bootstrap, {int(row['n_replicates'])} replicates"
+            se, method = float(row["se"]), "bootstrap_persons" if cluster else "bootstrap_rows"
         else:
-            se, method = float("nan"), "bootstrap not run (n_boot = 0)"
+            se, method = float("nan"), "none"
         self.result_ = self._result(d, adj, outcome, att, se, method)
         self.score_ = pd.Series(adj.score, index=sample.index, name="ps_logit") if adj.score is not None else None
         return self
@@ -277,17 +310,20 @@ class EffectEstimator(ABC):
             n_eligible_controls=int((~d.treated).sum()),
             n_control_persons=int(np.unique(d.clusters[used_controls]).size),
             score=pd.Series(adj.score, index=d.index, name="ps_logit") if adj.score is not None else None,
+            n_controls_dropped=int(adj.n_controls_dropped),
+            dropped_because=adj.dropped_because,
         )
 
 
 class NaiveDifference(EffectEstimator):
     """Unadjusted difference in mean outcome, treated minus all eligible controls (the selection benchmark).
 
-    SE: person-clustered, from the influence function of the difference in means."""
+    SE: person-clustered (when there is a person column), from the influence function of the difference in
+    means (the robust sandwich of OLS of the outcome on the treatment)."""
 
     name = "naive_difference"
 
-    def __init__(self, treatment: str = "treated", cluster: str = "person_id") -> None:
+    def __init__(self, treatment: str = "treated", cluster: str | None = "person_id") -> None:
         self.treatment, self.cluster = treatment, cluster
 
     @property
@@ -299,76 +335,124 @@ class NaiveDifference(EffectEstimator):
         return Adjustment(w=np.where(d.treated, 1.0, -n1 / n0))
 
     def _analytic_se(self, d: Design, adj: Adjustment, y: np.ndarray, att: float) -> tuple[float, str]:
-        return difference_in_means_se(y, d.treated, d.clusters), "influence function, clustered by person"
+        return difference_in_means_se(y, d.treated, d.clusters), "robust_sandwich"
 
 
 class PropensityScoreMatching(EffectEstimator):
     """Propensity-score k:1 nearest-neighbour matching (see the module docstring for every choice).
 
-    Parameters: ``caliper_sd`` (caliper in pooled SDs of the logit score, default 0.2), ``k`` (controls per
-    treated), ``replace`` (with replacement: Abadie-Imbens SE; without: bootstrap SE with ``n_boot``
-    replicates from ``seed``), ``exact`` (column(s) for exact matching, default ``month``; None for none),
-    ``ps_model`` ("logit" or "gbm"), ``treatment`` and ``cluster`` column names.
-    Fitted attributes: ``result_``, ``score_`` (logit of the propensity score, indexed like the sample),
-    ``caliper_`` (on the logit scale).
+    Parameters: ``caliper`` (in pooled SDs of the logit score, default 0.2; None = no caliper), ``k``
+    (controls per treated), ``replace``, ``ties`` (keep every control tied at the k-th distance, as Stata),
+    ``exact`` (column(s) for exact matching; None for none), ``ps_model`` ("logit" or "gbm"), ``ps_penalty_c``
+    (None = maximum-likelihood logit), ``match_on`` ("logit": the linear predictor, default; "probability":
+    the score itself, as Stata's ``teffects psmatch`` and MatchIt's default distance), ``variance``
+    ("ai2016" default: Abadie-Imbens with the adjustment for the estimated logit score; "ai2006": score
+    treated as known; "bootstrap": only without replacement, with ``n_boot`` replicates from ``seed``),
+    ``var_matches`` (J same-arm neighbours for the conditional variance, default 2), ``treatment`` and
+    ``cluster`` column names.
+    Fitted attributes: ``result_``, ``score_`` (the matching score, indexed like the sample), ``caliper_``
+    (on the matching score's scale; inf without).
     """
 
     name = "psm_nn1_caliper"
 
     def __init__(
         self,
-        caliper_sd: float = 0.2,
-        exact: str | Sequence[str] | None = "month",
+        caliper: float | None = 0.2,
+        exact: str | Sequence[str] | None = None,
         treatment: str = "treated",
-        cluster: str = "person_id",
+        cluster: str | None = "person_id",
         *,
         k: int = 1,
         replace: bool = True,
+        ties: bool = True,
         ps_model: str = "logit",
+        ps_penalty_c: float | None = None,
+        match_on: str = "logit",
+        variance: str | None = None,
+        var_matches: int = 2,
         n_boot: int = 0,
         seed: int = 0,
     ) -> None:
-        if caliper_sd <= 0:
-            raise ValueError(f"caliper_sd must be positive, got {caliper_sd}")
+        if caliper is not None and not caliper > 0:
+            raise ValueError(f"caliper must be positive (in SDs of the logit score) or None for none, got {caliper}")
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         if ps_model not in ("logit", "gbm"):
             raise ValueError(f"ps_model must be 'logit' or 'gbm', got {ps_model!r}")
-        self.caliper_sd = caliper_sd
+        variance = variance or ("ai2016" if replace else "bootstrap")
+        if variance not in ("ai2016", "ai2006", "bootstrap"):
+            raise ValueError(f"variance must be 'ai2016', 'ai2006' or 'bootstrap', got {variance!r}")
+        if replace and variance == "bootstrap":
+            raise ValueError(
+                "the bootstrap is not valid for matching with replacement (Abadie & Imbens 2008); "
+                "use variance='ai2016' or 'ai2006'"
+            )
+        if not replace and variance != "bootstrap":
+            raise ValueError(
+                "matching without replacement has no Abadie-Imbens variance here; use variance='bootstrap'"
+            )
+        if match_on not in ("logit", "probability"):
+            raise ValueError(f"match_on must be 'logit' or 'probability', got {match_on!r}")
+        if var_matches < 1:
+            raise ValueError(f"var_matches must be >= 1, got {var_matches}")
+        self.caliper = caliper
         self.exact = exact
         self.treatment = treatment
         self.cluster = cluster
         self.k = k
         self.replace = replace
+        self.ties = ties
         self.ps_model = ps_model
+        self.ps_penalty_c = ps_penalty_c
+        self.match_on = match_on
+        self.variance = variance
+        self.var_matches = var_matches
         self.n_boot = n_boot
         self.seed = seed
 
     @property
     def label(self) -> str:
-        """``psm_nn{k}[_norepl]_caliper[_gbm]``; the default 1:1 with replacement is ``psm_nn1_caliper``."""
-        return f"psm_nn{self.k}{'' if self.replace else '_norepl'}_caliper{'_gbm' if self.ps_model == 'gbm' else ''}"
+        """``psm_nn{k}[_norepl][_caliper][_gbm]``; the default 1:1 with replacement is ``psm_nn1_caliper``."""
+        return (
+            f"psm_nn{self.k}{'' if self.replace else '_norepl'}{'_caliper' if self.caliper is not None else ''}"
+            f"{'_gbm' if self.ps_model == 'gbm' else ''}"
+        )
 
     @property
     def uses_bootstrap(self) -> bool:
         return not self.replace
 
     def _adjust(self, d: Design) -> Adjustment:
-        score = d.propensity(self.ps_model, self.seed)
+        score = d.propensity(self.ps_model, self.seed, self.ps_penalty_c)
+        if self.match_on == "probability":
+            score = 0.5 * (1.0 + np.tanh(0.5 * score))
         pooled_sd = float(np.sqrt((score[d.treated].var() + score[~d.treated].var()) / 2.0))
-        caliper = self.caliper_sd * pooled_sd if pooled_sd > 0 else np.inf
+        caliper = self.caliper * pooled_sd if self.caliper is not None and pooled_sd > 0 else np.inf
         self.caliper_ = caliper
-        pairs = nearest_neighbour_match(score, d.treated, d.stratum, caliper, k=self.k, replace=self.replace)
+        pairs = nearest_neighbour_match(
+            score, d.treated, d.stratum, caliper, k=self.k, replace=self.replace, ties=self.ties
+        )
         w = np.zeros(len(score))
         w[np.unique(pairs["treated_pos"].to_numpy())] = 1.0
         np.add.at(w, pairs["control_pos"].to_numpy(), -pairs["weight"].to_numpy())
-        return Adjustment(w=w, score=score, pairs=pairs, info={"caliper": caliper})
+        unmatched = int(d.treated.sum()) - int(np.sum(w > 0))
+        why = "caliper" if unmatched else ""
+        return Adjustment(w=w, score=score, pairs=pairs, info={"caliper": caliper}, dropped_because=why)
 
     def _analytic_se(self, d: Design, adj: Adjustment, y: np.ndarray, att: float) -> tuple[float, str] | None:
-        """Person-clustered variance of sum_r w_r Y_r / N1 plus the heterogeneity term (``abadie_imbens_se``)."""
+        """Abadie-Imbens (2006) variance, plus the 2016 adjustment for the estimated logit score by default."""
         if not self.replace:
             return None
-        return (
-            abadie_imbens_se(d.x, adj.score, d.treated, adj.w, y, d.clusters, att),
-            "Abadie-Imbens style (matching with replacement), clustered by person; propensity score treated as known",
-        )
+        sigma2 = same_arm_variance(y, adj.score, d.treated, d.stratum, self.var_matches)
+        v = abadie_imbens_2006_variance(y, adj.w, adj.pairs, sigma2, d.clusters, att)
+        method = "abadie_imbens_2006"
+        if self.variance == "ai2016" and self.ps_model == "logit":
+            fit = d.logit_fit(self.ps_penalty_c)
+            adjustment = abadie_imbens_2016_adjustment(
+                fit, y, d.treated, d.stratum, att, self.k, self.var_matches, score=adj.score
+            )
+            adjusted = v + adjustment
+            if adjusted > 0:  # a negative total (tiny samples) falls back to the 2006 variance, named so
+                v, method = adjusted, "abadie_imbens_2016"
+        return float(np.sqrt(v)), method

@@ -1,12 +1,25 @@
 """An effect estimate and its uncertainty: the result type, normal 95 % inference, and the variances with a
 closed form (the rest come from the person bootstrap, ``insats.tasks.evaluation.bootstrap``).
 
+Every estimate names its variance method with one of ``VARIANCE_METHODS`` (the effects table's
+``variance_method`` column).
+
 * ``normal_inference``: 95 % CI att +- 1.96 se and the two-sided normal p-value of att = 0.
-* ``abadie_imbens_se`` (matching WITH replacement), clustered by person:
-  V = sum over persons of (sum_{r in person} w_r e_r)^2 / N1^2 + sum_i (mu1(X_i) - mu0(X_i) - att)^2 / N1^2,
-  with e_r = Y_r - mu_arm(X_r) from outcome regressions within each arm on the covariates and the score logit
-  (the score is treated as known).
-* ``difference_in_means_se``: the unadjusted difference, from its influence function, clustered by person.
+* Matching WITH replacement (Abadie & Imbens 2006, Econometrica 74: 235-267, the ATT "population" variance):
+  ``same_arm_variance`` estimates sigma^2(X_i, W_i) = J/(J+1) (Y_i - mean of its J nearest same-arm
+  neighbours on the score)^2 (J = 2 as Stata's ``vce(robust, nn(2))``), and ``abadie_imbens_2006_variance``
+  V = [sum_T (Y_i - Yhat_i(0) - att)^2 + sum_C (K_i^2 - K'_i) sigma^2_i] / N1^2, K_i the control's total match
+  weight, K'_i the sum of its squared match weights (K(K-1)/M^2 without ties). Rows of one person (cluster)
+  add their cross-products sum_g [(sum_{r in g} w_r e_r)^2 - sum_{r in g} w_r^2 e_r^2] with
+  e_r^2 = sigma^2_r; zero when every row is its own cluster (a cross-section), where V is Stata's.
+* ``abadie_imbens_2016_adjustment`` (Abadie & Imbens 2016, Econometrica 84: 781-807, Theorem 2, ATET): the
+  change in V from estimating the logit score, [d' I^-1 d - c' I^-1 c] / N with I = mean f X X' (f = p(1-p)),
+  d = sum_i f_i X_i (Dhat_i - att) / N1 and c = sum_i f_i [X_i (Dhat_i - att) + cov(X, mu1 | p)_i +
+  p_i / (1 - p_i) cov(X, mu0 | p)_i] / N1 over all rows; Dhat_i = Yhat_i(1) - Yhat_i(0) by M:1 matching in
+  both directions and the conditional covariances from the J + 1 nearest rows of each arm on the score. What
+  Stata's ``teffects psmatch`` reports by default.
+* ``difference_in_means_se``: the unadjusted difference, from its influence function (the robust sandwich of
+  OLS of y on the treatment), clustered by person.
 * ``with_se`` / ``with_bootstrap``: an estimate with its SE replaced (CI and p recomputed).
 """
 
@@ -19,9 +32,18 @@ import pandas as pd
 from scipy import stats
 
 from insats.tasks.evaluation.bootstrap import bootstrap_se
-from insats.tasks.evaluation.outcome_models import outcome_model
+from insats.tasks.evaluation.matching import k_nearest
+from insats.tasks.evaluation.propensity import LogitFit
 
 Z_95 = float(stats.norm.ppf(0.975))
+VARIANCE_METHODS = (
+    "abadie_imbens_2016",  # matching with replacement, adjusted for the estimated logit score
+    "abadie_imbens_2006",  # matching with replacement, score treated as known
+    "bootstrap_persons",  # resampling persons (clusters), re-running the whole estimator
+    "bootstrap_rows",  # resampling rows (no person column)
+    "robust_sandwich",  # influence function / sandwich, clustered by person where there is one
+    "none",  # not computed (bootstrap with 0 replicates)
+)
 
 
 @dataclass
@@ -36,8 +58,10 @@ class EffectEstimate:
     ``n_treated_unmatched`` the others (no control in the caliper, or trimmed for lack of common support);
     ``n_controls_used`` control rows with positive weight; ``n_later_starter_controls`` of those, controls who
     start the intervention within the horizon; ``n_eligible_controls`` all control rows;
-    ``n_control_persons`` distinct persons among the used controls. ``variance_method`` says how ``se`` was
-    obtained.
+    ``n_control_persons`` distinct persons among the used controls; ``n_controls_dropped`` controls excluded by
+    a trimming / common-support rule and ``dropped_because`` the rules that dropped treated or controls
+    ("caliper", "trim", "no_control_in_stratum", "common_support", joined by ";"; "" when none did).
+    ``variance_method`` (one of ``VARIANCE_METHODS``) says how ``se`` was obtained.
     """
 
     estimator: str
@@ -58,6 +82,8 @@ class EffectEstimate:
     n_eligible_controls: int = 0
     n_control_persons: int = 0
     score: pd.Series | None = field(default=None, repr=False)
+    n_controls_dropped: int = 0
+    dropped_because: str = ""
 
     def to_record(self) -> dict[str, float | int | str]:
         """The scalar fields as a flat dict (one row of an effects table)."""
@@ -78,7 +104,7 @@ def with_bootstrap(estimate: EffectEstimate, replicates: pd.DataFrame) -> Effect
     if summary.empty:
         raise ValueError(f"no bootstrap replicates for outcome {estimate.outcome!r}")
     row = summary.iloc[0]
-    return with_se(estimate, float(row["se"]), f"person (cluster) bootstrap, {int(row['n_replicates'])} replicates")
+    return with_se(estimate, float(row["se"]), "bootstrap_persons")
 
 
 def normal_inference(att: float, se: float) -> tuple[float, float, float]:
@@ -99,33 +125,99 @@ def difference_in_means_se(y: np.ndarray, treated: np.ndarray, clusters: np.ndar
     return float(np.sqrt(np.sum(per_person**2)))
 
 
-def abadie_imbens_se(
-    x: np.ndarray,
-    score: np.ndarray,
-    treated: np.ndarray,
-    w: np.ndarray,
+def same_arm_variance(
+    y: np.ndarray, score: np.ndarray, treated: np.ndarray, stratum: np.ndarray, j: int = 2
+) -> np.ndarray:
+    """sigma^2_i = J_i / (J_i + 1) (y_i - mean of its J_i <= ``j`` nearest same-arm, same-stratum neighbours on
+    ``score``)^2 for every row (n floats); a row without a neighbour gets its arm's variance."""
+    sigma2 = np.empty(y.size)
+    for arm in (treated, ~treated):
+        rows = np.flatnonzero(arm)
+        nb = k_nearest(score, stratum, arm, arm, j)
+        found = (nb >= 0).sum(axis=1)
+        mean_nb = np.where(nb >= 0, y[np.clip(nb, 0, None)], 0.0).sum(axis=1) / np.maximum(found, 1)
+        s2 = found / (found + 1.0) * (y[rows] - mean_nb) ** 2
+        fallback = float(y[rows].var(ddof=1)) if rows.size > 1 else 0.0
+        sigma2[rows] = np.where(found > 0, s2, fallback)
+    return sigma2
+
+
+def abadie_imbens_2006_variance(
     y: np.ndarray,
+    w: np.ndarray,
+    pairs: pd.DataFrame,
+    sigma2: np.ndarray,
     clusters: np.ndarray,
     att: float,
 ) -> float:
-    """Person-clustered SE of a matching estimate with replacement (module docstring for the formula).
-
-    ``x``: n x k covariates; ``score``: n logits of the propensity score; ``treated``: n bools; ``w``: n signed
-    matching weights (+1 matched treated, minus the control's total weight, 0 unused); ``y``: n outcomes;
-    ``clusters``: n int64 person codes; ``att``: the estimate. The outcome models (``outcome_model``) are
-    fitted within each arm on the covariates and the score."""
-    matched_t = np.flatnonzero(w > 0)
-    n1 = matched_t.size
-    xz = np.column_stack([x, score])
-    predict1 = outcome_model(xz[treated], y[treated])
-    predict0 = outcome_model(xz[~treated], y[~treated])
-    mu = np.empty_like(y)
-    mu[treated] = predict1(xz[treated])
-    mu[~treated] = predict0(xz[~treated])
-    resid = y - mu
+    """Variance of a matching ATT with replacement (module docstring). ``y``: n outcomes; ``w``: n signed
+    weights (+1 matched treated, minus the control's total match weight); ``pairs``: positional pairs
+    (treated_pos, control_pos, weight); ``sigma2``: ``same_arm_variance``; ``clusters``: n int64 codes."""
+    n1 = int(np.sum(w > 0))
+    t_pos = pairs["treated_pos"].to_numpy()
+    c_pos = pairs["control_pos"].to_numpy()
+    pw = pairs["weight"].to_numpy()
+    y0_hat = np.bincount(t_pos, weights=pw * y[c_pos], minlength=y.size)
+    matched = w > 0
+    treated_term = float(np.sum((y[matched] - y0_hat[matched] - att) ** 2))
+    k = np.where(w < 0, -w, 0.0)
+    k_sq = np.bincount(c_pos, weights=pw**2, minlength=y.size)
+    control_term = float(np.sum((k**2 - k_sq) * sigma2))
     used = w != 0
-    per_person = np.bincount(clusters[used], weights=w[used] * resid[used])
-    v_cond = float(np.sum(per_person**2)) / n1**2
-    tau_x = predict1(xz[matched_t]) - predict0(xz[matched_t])
-    v_het = float(np.sum((tau_x - att) ** 2)) / n1**2
-    return float(np.sqrt(v_cond + v_het))
+    e = np.sqrt(sigma2[used]) * w[used]
+    cross = np.bincount(clusters[used], weights=e) ** 2 - np.bincount(clusters[used], weights=e**2)
+    return (treated_term + control_term + float(np.sum(cross))) / n1**2
+
+
+def _local_cov(x: np.ndarray, y: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Covariance (ddof 1) of every column of ``x`` with ``y`` over each row's ``members`` (m x L positions,
+    -1 = missing); m x k, zeros where fewer than 2 members."""
+    ok = members >= 0
+    cnt = ok.sum(axis=1)
+    idx = np.clip(members, 0, None)
+    xm = np.where(ok[:, :, None], x[idx], 0.0)
+    ym = np.where(ok, y[idx], 0.0)
+    x_bar = xm.sum(axis=1) / np.maximum(cnt, 1)[:, None]
+    y_bar = ym.sum(axis=1) / np.maximum(cnt, 1)
+    dev = np.where(ok[:, :, None], (xm - x_bar[:, None, :]) * (ym - y_bar[:, None])[:, :, None], 0.0)
+    return np.where((cnt >= 2)[:, None], dev.sum(axis=1) / np.maximum(cnt - 1, 1)[:, None], 0.0)
+
+
+def abadie_imbens_2016_adjustment(
+    fit: LogitFit,
+    y: np.ndarray,
+    treated: np.ndarray,
+    stratum: np.ndarray,
+    att: float,
+    m: int = 1,
+    j: int = 2,
+    score: np.ndarray | None = None,
+) -> float:
+    """Change in the variance of a matching ATT from estimating the logit score ``fit`` (module docstring;
+    may be negative). ``m``: matches per row for the imputed effects Dhat; ``j``: neighbours for the
+    conditional covariances (J + 1 rows per arm); ``score``: the matching score (default the logit)."""
+    x, p = fit.design, fit.p
+    score = fit.eta if score is None else score
+    n, n1 = y.size, int(treated.sum())
+    f = p * (1 - p)
+    y_hat = {True: y.astype(float).copy(), False: y.astype(float).copy()}
+    cov = {}
+    for arm in (True, False):
+        in_arm = treated if arm else ~treated
+        # Impute the other arm's outcome for the rows not in this arm (mean of m nearest of this arm).
+        nb = k_nearest(score, stratum, ~in_arm, in_arm, m)
+        found = (nb >= 0).sum(axis=1)
+        imputed = np.where(nb >= 0, y[np.clip(nb, 0, None)], 0.0).sum(axis=1) / np.maximum(found, 1)
+        y_hat[arm][~in_arm] = np.where(found > 0, imputed, np.nan)
+        # cov(X, mu_arm | p) near every row: its J + 1 nearest rows of the arm (itself included when in it).
+        members = np.full((n, j + 1), -1, dtype=np.int64)
+        members[~in_arm] = k_nearest(score, stratum, ~in_arm, in_arm, j + 1)
+        members[in_arm, 0] = np.flatnonzero(in_arm)
+        members[in_arm, 1:] = k_nearest(score, stratum, in_arm, in_arm, j)
+        cov[arm] = _local_cov(x, y, members)
+    effect = np.nan_to_num(y_hat[True] - y_hat[False] - att)  # rows without a comparison add nothing
+    d = (f * effect) @ x / n1
+    c = d + (f[:, None] * (cov[True] + (p / (1 - p))[:, None] * cov[False])).sum(axis=0) / n1
+    info = (x * f[:, None]).T @ x / n
+    info_inv = np.linalg.pinv(info)
+    return float(d @ info_inv @ d - c @ info_inv @ c) / n

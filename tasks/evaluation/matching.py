@@ -4,13 +4,17 @@ k:1 matching with or without replacement, with a caliper on the score distance:
 
 * with replacement, 1:1: controls tied at the nearest distance share the match (weights 1/ties, as in
   Abadie-Imbens);
-* with replacement, k > 1: the k nearest, weight 1/k each (1/found when fewer exist);
+* with replacement, k > 1: the k nearest, weight 1/k each (1/found when fewer exist); with ``ties=True``
+  (Stata's ``teffects``) every control at the k-th nearest distance is kept too, all weighted equally;
 * without replacement: greedy, treated in descending score order (hardest to match first), each takes the
   nearest still unused control (k rounds).
 
 Controls are sorted once by (stratum, score) and every treated is located with ``np.searchsorted``; without
 replacement, used controls are skipped with union-find "next free control" pointers. O(n log n) time, O(n)
 memory, never an n x n matrix. Pairs are POSITIONAL (row positions of the arrays given).
+
+``k_nearest``: for variance estimation, the k nearest candidates of each query on the score within its
+stratum (e.g. same-arm neighbours for the Abadie-Imbens conditional variance), excluding the query itself.
 """
 
 from __future__ import annotations
@@ -31,19 +35,21 @@ def nearest_neighbour_match(
     score: np.ndarray,
     treated: np.ndarray,
     stratum: np.ndarray,
-    caliper: float,
+    caliper: float | None,
     k: int = 1,
     replace: bool = True,
+    ties: bool = True,
 ) -> pd.DataFrame:
     """k:1 nearest-neighbour matching on ``score`` within exact ``stratum``, with or without replacement.
 
     ``score``: float array (e.g. logit of the propensity score); ``treated``: bool array; ``stratum``:
     integer codes (exact matching). A control is a candidate for a treated if it is in the same stratum and
-    ``|score difference| <= caliper``.
+    ``|score difference| <= caliper`` (``caliper=None``: no caliper).
 
-    * ``replace=True, k=1``: the nearest candidate; candidates tied at that distance share the match
-      (weight 1/ties, as in Abadie-Imbens).
-    * ``replace=True, k>1``: the k nearest candidates (fewer if fewer exist), weight 1/found each.
+    * ``replace=True, k=1``: the nearest candidate; with ``ties`` (default, as Stata's ``teffects`` and
+      Abadie-Imbens) candidates tied at that distance share the match (weight 1/ties); without, one of them.
+    * ``replace=True, k>1``: the k nearest candidates (fewer if fewer exist), weight 1/found each; with
+      ``ties`` also every candidate at the k-th nearest distance.
     * ``replace=False``: greedy, treated in descending ``score`` order (hardest to match first), each takes
       the nearest unused candidate; with k > 1, k such rounds; weight 1/found.
 
@@ -54,6 +60,7 @@ def nearest_neighbour_match(
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
+    caliper = np.inf if caliper is None else float(caliper)
     score = np.asarray(score, dtype=float)
     treated = np.asarray(treated, dtype=bool)
     stratum = np.asarray(stratum, dtype=np.int64)
@@ -75,10 +82,10 @@ def nearest_neighbour_match(
     pos = np.searchsorted(sorted_ctrl.key, key[trt], side="left")
     if not replace:
         pairs = _greedy_without_replacement(sorted_ctrl, trt, score[trt], s_lo, s_hi, pos, caliper, k)
-    elif k == 1:
+    elif k == 1 and ties:
         pairs = _nearest_with_ties(sorted_ctrl, trt, score[trt], s_lo, s_hi, pos, caliper)
     else:
-        pairs = _k_nearest(sorted_ctrl, trt, score[trt], s_lo, s_hi, pos, caliper, k)
+        pairs = _k_nearest(sorted_ctrl, trt, score[trt], s_lo, s_hi, pos, caliper, k, ties)
     if pairs.empty:
         return _empty_pairs()
     return pairs.sort_values(["treated_pos", "control_pos"], kind="stable").reset_index(drop=True)
@@ -140,17 +147,26 @@ def _k_nearest(
     pos: np.ndarray,
     caliper: float,
     k: int,
+    ties: bool = False,
 ) -> pd.DataFrame:
-    """k rounds of "take the nearer of the next control on the left and on the right", vectorised."""
+    """k rounds of "take the nearer of the next control on the left and on the right", vectorised; with
+    ``ties``, further rounds while the next control is exactly as far as the k-th."""
     left, right = pos - 1, pos.copy()
     active = np.ones(trt.size, dtype=bool)
     got_t, got_c = [], []
-    for _ in range(k):
+    kth = np.full(trt.size, np.inf)
+    rounds = 0
+    while active.any() and (rounds < k or ties):
         d_left = np.where(left >= s_lo, t_score - c.score[np.clip(left, 0, None)], np.inf)
         d_right = np.where(right < s_hi, c.score[np.clip(right, None, c.score.size - 1)] - t_score, np.inf)
         take_left = d_left <= d_right
         best = np.where(take_left, d_left, d_right)
         ok = active & np.isfinite(best) & (best <= caliper)
+        if rounds >= k:  # tie rounds: only controls exactly as far as the k-th nearest
+            ok &= best == kth
+        elif rounds == k - 1:
+            kth = np.where(ok, best, np.inf)
+        rounds += 1
         idx = np.flatnonzero(ok)
         chosen = np.where(take_left[idx], left[idx], right[idx])
         got_t.append(idx)
@@ -225,3 +241,40 @@ def _greedy_without_replacement(
             "weight": 1.0 / found[which],
         }
     )
+
+
+def k_nearest(score: np.ndarray, stratum: np.ndarray, query: np.ndarray, candidate: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` nearest candidates on ``score`` of every query row, within its ``stratum``, never itself.
+
+    ``score``: n floats; ``stratum``: n integer codes; ``query``, ``candidate``: n bools. Returns an int64
+    array (number of queries x k) of row positions, in order of distance (the left one first on equal
+    distance), -1 where the stratum has fewer than k other candidates. O(n log n + n k)."""
+    score = np.asarray(score, dtype=float)
+    _, strat = np.unique(np.asarray(stratum), return_inverse=True)
+    q = np.flatnonzero(query)
+    cand = np.flatnonzero(candidate)
+    out = np.full((q.size, k), -1, dtype=np.int64)
+    if cand.size == 0 or q.size == 0:
+        return out
+    offset = float(score.max() - score.min()) + 1.0
+    key = strat * offset + (score - score.min())
+    order = cand[np.lexsort((cand, key[cand]))]
+    c_key, c_strat, c_score = key[order], strat[order], score[order]
+    lo = np.searchsorted(c_strat, strat[q], side="left")
+    hi = np.searchsorted(c_strat, strat[q], side="right")
+    # A query that is itself a candidate sits at its own sorted position; skip it on both sides.
+    own = np.full(score.size, -1, dtype=np.int64)
+    own[order] = np.arange(order.size)
+    left = np.where(own[q] >= 0, own[q] - 1, np.searchsorted(c_key, key[q], side="left") - 1)
+    right = np.where(own[q] >= 0, own[q] + 1, left + 1)
+    qs = score[q]
+    for j in range(k):
+        d_left = np.where(left >= lo, qs - c_score[np.clip(left, 0, None)], np.inf)
+        d_right = np.where(right < hi, c_score[np.clip(right, None, c_score.size - 1)] - qs, np.inf)
+        take_left = d_left <= d_right
+        found = np.isfinite(np.minimum(d_left, d_right))
+        nearest = np.where(take_left, np.clip(left, 0, None), np.clip(right, None, order.size - 1))
+        out[:, j] = np.where(found, order[nearest], -1)
+        left = np.where(found & take_left, left - 1, left)
+        right = np.where(found & ~take_left, right + 1, right)
+    return out

@@ -1,9 +1,12 @@
 """Propensity-score models: the logit of P(treated | covariates) that matching and weighting adjust on.
 
-* ``fit_logit``: logistic regression of ``treated`` on the standardised covariates, L2 penalty ``1 / (2 C)``
-  on the slopes with ``C = 1e4`` (scikit-learn's ``LogisticRegression(C=1e4)`` objective: essentially the ML
-  fit, but finite under separation), fitted by Newton-Raphson with line search in numpy (fast enough to refit
-  in every bootstrap replicate).
+* ``fit_propensity`` / ``fit_logit``: logistic regression of ``treated`` on the covariates by maximum
+  likelihood (Newton-Raphson with line search in numpy, fast enough to refit in every bootstrap replicate): the
+  same fit as Stata's ``logit``, R's ``glm(family = binomial)`` and MatchIt's default distance. A penalty is an
+  explicit option (``penalty_c``: L2 penalty ``1 / (2 C)`` on the slopes of the standardised covariates,
+  scikit-learn's ``LogisticRegression(C=C)`` objective). The ML fit refuses, naming the covariates, collinear
+  covariates, complete or quasi-complete separation (found by a linear programme, as R's
+  ``detectseparation``) and non-convergence (``PropensityModelError``).
 * ``propensity_logit(model="gbm")``: gradient boosting (``HistGradientBoostingClassifier``, seeded).
 
 Inputs are numpy arrays: ``x`` n x k floats (no missing values), ``treated`` / ``y`` n values in {0, 1}.
@@ -12,11 +15,37 @@ Outputs are the linear predictor (logit scale), one float per row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
+from scipy.optimize import linprog
 
 # Imported at module level so its OpenMP runtime is loaded before ``threadpool_limits`` is applied (a limit
 # set before the library loads does not reach it, and 2-core contention made a 0.2 s fit take 30 s).
 from sklearn.ensemble import HistGradientBoostingClassifier
+
+PENALTY_HINT = "set outcome_evaluation.ps_penalty_c (a penalised logit) or drop / merge the covariate(s)"
+
+
+class PropensityModelError(ValueError):
+    """The propensity model cannot be fitted by maximum likelihood (separation, collinearity, no convergence)."""
+
+
+@dataclass
+class LogitFit:
+    """A fitted logit: ``design`` n x (k+1) (intercept, standardised covariates), ``beta`` (k+1), ``eta`` the
+    linear predictor (n), ``converged`` and ``iterations``. ``p`` = fitted probabilities."""
+
+    design: np.ndarray
+    beta: np.ndarray
+    eta: np.ndarray
+    converged: bool
+    iterations: int
+
+    @property
+    def p(self) -> np.ndarray:
+        return 0.5 * (1.0 + np.tanh(0.5 * self.eta))
 
 
 def standardise(x: np.ndarray) -> np.ndarray:
@@ -26,12 +55,20 @@ def standardise(x: np.ndarray) -> np.ndarray:
     return (x - x.mean(axis=0)) / sd
 
 
-def logistic_newton(xs: np.ndarray, y: np.ndarray, c: float, max_iter: int = 100) -> np.ndarray:
-    """Coefficients (intercept first) minimising sum logloss + ||beta_slopes||^2 / (2c) (Newton, line search)."""
+def _names(k: int, names: Sequence[str] | None) -> list[str]:
+    return list(names) if names is not None and len(names) == k else [f"x{j + 1}" for j in range(k)]
+
+
+def logistic_newton(
+    xs: np.ndarray, y: np.ndarray, c: float | None = None, max_iter: int = 100
+) -> tuple[np.ndarray, bool, int]:
+    """(coefficients with intercept first, converged, iterations) minimising sum logloss (+ ||slopes||^2 / (2c)
+    when ``c`` is given) by Newton-Raphson with step halving. Converged: the objective changed by < 1e-10
+    (relative) and the step was < 1e-7 in every coefficient."""
     n, k = xs.shape
     design = np.column_stack([np.ones(n), xs])
     design_t = np.ascontiguousarray(design.T)
-    penalty = np.full(k + 1, 1.0 / c)
+    penalty = np.full(k + 1, 0.0 if c is None else 1.0 / c)
     penalty[0] = 0.0
     p0 = np.clip(y.mean(), 1e-6, 1 - 1e-6)
     beta = np.zeros(k + 1)
@@ -42,7 +79,7 @@ def logistic_newton(xs: np.ndarray, y: np.ndarray, c: float, max_iter: int = 100
         return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * np.sum(penalty * b * b))
 
     current = objective(beta)
-    for _ in range(max_iter):
+    for it in range(1, max_iter + 1):
         eta = design @ beta
         p = 0.5 * (1.0 + np.tanh(0.5 * eta))  # logistic without overflow
         grad = design.T @ (p - y) + penalty * beta
@@ -59,35 +96,109 @@ def logistic_newton(xs: np.ndarray, y: np.ndarray, c: float, max_iter: int = 100
             t /= 2
         beta, previous, current = candidate, current, value
         if abs(previous - current) < 1e-10 * (1 + abs(current)) and np.max(np.abs(t * step)) < 1e-7:
-            break
-    return beta
+            return beta, True, it
+    return beta, False, max_iter
 
 
-def fit_logit(x: np.ndarray, y: np.ndarray, c: float = 1e4) -> np.ndarray:
-    """Linear predictor (logit) of a logistic regression of 0/1 ``y`` on ``x`` (n x k; standardised inside;
-    L2 penalty 1/(2c) on the slopes: scikit-learn's ``LogisticRegression(C=c)`` objective).
+def collinear_columns(xs: np.ndarray, names: Sequence[str]) -> list[str]:
+    """Covariates (of standardised ``xs``, n x k) that are linear combinations of the intercept and the
+    covariates before them (empty when the design has full column rank)."""
+    tol = 1e-8 * np.sqrt(len(xs))
+    if np.linalg.matrix_rank(np.column_stack([np.ones(len(xs)), xs]), tol=tol) == xs.shape[1] + 1:
+        return []
+    out: list[str] = []
+    kept = [np.ones(len(xs))]
+    for j in range(xs.shape[1]):
+        trial = np.column_stack([*kept, xs[:, j]])
+        if np.linalg.matrix_rank(trial, tol=tol) < trial.shape[1]:
+            out.append(names[j])
+        else:
+            kept.append(xs[:, j])
+    return out
 
-    A constant ``y`` gives a constant logit at the logit of its mean (clipped), so callers need no special
-    case.
-    """
+
+def separating_columns(xs: np.ndarray, y: np.ndarray, names: Sequence[str]) -> list[str]:
+    """Covariates involved in complete or quasi-complete separation of 0/1 ``y`` (empty: none).
+
+    Linear programme (Konis 2007, R's ``detectseparation``): maximise sum_i s_i x_i'b subject to
+    s_i x_i'b >= 0 for every row, -1 <= b <= 1, with s_i = 2 y_i - 1 and x_i = (1, standardised covariates).
+    A positive optimum is a direction in which the likelihood rises without bound; the covariates with a
+    non-zero coefficient in it are named."""
+    design = np.column_stack([np.ones(len(xs)), xs])
+    a = design * (2 * y - 1)[:, None]
+    res = linprog(-a.sum(axis=0), A_ub=-a, b_ub=np.zeros(len(a)), bounds=(-1, 1), method="highs")
+    if res.status != 0 or -res.fun < 1e-6 * max(1.0, np.sqrt(len(a))):
+        return []
+    return [names[j] for j in range(xs.shape[1]) if abs(res.x[j + 1]) > 1e-6]
+
+
+def fit_propensity(
+    x: np.ndarray, y: np.ndarray, penalty_c: float | None = None, names: Sequence[str] | None = None
+) -> LogitFit:
+    """Logistic regression of 0/1 ``y`` on ``x`` (n x k, standardised inside): maximum likelihood by default,
+    L2-penalised with ``penalty_c`` (see the module docstring). ``names``: the covariates, for error messages.
+
+    Raises ``PropensityModelError`` (ML only) for collinear covariates, separation and non-convergence.
+    A constant ``y`` gives a constant logit at the logit of its mean (clipped)."""
     y = np.asarray(y, dtype=float)
+    x = np.asarray(x, dtype=float).reshape(len(y), -1)
+    xs = standardise(x)
     if y.min() == y.max():
         p = np.clip(y.mean(), 1e-6, 1 - 1e-6)
-        return np.full(len(y), np.log(p / (1 - p)))
-    xs = standardise(np.asarray(x, dtype=float))
-    beta = logistic_newton(xs, y, c)
-    return beta[0] + xs @ beta[1:]
+        design = np.column_stack([np.ones(len(y)), xs])
+        beta = np.r_[np.log(p / (1 - p)), np.zeros(xs.shape[1])]
+        return LogitFit(design, beta, design @ beta, True, 0)
+    labels = _names(xs.shape[1], names)
+    if penalty_c is None:
+        collinear = collinear_columns(xs, labels)
+        if collinear:
+            raise PropensityModelError(
+                f"propensity model: covariate(s) {', '.join(collinear)} are linear combinations of the others "
+                f"(and the intercept); drop them"
+            )
+    beta, converged, iterations = logistic_newton(xs, y, penalty_c)
+    fit = LogitFit(np.column_stack([np.ones(len(y)), xs]), beta, beta[0] + xs @ beta[1:], converged, iterations)
+    if penalty_c is None:
+        extreme = bool(np.any(np.abs(fit.eta) > 30))  # fitted probabilities within 1e-13 of 0 or 1
+        if not converged or extreme:
+            involved = separating_columns(xs, y, labels)
+            if involved:
+                raise PropensityModelError(
+                    f"propensity model: (quasi-)complete separation of the treatment by {', '.join(involved)}: "
+                    f"the maximum-likelihood logit does not exist; {PENALTY_HINT}"
+                )
+        if not converged:
+            raise PropensityModelError(
+                f"propensity model: maximum-likelihood logit did not converge in {iterations} Newton "
+                f"iterations (covariates {', '.join(labels)}); {PENALTY_HINT}"
+            )
+    return fit
 
 
-def propensity_logit(x: np.ndarray, treated: np.ndarray, model: str = "logit", seed: int = 0) -> np.ndarray:
-    """Logit of the propensity score P(treated | x): ``model`` "logit" (``fit_logit``) or "gbm" (scikit-learn
-    ``HistGradientBoostingClassifier``, ``random_state=seed``, probabilities clipped to [1e-6, 1 - 1e-6])."""
+def fit_logit(
+    x: np.ndarray, y: np.ndarray, penalty_c: float | None = None, names: Sequence[str] | None = None
+) -> np.ndarray:
+    """Linear predictor (logit) of ``fit_propensity`` (maximum likelihood unless ``penalty_c`` is given)."""
+    return fit_propensity(x, y, penalty_c, names).eta
+
+
+def propensity_logit(
+    x: np.ndarray,
+    treated: np.ndarray,
+    model: str = "logit",
+    seed: int = 0,
+    penalty_c: float | None = None,
+    names: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Logit of the propensity score P(treated | x): ``model`` "logit" (``fit_logit``, ML unless
+    ``penalty_c``) or "gbm" (scikit-learn ``HistGradientBoostingClassifier``, ``random_state=seed``,
+    probabilities clipped to [1e-6, 1 - 1e-6])."""
     treated = np.asarray(treated, dtype=float)
     if model == "logit":
-        return fit_logit(x, treated)
+        return fit_logit(x, treated, penalty_c, names)
     if model == "gbm":
         if treated.min() == treated.max():
-            return fit_logit(x, treated)
+            return fit_logit(x, treated, penalty_c, names)
         clf = HistGradientBoostingClassifier(
             max_iter=50, max_leaf_nodes=15, min_samples_leaf=50, early_stopping=False, random_state=seed
         )

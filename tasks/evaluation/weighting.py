@@ -6,18 +6,21 @@ in the sequential design) so that the controls of a month carry as much weight a
 (stabilised / Hajek weights: the weights of a stratum's controls sum to its number of treated). Strata
 without treated get weight 0.
 
-Common support: rows with p > 1 - ``trim`` are dropped (default 0.01: a control with p > 0.99 would
-get an odds weight above 99), and so are treated rows whose score is above the largest control score of
-their stratum or who have no control in their stratum (min-max rule within strata). Dropped treated are
-counted in ``n_treated_unmatched`` (the estimand becomes the ATT on the common support, which the table
-says by the count).
+Trimming and common support happen only when asked (Stata's ``teffects ipw`` drops nothing either):
+``trim`` > 0 drops rows with p > 1 - ``trim`` (a control with p > 0.99 would get an odds weight above 99);
+``common_support=True`` drops treated whose score is above the largest control score of their stratum
+(min-max rule within strata). Treated in a stratum without any control cannot be weighted and are always
+dropped. Every drop is counted (``n_treated_unmatched``, ``n_controls_dropped``) and its reason given
+(``dropped_because``: "trim", "no_control_in_stratum", "common_support", joined by ";"; counts never go
+into the text, so disclosure control sees them); the estimand is then the ATT on the rows kept.
 
 * ``InverseProbabilityWeighting``: att = mean_T(Y) - sum_C w Y / N1 (normalised weights).
 * ``AugmentedIPW``: att = mean_T(Y - m0(X)) - sum_C w (Y - m0(X)) / N1 with m0 an outcome regression fitted
   on the controls (logistic for 0/1 outcomes, OLS otherwise). Consistent if either the propensity model or
   m0 is right (the ATT form of Sant'Anna & Zhao's normalised DR estimator, per stratum).
 
-SE: person (cluster) bootstrap re-running the whole estimator (``n_boot`` replicates from ``seed``).
+SE: person (cluster) bootstrap re-running the whole estimator, score model included (``n_boot`` replicates
+from ``seed``; rows are resampled when there is no person column).
 """
 
 from __future__ import annotations
@@ -30,56 +33,79 @@ from insats.tasks.evaluation.estimators import Adjustment, Design, EffectEstimat
 from insats.tasks.evaluation.outcome_models import outcome_model
 
 
-def att_weights(score: np.ndarray, treated: np.ndarray, stratum: np.ndarray, trim: float = 0.01) -> np.ndarray:
-    """Signed ATT weights: +1 for kept treated, minus the normalised odds weight for controls, 0 if dropped.
-
-    ``score``: logit of the propensity score; ``treated``: bool; ``stratum``: int codes. Within every
-    stratum the kept controls' weights sum to the number of kept treated (see the module docstring for the
-    common-support rule and ``trim``).
-    """
+def att_weights_detail(
+    score: np.ndarray, treated: np.ndarray, stratum: np.ndarray, trim: float = 0.0, common_support: bool = False
+) -> tuple[np.ndarray, int, str]:
+    """(signed ATT weights, controls dropped, why): +1 for kept treated, minus the normalised odds weight for
+    kept controls, 0 if dropped. ``score``: logit of the propensity score; ``treated``: bool; ``stratum``:
+    int codes. Within every stratum the kept controls' weights sum to the number of kept treated; the rules
+    that drop rows are in the module docstring."""
     if not 0 <= trim < 0.5:
         raise ValueError(f"trim must be in [0, 0.5), got {trim}")
     score = np.asarray(score, dtype=float)
     treated = np.asarray(treated, dtype=bool)
     _, strat = np.unique(np.asarray(stratum), return_inverse=True)
     n_strata = int(strat.max()) + 1 if strat.size else 0
-    upper = np.log((1 - trim) / trim) if trim > 0 else np.inf
-    keep = score <= upper
-    # Largest kept control score per stratum (-inf where none): treated above it lack comparable controls.
-    max_ctrl = np.full(n_strata, -np.inf)
+    reasons: list[str] = []
+    keep = np.ones(score.size, dtype=bool)
+    if trim > 0:
+        keep = score <= np.log((1 - trim) / trim)
+        if not keep.all():
+            reasons.append("trim")
     ctrl = keep & ~treated
-    np.maximum.at(max_ctrl, strat[ctrl], score[ctrl])
-    keep &= ~treated | (score <= max_ctrl[strat])
+    has_ctrl = np.bincount(strat[ctrl], minlength=n_strata) > 0
+    no_ctrl = keep & treated & ~has_ctrl[strat]
+    if no_ctrl.any():
+        reasons.append("no_control_in_stratum")
+        keep &= ~no_ctrl
+    if common_support:
+        # Largest kept control score per stratum: treated above it lack comparable controls.
+        max_ctrl = np.full(n_strata, -np.inf)
+        np.maximum.at(max_ctrl, strat[ctrl], score[ctrl])
+        off = keep & treated & (score > max_ctrl[strat])
+        if off.any():
+            reasons.append("common_support")
+            keep &= ~off
     odds = np.exp(np.minimum(score, 700.0))
     n_t = np.bincount(strat[keep & treated], minlength=n_strata).astype(float)
-    odds_sum = np.bincount(strat[ctrl & keep], weights=odds[ctrl & keep], minlength=n_strata)
+    odds_sum = np.bincount(strat[ctrl], weights=odds[ctrl], minlength=n_strata)
     scale = np.divide(n_t, odds_sum, out=np.zeros(n_strata), where=odds_sum > 0)
     w = np.zeros(score.size)
     w[keep & treated] = 1.0
-    c = keep & ~treated
-    w[c] = -odds[c] * scale[strat[c]]
-    return w
+    w[ctrl] = -odds[ctrl] * scale[strat[ctrl]]
+    return w, int(np.sum(~keep & ~treated)), ";".join(reasons)
+
+
+def att_weights(
+    score: np.ndarray, treated: np.ndarray, stratum: np.ndarray, trim: float = 0.0, common_support: bool = False
+) -> np.ndarray:
+    """The signed ATT weights of ``att_weights_detail``."""
+    return att_weights_detail(score, treated, stratum, trim, common_support)[0]
 
 
 class InverseProbabilityWeighting(EffectEstimator):
     """ATT by inverse probability (odds) weighting, stratified normalised weights (module docstring).
 
-    Parameters: ``exact`` (stratum column(s), default ``month``; None: one stratum), ``trim`` (drop
-    p > 1 - trim; 0 = none), ``ps_model`` ("logit"/"gbm"), ``n_boot`` and ``seed`` (bootstrap SE),
-    ``treatment`` and ``cluster`` column names.
+    Parameters: ``exact`` (stratum column(s); None, the default: one stratum), ``trim`` (drop p > 1 - trim;
+    0, the default: none), ``common_support`` (min-max rule within strata; default off), ``ps_model``
+    ("logit"/"gbm"), ``ps_penalty_c`` (None = maximum-likelihood logit), ``n_boot`` and ``seed`` (bootstrap
+    SE), ``treatment`` and ``cluster`` column names.
     """
 
     name = "ipw_att"
 
     def __init__(
         self,
-        exact: str | Sequence[str] | None = "month",
-        trim: float = 0.01,
+        exact: str | Sequence[str] | None = None,
+        trim: float = 0.0,
         ps_model: str = "logit",
         n_boot: int = 49,
         seed: int = 0,
         treatment: str = "treated",
-        cluster: str = "person_id",
+        cluster: str | None = "person_id",
+        *,
+        common_support: bool = False,
+        ps_penalty_c: float | None = None,
     ) -> None:
         if not 0 <= trim < 0.5:
             raise ValueError(f"trim must be in [0, 0.5), got {trim}")
@@ -90,14 +116,16 @@ class InverseProbabilityWeighting(EffectEstimator):
         self.exact, self.trim, self.ps_model = exact, trim, ps_model
         self.n_boot, self.seed = n_boot, seed
         self.treatment, self.cluster = treatment, cluster
+        self.common_support, self.ps_penalty_c = common_support, ps_penalty_c
 
     @property
     def label(self) -> str:
         return self.name + ("_gbm" if self.ps_model == "gbm" else "")
 
     def _adjust(self, d: Design) -> Adjustment:
-        score = d.propensity(self.ps_model, self.seed)
-        return Adjustment(w=att_weights(score, d.treated, d.stratum, self.trim), score=score)
+        score = d.propensity(self.ps_model, self.seed, self.ps_penalty_c)
+        w, n_c, why = att_weights_detail(score, d.treated, d.stratum, self.trim, self.common_support)
+        return Adjustment(w=w, score=score, n_controls_dropped=n_c, dropped_because=why)
 
 
 class AugmentedIPW(InverseProbabilityWeighting):
