@@ -16,7 +16,7 @@ from insats.tasks.interviews.codebook import Codebook, load_codebook
 from insats.tasks.interviews.coding import code_segments
 from insats.tasks.interviews.human import human_spans
 from insats.tasks.interviews.profile import code_frequencies, demand_by_attribute, demand_profile
-from insats.tasks.interviews.redaction import redact
+from insats.tasks.interviews.redaction import redact, redaction_counts
 from insats.tasks.interviews.reliability import coded_to_labels, spans_to_labels
 from insats.tasks.interviews.review import AUTO_CODER, review_project, review_spans
 from insats.tasks.interviews.suggest import (
@@ -66,10 +66,13 @@ def segment_interviews(
     columns; ``speaker_pattern`` None = the default I:/R: labels, ``speaker_roles`` label -> role)."""
     _meta, texts = read_interviews(transcripts, employers)
     pattern = speaker_pattern or DEFAULT_SPEAKER_PATTERN
-    frames = [
-        segment_turns(redact(text, names=redact_names)[0], iid, pattern, speaker_roles or None)
-        for iid, text in texts.items()
-    ]
+    frames, logs = [], []
+    for iid, text in texts.items():
+        redacted, log = redact(text, names=redact_names)
+        frames.append(segment_turns(redacted, iid, pattern, speaker_roles or None))
+        logs += log
+    counts = ", ".join(f"{kind} {n}" for kind, n in redaction_counts(logs).items())
+    logging.getLogger("insats.interviews").info("redacted in %d interviews: %s", len(texts), counts)
     return pd.concat(frames, ignore_index=True)
 
 
