@@ -56,7 +56,9 @@ def overlap_plot(overlap: pd.DataFrame, title: str) -> bytes:
         mid = (overlap["logit_low"] + overlap["logit_high"]) / 2
         width = float((overlap["logit_high"] - overlap["logit_low"]).iloc[0])
         for col, color, label in (("n_controls", GREY, "controls"), ("n_treated", BAR, "treated")):
-            share = overlap[col] / max(int(overlap[col].sum()), 1)
+            # Counts hidden by disclosure control are missing: those bins get no bar (drawn from published data).
+            counts = pd.to_numeric(overlap[col], errors="coerce").astype("float64")
+            share = counts / max(float(counts.sum()), 1.0)
             ax.bar(mid, share, width=width, alpha=0.5, color=color, label=label)
         ax.legend(fontsize=SMALL_FONT, frameon=False)
     ax.set_xlabel("logit of the propensity score")
