@@ -49,7 +49,8 @@ def test_planted_top_competency_is_rank_one(demo):
     profile = demand_profile(demo["coded"], demo["employers"], demo["book"])
     assert list(profile.columns) == [
         "code_id", "label", "label_en", "n_employers", "n_employers_total", "share_employers", "rank",
-        "ci_low", "ci_high",
+        "ci_low", "ci_high", "n_employers_krav", "n_employers_neutral", "n_employers_inte_krav", "share_neutral",
+        "share_inte_krav",
     ]  # fmt: skip
     assert (profile["ci_low"] <= profile["share_employers"]).all()
     assert (profile["share_employers"] <= profile["ci_high"]).all()
@@ -63,10 +64,14 @@ def test_planted_top_competency_is_rank_one(demo):
 
 @pytest.mark.parametrize("parent", ["KOMP", "SYN"])
 def test_shares_close_to_planted(demo, parent):
+    """The demo plants *mentions* (some phrased as merits: "Det är en fördel med truckkort"), so the planted share
+    is the share of employers who mention a code without denying it: krav + neutral. Demand (krav) is at most that."""
     profile = demand_profile(demo["coded"], demo["employers"], demo["book"], parent=parent)
     planted = demo["bundle"].truth["planted_shares"]
     for row in profile.itertuples():
-        assert abs(row.share_employers - planted[row.code_id]) <= SHARE_TOLERANCE, row.code_id
+        mentioned = (row.n_employers_krav + row.n_employers_neutral) / row.n_employers_total
+        assert abs(mentioned - planted[row.code_id]) <= SHARE_TOLERANCE, row.code_id
+        assert row.share_employers <= mentioned
 
 
 def test_employer_sets_recovered(demo):
@@ -426,6 +431,29 @@ def test_profile_counts_employers_once_ties_and_zeros():
     ]
 
 
+def test_profile_counts_krav_and_shows_neutral_and_inte_krav_beside():
+    coded, employers = _toy()
+    # A: Swedish krav in I1 and neutral in I2 -> krav; B: Swedish neutral; C: digital inte_krav, körkort neutral.
+    coded = pd.concat(
+        [coded, pd.DataFrame({"interview_id": ["I4"], "segment_id": ["I4-2"], "code_id": ["KOMP.KORKORT"],
+                              "matched": "x", "negated": [False]})],
+        ignore_index=True,
+    ).assign(stance=["krav", "neutral", "krav", "krav", "neutral", "inte_krav", "neutral"])  # fmt: skip
+    profile = demand_profile(coded, employers, BOOK).set_index("code_id")
+    sv, kk, dig = profile.loc["KOMP.SVENSKA"], profile.loc["KOMP.KORKORT"], profile.loc["KOMP.DIGITAL"]
+    assert (sv["n_employers"], sv["n_employers_krav"], sv["n_employers_neutral"], sv["n_employers_inte_krav"]) == (
+        1, 1, 1, 0,
+    )  # fmt: skip
+    assert (kk["n_employers"], kk["n_employers_neutral"]) == (2, 1) and kk["share_neutral"] == pytest.approx(1 / 3)
+    assert (dig["n_employers"], dig["n_employers_inte_krav"], dig["share_inte_krav"]) == (0, 1, pytest.approx(1 / 3))
+    # The three stance counts partition the employers who mentioned the code.
+    everyone = demand_profile(coded, employers, BOOK, include_negated=True).set_index("code_id")
+    parts = profile[["n_employers_krav", "n_employers_neutral", "n_employers_inte_krav"]].sum(axis=1)
+    assert (parts == everyone["n_employers"].reindex(parts.index)).all()
+    with pytest.raises(ValueError, match=r"column 'stance' has \['maybe'\]"):
+        demand_profile(coded.assign(stance="maybe"), employers, BOOK)
+
+
 def test_profile_rejects_bad_input():
     coded, employers = _toy()
     with pytest.raises(ValueError, match=r"interview_id\(s\) \['I4'\] not in the employers table"):
@@ -452,3 +480,19 @@ def test_a_site_speaker_pattern_segments_named_speakers():
     )
     assert list(seg["speaker"]) == ["Moderator", "Anna", "Moderator", "Bo"]
     assert list(seg["speaker_role"]) == ["interviewer", "respondent", "interviewer", "respondent"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "merit", "denied"),
+    [("sv", "Arbetsgivare som ser det som meriterande", "Arbetsgivare som inte kräver det"),
+     ("en", "Employers naming it as a merit", "Employers saying it is not required")],
+)  # fmt: skip
+def test_brief_shows_stance_counts_beside_demand(lang, merit, denied):
+    from insats.tasks.reporting.brief.employer_interviews import profile_section
+
+    coded, employers = _toy()
+    coded = coded.assign(stance=["krav", "neutral", "krav", "krav", "neutral", "inte_krav"])
+    section = profile_section(demand_profile(coded, employers, BOOK), lang)
+    assert section["header"][-2:] == [merit, denied]
+    row = {c: r for c, r in zip(section["header"], section["rows"][0], strict=True)}
+    assert len(row) == len(section["header"]) and len(section["rows"]) == 8

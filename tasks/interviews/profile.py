@@ -2,7 +2,13 @@
 
 The unit of the profile is the *employer* (``employer_id`` in the interview metadata), not the interview
 or the segment: an employer interviewed twice, or mentioning Swedish in five turns, counts once.
-Negated mentions ("vi kräver inte körkort") are not demand and are excluded unless asked for.
+
+Stance (``stance`` of the coded segments, :mod:`insats.tasks.interviews.stance`): each employer gets one
+stance per code from all their mentions (krav > neutral > inte_krav), so every employer who mentioned a code
+is counted in exactly one of ``n_employers_krav`` / ``n_employers_neutral`` / ``n_employers_inte_krav``.
+Demand (``n_employers``, ``share_employers``) counts ``krav`` only: a hedge ("meriterande", "bra om man
+har") or a denial ("vi kräver inte körkort") is not demand. Coded tables without a ``stance`` column (older
+runs) read ``negated`` as inte_krav and everything else as krav.
 """
 
 from __future__ import annotations
@@ -23,7 +29,13 @@ PROFILE_COLUMNS = [
     "rank",
     "ci_low",
     "ci_high",
+    "n_employers_krav",
+    "n_employers_neutral",
+    "n_employers_inte_krav",
+    "share_neutral",
+    "share_inte_krav",
 ]
+STANCE_ORDER = ("krav", "neutral", "inte_krav")
 
 
 def _require(df: pd.DataFrame, columns: list[str], name: str) -> None:
@@ -32,8 +44,19 @@ def _require(df: pd.DataFrame, columns: list[str], name: str) -> None:
         raise ValueError(f"{name}: missing column(s) {missing}; has {list(df.columns)}")
 
 
+def with_stance(coded: pd.DataFrame) -> pd.DataFrame:
+    """``coded`` with a ``stance`` column: kept when present (values checked), else from ``negated``."""
+    if "stance" not in coded.columns:
+        return coded.assign(stance=coded["negated"].astype(bool).map({True: "inte_krav", False: "krav"}))
+    bad = sorted(set(coded["stance"].astype(str)) - set(STANCE_ORDER))
+    if bad:
+        raise ValueError(f"coded segments: column 'stance' has {bad[:3]}; expected one of {list(STANCE_ORDER)}")
+    return coded
+
+
 def _with_employer(coded: pd.DataFrame, employers: pd.DataFrame, include_negated: bool) -> pd.DataFrame:
-    """Coded rows (negated ones dropped unless ``include_negated``) with their employer_id attached."""
+    """Coded rows with their employer_id and stance attached; ``inte_krav`` rows dropped unless
+    ``include_negated``."""
     _require(coded, ["interview_id", "segment_id", "code_id", "negated"], "coded segments")
     _require(employers, ["interview_id", "employer_id"], "employers")
     if employers.empty:
@@ -47,7 +70,8 @@ def _with_employer(coded: pd.DataFrame, employers: pd.DataFrame, include_negated
     unknown = sorted(set(coded["interview_id"].astype(str)) - set(ids))
     if unknown:
         raise ValueError(f"coded segments: interview_id(s) {unknown[:5]} not in the employers table")
-    rows = coded if include_negated else coded[~coded["negated"].astype(bool)]
+    coded = with_stance(coded)
+    rows = coded if include_negated else coded[coded["stance"] != "inte_krav"]
     mapping = dict(zip(ids, employers["employer_id"].astype(str), strict=True))
     return rows.assign(employer_id=rows["interview_id"].astype(str).map(mapping))
 
@@ -57,7 +81,8 @@ def code_frequencies(coded: pd.DataFrame, employers: pd.DataFrame, include_negat
 
     ``coded``: output of ``coding.code_segments``; ``employers``: interview metadata with interview_id and
     employer_id. Returns columns employer_id, code_id, n_segments (int >= 1), only for pairs that occur,
-    sorted by employer_id and code_id. Negated rows are not counted unless ``include_negated``.
+    sorted by employer_id and code_id. Segments whose stance is inte_krav (negated) are not counted unless
+    ``include_negated``; krav and neutral mentions are.
     """
     rows = _with_employer(coded, employers, include_negated)
     out = rows.groupby(["employer_id", "code_id"], sort=True)["segment_id"].nunique().rename("n_segments").reset_index()
@@ -71,14 +96,19 @@ def demand_profile(
     parent: str = "KOMP",
     include_negated: bool = False,
 ) -> pd.DataFrame:
-    """Share of employers mentioning each child code of ``parent``.
+    """Share of employers demanding (stance ``krav``) each child code of ``parent``, with the hedged and the
+    denying employers beside it.
 
     One row for every direct child of ``parent`` (codes nobody mentioned included with 0); a mention of
     a deeper descendant counts for the child it sits under. Columns: code_id, label, label_en,
-    n_employers (employers with >= 1 non-negated mention), n_employers_total (distinct employer_id in
+    n_employers (employers whose stance on the code is krav; with ``include_negated`` every employer who
+    mentioned it), n_employers_total (distinct employer_id in
     ``employers``, interviewed but silent employers included), share_employers (0..1), rank (1 = most
     mentioned; ties share the lowest rank, ``method="min"``), ci_low / ci_high (95 % Wilson interval of the
-    share; the employers are treated as a sample of the municipality's employers). Sorted by rank, then codebook order.
+    share; the employers are treated as a sample of the municipality's employers), n_employers_krav /
+    n_employers_neutral / n_employers_inte_krav (each mentioning employer's combined stance, a partition of
+    the mentioning employers), share_neutral, share_inte_krav (of n_employers_total). Sorted by rank, then
+    codebook order.
     Raises ValueError for an unknown parent, a parent without children, or code ids absent from the
     codebook.
     """
@@ -87,7 +117,7 @@ def demand_profile(
     children = codebook.children(parent)
     if not children:
         raise ValueError(f"{codebook.source}: code {parent!r} has no child codes to profile")
-    rows = _with_employer(coded, employers, include_negated)
+    rows = _with_employer(coded, employers, include_negated=True)
     unknown = sorted(set(rows["code_id"].astype(str)) - set(codebook.ids))
     if unknown:
         raise ValueError(f"coded segments: code id(s) {unknown[:5]} not in {codebook.source}")
@@ -96,7 +126,14 @@ def demand_profile(
         for d in codebook.descendants(child.id):
             roll_up[d.id] = child.id
     rows = rows.assign(child=rows["code_id"].astype(str).map(roll_up)).dropna(subset=["child"])
-    counts = rows.groupby("child")["employer_id"].nunique()
+    rank_of = {s: i for i, s in enumerate(STANCE_ORDER)}
+    per_employer = (
+        rows.assign(_r=rows["stance"].map(rank_of)).groupby(["child", "employer_id"])["_r"].min().reset_index()
+    )
+    by = {
+        s: per_employer[per_employer["_r"] == i].groupby("child")["employer_id"].nunique() for s, i in rank_of.items()
+    }
+    counts = per_employer.groupby("child")["employer_id"].nunique() if include_negated else by["krav"]
     total = int(employers["employer_id"].astype(str).nunique())
     out = pd.DataFrame(
         {
@@ -106,13 +143,17 @@ def demand_profile(
             "n_employers": [int(counts.get(c.id, 0)) for c in children],
             "n_employers_total": total,
             "order": range(len(children)),
+            **{f"n_employers_{s}": [int(by[s].get(c.id, 0)) for c in children] for s in STANCE_ORDER},
         }
     )
     out["share_employers"] = out["n_employers"] / total
+    out["share_neutral"] = out["n_employers_neutral"] / total
+    out["share_inte_krav"] = out["n_employers_inte_krav"] / total
     out["rank"] = out["n_employers"].rank(method="min", ascending=False).astype("int64")
     out["ci_low"], out["ci_high"] = wilson_interval(out["n_employers"].to_numpy(), total)
     out = out.sort_values(["rank", "order"], kind="stable").reset_index(drop=True)
-    return out[PROFILE_COLUMNS].astype({"n_employers": "int64", "n_employers_total": "int64"})
+    counts_int = {c: "int64" for c in PROFILE_COLUMNS if c.startswith("n_employers")}
+    return out[PROFILE_COLUMNS].astype(counts_int)
 
 
 def wilson_interval(k: np.ndarray | int, n: int, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +171,7 @@ def wilson_interval(k: np.ndarray | int, n: int, z: float = 1.959964) -> tuple[n
 
 BY_ATTRIBUTE_COLUMNS = [
     "attribute", "level", "code_id", "label", "n_employers", "n_employers_total", "share_employers", "ci_low",
-    "ci_high",
+    "ci_high", "n_employers_neutral", "n_employers_inte_krav",
 ]  # fmt: skip
 
 
@@ -164,7 +205,8 @@ QUOTE_COLUMNS = ["code_id", "quote_no", "interview_id", "segment_id", "negated",
 def quote_bank(
     coded: pd.DataFrame, segments: pd.DataFrame, per_code: int = 3, max_chars: int = 300, seed: int = 0
 ) -> pd.DataFrame:
-    """Up to ``per_code`` quotes per code, from different interviews where possible, affirmative first.
+    """Up to ``per_code`` quotes per code, from different interviews where possible: krav first, then neutral,
+    then inte_krav (negated).
 
     ``segments`` must be the *redacted* segments (``segment_turns`` on ``redaction.redact`` output): quotes
     are their text, cut at ``max_chars`` with "…". Columns :data:`QUOTE_COLUMNS`; deterministic for a seed.
@@ -173,8 +215,11 @@ def quote_bank(
     _require(segments, ["segment_id", "text"], "segments")
     text = segments.set_index("segment_id")["text"]
     rows = []
+    coded = with_stance(coded)
+    rank_of = {s: i for i, s in enumerate(STANCE_ORDER)}
     for code, g in coded.groupby("code_id", sort=True):
-        g = g.sample(frac=1, random_state=seed).sort_values("negated", kind="stable")
+        g = g.sample(frac=1, random_state=seed)
+        g = g.assign(_r=g["stance"].map(rank_of)).sort_values("_r", kind="stable")
         g = pd.concat([g.drop_duplicates("interview_id"), g[g.duplicated("interview_id")]])
         for n, r in enumerate(g.head(per_code).itertuples(), start=1):
             quote = str(text[r.segment_id])

@@ -2,7 +2,8 @@
 
 Columns (suites ``schemas/employer_interviews.<table>.json``):
 - demand_profile: code_id, label, label_en, n_employers, n_employers_total, share_employers, rank, and
-  optionally ci_low, ci_high (shown as a CI of the share)
+  optionally ci_low, ci_high (shown as a CI of the share) and n_employers_neutral, n_employers_inte_krav
+  (employers who named the competency only as a merit / said it is not required; shown beside the demand)
 - reliability: code_id, coder_a, coder_b, n_segments, agreement, kappa, kappa_ci_low, kappa_ci_high, alpha,
   alpha_ci_low, alpha_ci_high (code "(alla koder)" = all codes pooled; coder "auto" = automatic coding)
 - quotes: code_id, quote_no, negated, quote, and optionally interview_id
@@ -64,13 +65,16 @@ def percent_ci(low: Any, high: Any, lang: str) -> str:
 
 
 def profile_section(profile: pd.DataFrame, lang: str) -> dict[str, Any]:
-    """The demand profile by rank (share of employers, with its CI when published) and its bar chart."""
+    """The demand profile by rank (share of employers requiring each competency, with its CI when published;
+    the hedged and the denying employers beside it when published) and its bar chart."""
     profile = complete_if_empty(profile, STUDY, "demand_profile")
     require(profile, ("code_id", "share_employers", "rank"), "demand_profile")
     prof = profile.sort_values(["rank", "code_id"], kind="mergesort")
     label_col = "label" if lang == "sv" else "label_en"
     with_ci = len(prof) > 0 and {"ci_low", "ci_high"} <= set(prof.columns)
+    stance_cols = [c for c in ("n_employers_neutral", "n_employers_inte_krav") if len(prof) > 0 and c in prof.columns]
     cols = ["rank", "label", "code_id", "n_employers", "share_employers", *(["share_ci"] if with_ci else [])]
+    cols += stance_cols
     rows = []
     for rec in prof.to_dict("records"):
         n, total = rec.get("n_employers"), rec.get("n_employers_total")
@@ -85,6 +89,7 @@ def profile_section(profile: pd.DataFrame, lang: str) -> dict[str, Any]:
                 cell(n_text, "n_employers", True),
                 cell(format_percent(rec["share_employers"], lang), "share_employers", True),
                 *([cell(percent_ci(rec["ci_low"], rec["ci_high"], lang), "share_ci", True)] if with_ci else []),
+                *[cell(format_int(rec[c], lang), c, True) for c in stance_cols],
             ]
         )
     return {
