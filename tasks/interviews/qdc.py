@@ -86,15 +86,17 @@ def read_qdc(path: Path) -> pd.DataFrame:
 def qdc_mapping(codes: pd.DataFrame, name: str) -> dict[str, Any]:
     """A code tree table as the mapping a YAML codebook parses to (name, version "qdc", nested codes).
 
-    Code ids come from a ``<id>: definition`` description (as insats exports them), else from the code's name;
+    Code ids come from a ``<id>: definition`` (or bare ``<id>:``) description (as insats exports them), else from
+    the code's name;
     labels from the names. A .qdc has no keywords, so its codes take part in human coding and reliability,
     not in dictionary auto-coding, until keywords are added in a YAML codebook.
     """
     nodes: dict[str, dict] = {}
     for r in codes.itertuples():
         description = str(r.description or "")
-        head, sep, rest = description.partition(": ")
-        explicit = bool(sep) and " " not in head and head != ""
+        head, sep, rest = description.partition(":")
+        explicit = bool(sep) and " " not in head and head != "" and (rest == "" or rest[0].isspace())
+        rest = rest.strip()
         nodes[r.guid] = {
             "id": head if explicit else str(r.name),
             "label": str(r.name),

@@ -247,10 +247,12 @@ def codebook_qdc(codebook: Codebook) -> bytes:
 
 def codes_table(codebook: Codebook) -> pd.DataFrame:
     """The codebook as a ``codes`` table: name = label, description = "<id>: definition" (so researchers
-    see the id in their tool), guid derived from the code id; codes without keywords are not codable."""
+    see the id in their tool), guid derived from the code id; a code is codable when it has keywords or no
+    children (a parent without keywords only groups its children)."""
+    parents = {c.parent for c in codebook.codes}
     rows = [
         [guid_for("code", c.id), c.label, guid_for("code", c.parent) if c.parent else "",
-         f"{c.id}: {c.definition}".strip(), bool(c.keywords), ""]
+         f"{c.id}: {c.definition}".strip(), bool(c.keywords) or c.id not in parents, ""]
         for c in codebook.codes
     ]  # fmt: skip
     return _frame(rows, CODE_COLUMNS)
