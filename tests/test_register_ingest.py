@@ -477,3 +477,36 @@ def test_quoted_thousands_separators_in_a_comma_file_are_refused(tmp_path: Path)
     assert problem.rows.tolist() == [0]
     with pytest.raises(ValueError, match="thousands separator"):
         read_extract(path)
+
+
+def test_vectorised_pseudonyms_are_the_scalar_ones() -> None:
+    """The vectorised normalisation, HMAC and base-26 encoding give exactly what the one-at-a-time functions
+    give: every spelling, valid and invalid numbers, samordningsnummer, leap days, keys longer than a block."""
+    import hashlib
+    import hmac
+    import random
+
+    from stdnum import luhn
+
+    from insats.tasks.identity import normalise_identity_number
+    from insats.tasks.register.pseudonymise import _encode, normalise_identity_numbers, pseudonym, pseudonyms
+
+    rng = random.Random(7)
+    values: list[object] = ["20000229-0005", "19000229-0005", "20240229", "", " 198506121234", 198506121234]
+    for _ in range(3000):
+        year, month, day = rng.randint(1890, 2099), rng.randint(0, 13), rng.randint(0, 95)
+        nine = f"{year % 100:02d}{month:02d}{day:02d}{rng.randint(0, 999):03d}"
+        check = luhn.calc_check_digit(nine) if rng.random() < 0.8 else str(rng.randint(0, 9))
+        sep = rng.choice(["", "", "-", "+", " ", "\u2013"])
+        century = f"{year // 100}" if rng.random() < 0.7 else ""
+        values.append(f"{century}{nine[:6]}{sep}{nine[6:]}{check}")
+    expected = [normalise_identity_number(str(v)) for v in values]
+    assert normalise_identity_numbers(values) == expected
+    valid = [v for v in expected if v is not None]
+    assert len(valid) > 1000
+    for key in (DEMO_KEY, b"k" * 100):  # what pseudonymise wrote before: hmac.new and _encode per value
+        scalar = [_encode(hmac.new(key, v.encode("ascii"), hashlib.sha256).digest()) for v in valid]
+        assert list(pseudonyms(valid, key)) == scalar
+        assert pseudonyms([v for v in valid if v[:2] in ("19", "20")][:50], key).tolist() == [
+            pseudonym(v, key) for v in valid if v[:2] in ("19", "20")
+        ][:50]
