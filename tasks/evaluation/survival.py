@@ -12,7 +12,8 @@ through it); it can be 0 when a control starts in ``m + 1``.
 
 Kaplan-Meier: statsmodels ``SurvfuncRight`` with frequency weights (a control used by several treated,
 with replacement, counts once per use; exact-score ties share the weight 1/k), Greenwood-type standard
-errors and a log(-log) pointwise 95 % CI. Cox: statsmodels ``PHReg`` (Efron ties) of the hazard of
+errors and a log(-log) pointwise 95 % CI. Cox (PHReg's model, fitted on aggregated monthly risk sets by
+``insats.tasks.evaluation.cox``; Efron ties) of the hazard of
 becoming self-sufficient on ``treated`` (+ covariates), one row per pair member (a control reused in
 several pairs appears once per pair), robust sandwich covariance clustered by person (``fit(groups=)``,
 Lin-Wei); PHReg takes no case weights, so fractional tie weights are not used in the Cox model.
@@ -24,13 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
-from statsmodels.duration.survfunc import SurvfuncRight
+from scipy.special import ndtr
 
+from insats.tasks.evaluation.cox import fit_cox
 from insats.tasks.evaluation.event_study import outcome_matrix, start_month_index
 
-Z_95 = float(stats.norm.ppf(0.975))
+Z_95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975), without importing scipy.stats
 
 
 def self_sufficiency_times(
@@ -148,6 +148,8 @@ def kaplan_meier(data: pd.DataFrame, group: str = "treated", weight: str | None 
         raise ValueError(f"survival data lack column(s): {', '.join(missing)}")
     if (data["duration"] < 0).any():
         raise ValueError("survival data: negative duration")
+    from statsmodels.duration.survfunc import SurvfuncRight  # statsmodels is slow to import
+
     out = []
     for value, part in data.groupby(group, sort=True):
         label = {1: "treated", 0: "control"}.get(value, value) if data[group].isin((0, 1)).all() else value
@@ -202,9 +204,12 @@ def cox_model(
     strata: str | None = None,
     ties: str = "efron",
 ) -> CoxResult:
-    """Cox proportional-hazards model (statsmodels ``PHReg``) of ``duration``/``event`` on ``treatment`` and
-    ``covariates``; robust covariance clustered by ``cluster`` (None: model-based). ``strata``: optional
-    column for a stratified baseline hazard (e.g. ``pair_group`` for a within-pair comparison).
+    """Cox proportional-hazards model of ``duration``/``event`` on ``treatment`` and ``covariates``; robust
+    covariance clustered by ``cluster`` (None: model-based). ``strata``: optional column for a stratified
+    baseline hazard (e.g. ``pair_group`` for a within-pair comparison).
+
+    Fitted on aggregated monthly risk sets (:func:`insats.tasks.evaluation.cox.fit_cox`): the same estimates
+    and covariance as statsmodels ``PHReg`` (Efron or Breslow ties, Lin-Wei sandwich), in time linear in rows.
     """
     cols = ["duration", "event", treatment, *covariates] + ([cluster] if cluster else []) + ([strata] if strata else [])
     missing = [c for c in cols if c not in data.columns]
@@ -228,16 +233,16 @@ def cox_model(
         data = data[(at_risk >= 2).to_numpy()]
     terms = [treatment, *covariates]
     exog = data[terms].to_numpy(dtype=float)
-    model = PHReg(
-        data["duration"].to_numpy(dtype=float),
+    groups = pd.factorize(data[cluster])[0] if cluster else None
+    fit = fit_cox(
+        data["duration"].to_numpy(dtype=np.int64),
+        data["event"].to_numpy(dtype=np.int64),
         exog,
-        status=data["event"].to_numpy(dtype=float),
         strata=pd.factorize(data[strata])[0] if strata else None,
+        groups=groups,
         ties=ties,
     )
-    groups = pd.factorize(data[cluster])[0] if cluster else None
-    fit = model.fit(groups=groups) if cluster else model.fit()
-    coef, se = np.asarray(fit.params), np.asarray(fit.bse)
+    coef, se = fit.params, np.sqrt(np.diag(fit.cov))
     table = pd.DataFrame(
         {
             "term": terms,
@@ -246,7 +251,7 @@ def cox_model(
             "hazard_ratio": np.exp(coef),
             "ci_low": np.exp(coef - Z_95 * se),
             "ci_high": np.exp(coef + Z_95 * se),
-            "p_value": 2 * stats.norm.sf(np.abs(coef / se)),
+            "p_value": 2 * ndtr(-np.abs(coef / se)),
         }
     )
     return CoxResult(
