@@ -452,6 +452,27 @@ server_app = typer.Typer(
 app.add_typer(server_app, name="server")
 
 
+codebook_app = typer.Typer(help="Check a study-1 codebook's keywords.", no_args_is_help=True)
+app.add_typer(codebook_app, name="codebook")
+
+
+@codebook_app.command("check")
+def codebook_check(
+    codebook: Annotated[Path, typer.Argument(help="Codebook (.yaml or .qdc)")],
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Folder of transcripts (.txt/.docx) to match the keywords in")
+    ] = None,
+) -> None:
+    """For every keyword: the forms it is compared as, and with --corpus the words it matches (and how) and the
+    frequent look-alike words it misses, to fix a codebook before coding."""
+    with user_errors():
+        from insats.tasks.interviews.codebook import load_codebook
+        from insats.tasks.interviews.codebook_check import check_keywords, format_report, read_corpus
+
+        texts = read_corpus(corpus) if corpus is not None else None
+        typer.echo(format_report(check_keywords(load_codebook(codebook), texts), with_corpus=texts is not None))
+
+
 @server_app.command("start")
 def server_start(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Start the local server in the background, or report the one already running.
