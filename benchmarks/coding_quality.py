@@ -32,9 +32,9 @@ from insats.tasks.interviews.transcripts import read_transcript, segment_turns
 CORPUS = Path(__file__).resolve().parent / "coding_corpus"
 
 
-def run(corpus: Path, part: str, question_context: bool = False) -> dict:
+def run(corpus: Path, part: str, question_context: bool = False, codebook: str = "codebook.yaml") -> dict:
     """Scores on the interviews of ``part`` ("dev", "test" or "all"); see the module docstring."""
-    codebook = load_codebook(corpus / "codebook.yaml")
+    book = load_codebook(corpus / codebook)
     split = pd.read_csv(corpus / "split.csv", dtype=str)
     ids = sorted(split["interview"] if part == "all" else split.loc[split["part"] == part, "interview"])
     gold = pd.read_csv(corpus / "gold.csv", dtype={"interview": str})
@@ -48,7 +48,7 @@ def run(corpus: Path, part: str, question_context: bool = False) -> dict:
         redacted = redaction.redact(text)[0]
         segs.append(segment_turns(redacted, iid))
     segments = pd.concat(segs, ignore_index=True)
-    coded = code_segments(segments, codebook, question_context=question_context)
+    coded = code_segments(segments, book, question_context=question_context)
     seconds = time.perf_counter() - started
     turn_of = dict(zip(segments["segment_id"], segments["turn"], strict=True))
     coded = coded.assign(turn=coded["segment_id"].map(turn_of))
@@ -64,7 +64,7 @@ def run(corpus: Path, part: str, question_context: bool = False) -> dict:
                                                         pred["pred_stance"], strict=True)}  # fmt: skip
     gold_set = {(i, int(t), c): s for i, t, c, s in zip(gold["interview"], gold["turn"], gold["code"],
                                                         gold["stance"], strict=True)}  # fmt: skip
-    leaves = [c.id for c in codebook.codes if not codebook.children(c.id)]
+    leaves = [c.id for c in book.codes if not book.children(c.id)]
     rows = []
     for code in leaves:
         g = {k for k in gold_set if k[2] == code}
@@ -114,9 +114,10 @@ def main() -> None:
     ap.add_argument("--part", choices=["test", "dev", "all"], default="test")
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--question-context", action="store_true", help="code_segments(question_context=True)")
+    ap.add_argument("--codebook", default="codebook.yaml", help="codebook file in the corpus folder")
     ap.add_argument("--json", action="store_true", help="print the summary figures as JSON")
     args = ap.parse_args()
-    r = run(args.corpus, args.part, args.question_context)
+    r = run(args.corpus, args.part, args.question_context, args.codebook)
     if args.json:
         keys = ["part", "interviews", "macro_f1", "micro_f1", "stance_accuracy", "stance_n", "stance_end_to_end",
                 "name_recall", "names_n", "seconds"]  # fmt: skip
@@ -124,7 +125,7 @@ def main() -> None:
         return
     print(
         f"coding quality on the {r['part']} half ({r['interviews']} interviews), {platform.node()}, "
-        f"question_context={args.question_context}"
+        f"question_context={args.question_context}, codebook {args.codebook}"
     )
     print(r["per_code"].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print(f"macro-F1 {r['macro_f1']:.3f}  micro-F1 {r['micro_f1']:.3f}")
