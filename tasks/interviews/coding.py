@@ -26,13 +26,14 @@ inte_krav) and ``negated`` is ``stance == "inte_krav"`` (kept for readers of the
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from nltk.tokenize import RegexpTokenizer
 
 from insats.tasks.interviews.codebook import Codebook
 from insats.tasks.interviews.morphology import MIN_PART, compound_parts, lemma
@@ -43,7 +44,16 @@ CLAUSE_BREAK_WORDS: frozenset[str] = frozenset({"men"})
 CODED_COLUMNS = ["interview_id", "segment_id", "code_id", "matched", "negated", "stance"]
 MATCH_COLUMNS = ["code_id", "keyword", "rule", "start_char", "end_char", "matched", "negated", "stance"]
 
-_TOKENIZER = RegexpTokenizer(r"\w+")
+
+@functools.cache
+def _tokenizer() -> Any:
+    """``RegexpTokenizer(r"\\w+")``, imported on first use: importing nltk costs seconds (it pulls in scipy.stats
+    and sklearn), which a chain whose study 1 is cached never needs to pay."""
+    from nltk.tokenize import RegexpTokenizer
+
+    return RegexpTokenizer(r"\w+")
+
+
 _CLAUSE_PUNCT = re.compile(r"[.,;:!?]")
 _SENTENCE_PUNCT = re.compile(r"[.!?]")
 
@@ -55,7 +65,7 @@ def normalise(text: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens (``\\w+``) of ``text``."""
-    return _TOKENIZER.tokenize(normalise(text))
+    return _tokenizer().tokenize(normalise(text))
 
 
 def stem(token: str) -> str:
@@ -80,7 +90,7 @@ class _Token:
 
 
 def _tokens(text: str) -> list[_Token]:
-    spans = list(_TOKENIZER.span_tokenize(text))
+    spans = list(_tokenizer().span_tokenize(text))
     breaks = [m.start() for m in _CLAUSE_PUNCT.finditer(text)]
     stops = [m.start() for m in _SENTENCE_PUNCT.finditer(text)]
     out: list[_Token] = []
