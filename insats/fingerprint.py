@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import threading
 import types
 from collections.abc import Iterator
 from typing import Any
@@ -131,11 +132,19 @@ def code_parts(fn: Any) -> dict[str, str]:
     return dict(sorted(walker.parts.items()))
 
 
+_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1024)
 def function_fingerprint(fn: Any) -> str:
-    """sha256 over :func:`code_parts` of ``fn``: changes exactly when code ``fn`` can run changes."""
+    """sha256 over :func:`code_parts` of ``fn``: changes exactly when code ``fn`` can run changes.
+
+    Serialised: tasks compute their keys on parallel threads, and ``inspect`` reads shared caches
+    (``linecache``, ``sys.modules``) that another thread's import may change under it."""
+    with _LOCK:
+        parts = code_parts(fn)
     digest = hashlib.sha256()
-    for name, text in code_parts(fn).items():
+    for name, text in parts.items():
         digest.update(name.encode())
         digest.update(b"\0")
         digest.update(text.encode("utf-8", "surrogatepass"))
