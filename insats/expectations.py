@@ -13,7 +13,7 @@ from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
 
-from insats.tasks.identity import is_identity_number
+from insats.tasks.register.standardise import normalise_identity_numbers
 
 
 class ColumnValuesValidIdentityNumber(ColumnMapMetricProvider):
@@ -26,7 +26,8 @@ class ColumnValuesValidIdentityNumber(ColumnMapMetricProvider):
         # A register repeats each person many times (one row per month): check each distinct value once.
         text = column.astype(str)
         distinct = pd.unique(text)
-        valid = {value for value in distinct if is_identity_number(value)}
+        checked = normalise_identity_numbers(pd.Series(distinct, dtype="string"))
+        valid = set(distinct[checked.notna().to_numpy(dtype=bool)])
         return text.isin(valid)
 
 

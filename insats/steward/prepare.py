@@ -125,12 +125,22 @@ def _prepare_register(file: Path, kind: str, config: Any, body: pd.DataFrame, bo
     frame, parse_problems = standardise_checked(body, kind, mapping, source=file.name)
     unparsed = np.zeros(len(frame), dtype=bool)
     for message, bad in parse_problems:
-        prepared.problems.append(Problem(f"values cannot be parsed: {message}", body_pos[bad], _short(message)))
+        text = f"values cannot be parsed: {renumber_rows(message, body_pos + 1)}"
+        prepared.problems.append(Problem(text, body_pos[bad], _short(message)))
         unparsed |= bad
     # Rows with a value that cannot be read are quarantined for that; the suite checks the others.
     prepared.frame = frame.loc[~unparsed].reset_index(drop=True) if unparsed.any() else frame
     prepared.positions = body_pos[~unparsed]
     return prepared
+
+
+_ROW_NUMBER = re.compile(r"(?:(?<=data row\(s\) )|(?<=\), ))(\d+) \(")
+
+
+def renumber_rows(message: str, to_file: np.ndarray) -> str:
+    """``standardise`` numbers rows (``data row(s) 3 ('x'), 7 ('y')``) within the frame it was given; renumber
+    them as data rows of the file (``to_file[i - 1]``: the file's 1-based data row of frame row ``i``)."""
+    return _ROW_NUMBER.sub(lambda m: f"{to_file[int(m[1]) - 1]} (", message)
 
 
 def _short(message: str) -> str:
