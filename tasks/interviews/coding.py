@@ -130,8 +130,11 @@ def _find_matches(tokens: list[_Token], index: _Index) -> list[tuple[str, str, s
     keys = [{t.stem, t.lower} for t in tokens]
     found: list[tuple[str, str, str, int, int]] = []
     direct: set[int] = set()  # tokens covered by an exact or phrase match
+    present = set().union(*keys) if keys else set()
     for code_id, kw, kst in index:
         k = len(kst)
+        if not kst[0] & present:  # cheap pre-check: the keyword's first word occurs nowhere in the text
+            continue
         for i in range(len(tokens) - k + 1):
             if all(kst[j] & keys[i + j] for j in range(k)) and tokens[i].clause == tokens[i + k - 1].clause:
                 found.append((code_id, kw, "exact" if k == 1 else "phrase", i, i + k))
