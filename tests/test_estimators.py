@@ -184,7 +184,9 @@ def test_matching_and_weighting_equal_exact_cell_att() -> None:
     assert ipw.att == pytest.approx(truth)
     aipw = AugmentedIPW(exact="cell", trim=0.0, n_boot=0).estimate(strata, ["x"], "y")
     assert aipw.att == pytest.approx(truth, abs=1e-6)
-    assert np.isnan(ipw.se) and ipw.variance_method == "none"
+    assert ipw.se > 0 and ipw.variance_method == "robust_sandwich"
+    unrun = InverseProbabilityWeighting(exact="cell", n_boot=0, variance="bootstrap").estimate(strata, ["x"], "y")
+    assert np.isnan(unrun.se) and unrun.variance_method == "none"
     naive = NaiveDifference().estimate(df, ["x"], "y")
     assert naive.att == pytest.approx(df[df.treated == 1].y.mean() - df[df.treated == 0].y.mean())
 
@@ -220,7 +222,7 @@ def test_cluster_resample_keeps_whole_persons_and_is_seeded() -> None:
 
 def test_bootstrap_chunks_combine_to_the_same_answer() -> None:
     df, _ = simulate_sample(0, n_persons=600)
-    est = InverseProbabilityWeighting(exact=None, n_boot=0)
+    est = InverseProbabilityWeighting(exact=None, n_boot=0, variance="bootstrap")
     seeds = replicate_seeds(3, 20)
     whole = bootstrap_replicates(est.point_estimates, df, ["x1", "x2"], ["y"], seeds)
     parts = pd.concat(
@@ -230,7 +232,9 @@ def test_bootstrap_chunks_combine_to_the_same_answer() -> None:
     se = bootstrap_se(whole).iloc[0]
     assert se["n_replicates"] == 20 and 0 < se["se"] < 0.2
     # The estimator's own bootstrap gives the same SE for the same seeds.
-    own = InverseProbabilityWeighting(exact=None, n_boot=20, seed=3).estimate(df, ["x1", "x2"], "y")
+    own = InverseProbabilityWeighting(exact=None, n_boot=20, seed=3, variance="bootstrap").estimate(
+        df, ["x1", "x2"], "y"
+    )
     assert own.se == pytest.approx(se["se"])
     assert with_bootstrap(est.estimate(df, ["x1", "x2"], "y"), whole).se == pytest.approx(se["se"])
     # The multi-estimator chunk draws the same resamples.
@@ -296,8 +300,14 @@ def test_effects_table_one_row_per_estimator_and_outcome() -> None:
     table = effects_table(fit_all(df, ["x1", "x2"], ests, outs, reps), "INS09", 6)
     assert len(table) == 15 and not table.duplicated(["outcome", "estimator"]).any()
     assert table["se"].notna().all() and (table["ci_low"] <= table["ci_high"]).all()
-    boot = table[table["estimator"].isin(["ipw_att", "aipw_att", "psm_nn1_norepl_caliper"])]
-    assert (boot["variance_method"] == "bootstrap_persons").all()
+    methods = table.groupby("estimator")["variance_method"].unique().map(list).to_dict()
+    assert methods == {
+        "psm_nn1_caliper": ["abadie_imbens_2016"],
+        "psm_nn1_norepl_caliper": ["bootstrap_persons"],
+        "ipw_att": ["robust_sandwich"],
+        "aipw_att": ["robust_sandwich"],
+        "naive_difference": ["robust_sandwich"],
+    }
     known = table[table["outcome"] == "y_known"]
     assert (known["n_treated"] < table.loc[table["outcome"] == "y", "n_treated"].iloc[0]).all()
     with pytest.raises(ValueError, match="unknown estimator"):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from insats.tasks.evaluation.bootstrap import bootstrap_se
 from insats.tasks.evaluation.matching import k_nearest
@@ -112,7 +112,7 @@ def normal_inference(att: float, se: float) -> tuple[float, float, float]:
     if not (np.isfinite(att) and np.isfinite(se)):
         return float("nan"), float("nan"), float("nan")
     z = att / se if se > 0 else (np.inf if att != 0 else 0.0)
-    return att - Z_95 * se, att + Z_95 * se, float(2 * stats.norm.sf(abs(z)))
+    return att - Z_95 * se, att + Z_95 * se, float(2 * special.ndtr(-abs(z)))
 
 
 def difference_in_means_se(y: np.ndarray, treated: np.ndarray, clusters: np.ndarray) -> float:

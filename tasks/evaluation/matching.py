@@ -88,7 +88,9 @@ def nearest_neighbour_match(
         pairs = _k_nearest(sorted_ctrl, trt, score[trt], s_lo, s_hi, pos, caliper, k, ties)
     if pairs.empty:
         return _empty_pairs()
-    return pairs.sort_values(["treated_pos", "control_pos"], kind="stable").reset_index(drop=True)
+    t, c, w = (pairs[col].to_numpy() for col in ("treated_pos", "control_pos", "weight"))
+    order = np.lexsort((c, t))
+    return pd.DataFrame({"treated_pos": t[order], "control_pos": c[order], "weight": w[order]})
 
 
 @dataclass

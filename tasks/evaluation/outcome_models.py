@@ -1,32 +1,63 @@
-"""Outcome regressions E[y | x] within one arm, used by the Abadie-Imbens SE and by AIPW.
+"""Outcome regressions E[y | x] within one arm, used by AIPW (and its sandwich variance).
 
 A 0/1 outcome gets a maximum-likelihood logistic regression (as the propensity model; under separation the
 Newton iterations stop after 100 steps and the fitted probabilities are then 0/1-like, still a valid
-prediction); any other outcome OLS. Covariates are standardised with the fitting arm's mean and SD, and the returned
-predictor applies the same standardisation to new rows.
+prediction); any other outcome OLS. Covariates are standardised with the fitting arm's mean and SD, and the
+returned predictor applies the same standardisation to new rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from insats.tasks.evaluation.propensity import logistic_newton
 
 
-def outcome_model(x: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """Fit E[y | x] on ``x`` (n x k floats) and ``y`` (n floats); returns ``predict(x_new) -> (m,)`` floats.
+@dataclass
+class OutcomeFit:
+    """A fitted E[y | x]: ``beta`` on z = (1, (x - mean) / sd); ``binary`` = logistic link, else identity."""
 
-    0/1 ``y``: logistic regression (a constant ``y`` predicts that constant); otherwise OLS."""
+    beta: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+    binary: bool
+
+    def design(self, x: np.ndarray) -> np.ndarray:
+        """z: m x (k + 1)."""
+        return np.column_stack([np.ones(len(x)), (x - self.mean) / self.sd])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        eta = self.design(x) @ self.beta
+        return 1.0 / (1.0 + np.exp(-eta)) if self.binary else eta
+
+    def gradient(self, x: np.ndarray) -> np.ndarray:
+        """d prediction / d beta per row: m x (k + 1)."""
+        z = self.design(x)
+        if not self.binary:
+            return z
+        m = self.predict(x)
+        return z * (m * (1 - m))[:, None]
+
+
+def fit_outcome_model(x: np.ndarray, y: np.ndarray) -> OutcomeFit:
+    """Fit E[y | x] on ``x`` (n x k floats) and ``y`` (n floats): logistic for 0/1 ``y`` (a constant ``y``
+    predicts that constant), otherwise OLS."""
     mean, sd = x.mean(axis=0), x.std(axis=0)
     sd[sd == 0] = 1.0
     binary = bool(np.isin(y, (0.0, 1.0)).all())
+    k = x.shape[1]
     if binary and y.min() == y.max():
-        return lambda x_new: np.full(len(x_new), float(y[0]))
+        return OutcomeFit(np.r_[float(y[0]), np.zeros(k)], mean, sd, False)
     if binary:
-        beta = logistic_newton((x - mean) / sd, y.astype(float))[0]
-        return lambda x_new: 1.0 / (1.0 + np.exp(-(beta[0] + ((x_new - mean) / sd) @ beta[1:])))
+        return OutcomeFit(logistic_newton((x - mean) / sd, y.astype(float))[0], mean, sd, True)
     design = np.column_stack([np.ones(len(x)), (x - mean) / sd])
     beta, *_ = np.linalg.lstsq(design, y, rcond=None)
-    return lambda x_new: np.column_stack([np.ones(len(x_new)), (x_new - mean) / sd]) @ beta
+    return OutcomeFit(beta, mean, sd, False)
+
+
+def outcome_model(x: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """``fit_outcome_model(x, y).predict``: ``predict(x_new) -> (m,)`` floats."""
+    return fit_outcome_model(x, y).predict

@@ -19,8 +19,11 @@ into the text, so disclosure control sees them); the estimand is then the ATT on
   on the controls (logistic for 0/1 outcomes, OLS otherwise). Consistent if either the propensity model or
   m0 is right (the ATT form of Sant'Anna & Zhao's normalised DR estimator, per stratum).
 
-SE: person (cluster) bootstrap re-running the whole estimator, score model included (``n_boot`` replicates
-from ``seed``; rows are resampled when there is no person column).
+SE (``variance``): "sandwich" (default, ``weighting_sandwich_se``): the influence function of the stratified
+normalised estimator with the estimation of the logit score (and of AIPW's outcome model) included, summed
+within persons (clusters) when there is a person column (Lunceford & Davidian 2004; Wooldridge 2010 ch. 21);
+"bootstrap" (and always for a boosted score): person (cluster) bootstrap re-running the whole estimator
+(``n_boot`` replicates from ``seed``; rows are resampled when there is no person column).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from insats.tasks.evaluation.estimators import Adjustment, Design, EffectEstimator
-from insats.tasks.evaluation.outcome_models import outcome_model
+from insats.tasks.evaluation.outcome_models import OutcomeFit, fit_outcome_model
+from insats.tasks.evaluation.propensity import LogitFit
 
 
 def att_weights_detail(
@@ -83,13 +87,59 @@ def att_weights(
     return att_weights_detail(score, treated, stratum, trim, common_support)[0]
 
 
+def weighting_sandwich_se(
+    w: np.ndarray,
+    r: np.ndarray,
+    stratum: np.ndarray,
+    clusters: np.ndarray,
+    att: float,
+    fit: LogitFit,
+    treated: np.ndarray,
+    outcome: tuple[OutcomeFit, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> float:
+    """SE of att = sum_i w_i r_i / N1 (``att_weights`` w; r = y, or y - m0(x) in AIPW) from its influence
+    function: treated r_i - mean0_s - att, kept controls w_i (r_i - mean0_s) with mean0_s the weighted control
+    mean of r in the stratum; plus G' H^-1 x_i (W_i - p_i) for the logit score (G = sum_C w_i (r_i - mean0_s)
+    x_i, H the logit's information) and, for AIPW, -D' H_m^-1 z_i (y_i - m_i) over the controls that fitted
+    m0 (``outcome`` = (model, x, y, fitting rows); D = sum_i w_i dm_i/dbeta). Summed within ``clusters``."""
+    _, s = np.unique(stratum, return_inverse=True)
+    ctrl, trt = w < 0, w > 0
+    n1 = int(trt.sum())
+    wsum = np.bincount(s[ctrl], weights=-w[ctrl], minlength=s.max() + 1)
+    mean0 = np.divide(
+        np.bincount(s[ctrl], weights=-w[ctrl] * r[ctrl], minlength=wsum.size),
+        wsum,
+        out=np.zeros(wsum.size),
+        where=wsum > 0,
+    )
+    centred = r - mean0[s]
+    psi = np.zeros(r.size)
+    psi[trt] = centred[trt] - att
+    psi[ctrl] = w[ctrl] * centred[ctrl]
+    x, p = fit.design, fit.p
+    g = (w[ctrl] * centred[ctrl]) @ x[ctrl]
+    h = (x * (p * (1 - p))[:, None]).T @ x
+    psi += (x * (treated - p)[:, None]) @ np.linalg.lstsq(h, g, rcond=None)[0]
+    if outcome is not None:
+        model, xo, yo, rows = outcome
+        used = w != 0
+        d = w[used] @ model.gradient(xo[used])
+        z = model.design(xo[rows])
+        jac = model.gradient(xo[rows])
+        h_m = jac.T @ z
+        resid = yo[rows] - model.predict(xo[rows])
+        psi[rows] -= (z * resid[:, None]) @ np.linalg.lstsq(h_m, d, rcond=None)[0]
+    per_cluster = np.bincount(clusters, weights=psi)
+    return float(np.sqrt(np.sum(per_cluster**2)) / n1)
+
+
 class InverseProbabilityWeighting(EffectEstimator):
     """ATT by inverse probability (odds) weighting, stratified normalised weights (module docstring).
 
     Parameters: ``exact`` (stratum column(s); None, the default: one stratum), ``trim`` (drop p > 1 - trim;
     0, the default: none), ``common_support`` (min-max rule within strata; default off), ``ps_model``
-    ("logit"/"gbm"), ``ps_penalty_c`` (None = maximum-likelihood logit), ``n_boot`` and ``seed`` (bootstrap
-    SE), ``treatment`` and ``cluster`` column names.
+    ("logit"/"gbm"), ``ps_penalty_c`` (None = maximum-likelihood logit), ``variance`` ("sandwich" or
+    "bootstrap"), ``n_boot`` and ``seed`` (bootstrap SE), ``treatment`` and ``cluster`` column names.
     """
 
     name = "ipw_att"
@@ -106,7 +156,10 @@ class InverseProbabilityWeighting(EffectEstimator):
         *,
         common_support: bool = False,
         ps_penalty_c: float | None = None,
+        variance: str = "sandwich",
     ) -> None:
+        if variance not in ("sandwich", "bootstrap"):
+            raise ValueError(f"variance must be 'sandwich' or 'bootstrap', got {variance!r}")
         if not 0 <= trim < 0.5:
             raise ValueError(f"trim must be in [0, 0.5), got {trim}")
         if ps_model not in ("logit", "gbm"):
@@ -117,10 +170,29 @@ class InverseProbabilityWeighting(EffectEstimator):
         self.n_boot, self.seed = n_boot, seed
         self.treatment, self.cluster = treatment, cluster
         self.common_support, self.ps_penalty_c = common_support, ps_penalty_c
+        self.variance = variance
 
     @property
     def label(self) -> str:
         return self.name + ("_gbm" if self.ps_model == "gbm" else "")
+
+    @property
+    def uses_bootstrap(self) -> bool:
+        return self.variance == "bootstrap" or self.ps_model != "logit"
+
+    def _outcome_fit(self, d: Design, adj: Adjustment, y: np.ndarray) -> tuple[OutcomeFit, np.ndarray] | None:
+        """The outcome model and its fitting rows (None in plain IPW)."""
+        return None
+
+    def _analytic_se(self, d: Design, adj: Adjustment, y: np.ndarray, att: float) -> tuple[float, str] | None:
+        if self.uses_bootstrap:
+            return None
+        fitted = self._outcome_fit(d, adj, y)
+        r = y if fitted is None else y - fitted[0].predict(d.x)
+        outcome = None if fitted is None else (fitted[0], d.x, y, fitted[1])
+        fit = d.logit_fit(self.ps_penalty_c)
+        se = weighting_sandwich_se(adj.w, r, d.stratum, d.clusters, att, fit, d.treated.astype(float), outcome)
+        return se, "robust_sandwich"
 
     def _adjust(self, d: Design) -> Adjustment:
         score = d.propensity(self.ps_model, self.seed, self.ps_penalty_c)
@@ -133,9 +205,12 @@ class AugmentedIPW(InverseProbabilityWeighting):
 
     name = "aipw_att"
 
+    def _outcome_fit(self, d: Design, adj: Adjustment, y: np.ndarray) -> tuple[OutcomeFit, np.ndarray] | None:
+        controls = np.flatnonzero((~d.treated) & (adj.w != 0))
+        if controls.size == 0:
+            return None
+        return fit_outcome_model(d.x[controls], y[controls]), controls
+
     def _residualise(self, d: Design, adj: Adjustment, y: np.ndarray) -> np.ndarray:
-        controls = (~d.treated) & (adj.w != 0)
-        if not controls.any():
-            return y
-        m0 = outcome_model(d.x[controls], y[controls])
-        return y - m0(d.x)
+        fitted = self._outcome_fit(d, adj, y)
+        return y if fitted is None else y - fitted[0].predict(d.x)
