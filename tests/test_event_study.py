@@ -222,3 +222,87 @@ def test_matched_event_study_equals_a_hand_computed_pair_difference():
     for rel, value in expected.items():
         assert table.loc[rel, "att"] == pytest.approx(value)
     assert table.loc[-1, "se"] == 0 and (table["n_treated"] == 1).all()
+
+
+def test_general_callaway_santanna_equals_the_register_event_study() -> None:
+    # insats.tasks.evaluation.did (any panel) without covariates = event_study (sufficient statistics).
+    from insats.tasks.evaluation.conditional_event_study import conditional_event_study
+
+    y, g = simulate(11, 300, 14, effect=True)
+    panel, starts = make_panel(y, g)
+    fast = event_study(panel, starts, "y", leads=4, lags=6).coefficients
+    general, counts = conditional_event_study(panel, starts, "y", leads=4, lags=6, covariates=())
+    assert list(general["rel_month"]) == list(fast["rel_month"])
+    np.testing.assert_allclose(general["att"], fast["att"], atol=1e-12)
+    np.testing.assert_allclose(general["se"], fast["se"], atol=1e-12)
+    assert (general["n_treated"].to_numpy() == fast["n_treated"].to_numpy()).all()
+    assert counts["n_cells_regression"] == 0
+
+
+def _selected_on_history(seed: int, n: int = 1500, t: int = 24) -> tuple[pd.DataFrame, pd.Series]:
+    """0/1 assistance as a persistent Markov chain; persons on assistance start with a monthly chance of 10 % x
+    their share of the last 12 months on assistance; starting lowers the chance of staying on assistance.
+    Starters are selected on their history (what the conditional design conditions on)."""
+    rng = np.random.default_rng(seed)
+    y = np.zeros((n, t))
+    y[:, 0] = rng.random(n) < 0.4
+    g = np.full(n, t + 5)
+    for m in range(1, t):
+        stay, enter = np.where(g < m, 0.75, 0.9), 0.08
+        y[:, m] = np.where(y[:, m - 1] == 1, rng.random(n) < stay, rng.random(n) < enter)
+        share = y[:, max(0, m - 12) : m].mean(axis=1)
+        eligible = (g > t) & (y[:, m - 1] == 1)
+        g[eligible & (rng.random(n) < 0.1 * share)] = m
+    panel, starts = make_panel(y, g)
+    return panel.rename(columns={"y": "on_assistance"}), starts
+
+
+def test_conditioning_on_the_history_removes_the_pre_trends_of_selection() -> None:
+    from insats.tasks.evaluation.conditional_event_study import conditional_event_study
+
+    panel, starts = _selected_on_history(5)
+    plain, _ = conditional_event_study(panel, starts, leads=6, lags=4, covariates=())
+    cond, counts = conditional_event_study(panel, starts, leads=6, lags=4)
+    pre_plain = plain[plain["rel_month"] <= -2]
+    pre_cond = cond[cond["rel_month"] <= -2]
+    assert pre_plain["att"].abs().max() > 0.1  # selection on history: large pre-trends unconditionally
+    assert (pre_cond["att"].abs() < 3 * pre_cond["se"] + 0.02).all()  # gone given the history
+    assert cond.loc[cond["rel_month"] == 3, "att"].iloc[0] < -0.05  # the effect (less assistance) remains
+    assert counts["n_units"] == panel["person_id"].nunique()
+
+
+def test_brief_shows_the_unconditional_and_conditional_designs_side_by_side() -> None:
+    from insats.tasks.reporting.brief.outcome_evaluation import event_study_section
+
+    rows = []
+    for design, shift in (
+        ("callaway_santanna_not_yet_treated", -0.05),
+        ("callaway_santanna_conditional_not_yet_treated", 0.0),
+    ):
+        for m in range(-12, 25):
+            att = shift * (m < -1) + (-0.1 if m >= 0 else 0.0)
+            rows.append(
+                {
+                    "intervention_id": "INS01",
+                    "design": design,
+                    "rel_month": m,
+                    "att": att,
+                    "se": 0.01,
+                    "ci_low": att - 0.02,
+                    "ci_high": att + 0.02,
+                    "p_value": 0.5,
+                    "n_treated": 3 if m == 24 else 40,
+                }
+            )
+    rows.append({**rows[-1], "design": "matched_pairs", "att": 9.0})
+    events = pd.DataFrame(rows)
+    en = event_study_section(events, threshold=5, lang="en")
+    sv = event_study_section(events, threshold=5, lang="sv")
+    assert "Effect, unconditional" in en["header"] and "Effect, conditional" in en["header"]
+    assert "Effekt, villkorad" in sv["header"]
+    first = [c["text"] for c in en["rows"][0]]
+    assert first[:3] == ["INS01", "-12", "-0.050"] and first[4] == "0.000"
+    last = [c["text"] for c in en["rows"][-1]]
+    assert last[1] == "24" and last[2] == "–" and last[-1] == "<5"  # hidden with its count of 3
+    assert "0.050" in en["note"] and "unconditional" in en["note"] and "0,000" in sv["note"]
+    assert not any("9.000" in c["text"] for r in en["rows"] for c in r)  # the matched pairs are not in it

@@ -109,15 +109,19 @@ def _logit(x: np.ndarray, d: np.ndarray, max_iter: int = 50, tol: float = 1e-10)
     return p, np.linalg.pinv((x * w[:, None]).T @ x / len(d))
 
 
-def dr_did_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
+def dr_did_panel(dy: np.ndarray, d: np.ndarray, x: np.ndarray, score: bool = True) -> tuple[float, np.ndarray]:
     """Sant'Anna & Zhao (2020) doubly-robust DiD for a 2-period panel (``DRDID::drdid_panel``, unit weights).
 
     ``dy``: outcome change per unit (n), ``d``: 1 treated / 0 comparison, ``x``: n x k covariates WITH the
-    intercept column. Returns (att, influence function per unit, mean zero, var(att) = mean(if**2) / n)."""
+    intercept column. Returns (att, influence function per unit, mean zero, var(att) = mean(if**2) / n).
+    ``score=False``: a constant propensity score, i.e. the outcome-regression DiD (Heckman, Ichimura & Todd
+    1997; R did's ``est_method="reg"``), with its exact influence function."""
     n = len(dy)
-    ps, ps_hinv = (
-        _logit(x, d) if x.shape[1] > 1 else (np.full(n, d.mean()), np.array([[1 / (d.mean() * (1 - d.mean()))]]))
-    )
+    if score and x.shape[1] > 1:
+        ps, ps_hinv = _logit(x, d)
+    else:  # intercept-only logit: the share treated
+        ps, ps_hinv = np.full(n, d.mean()), np.zeros((x.shape[1], x.shape[1]))
+        ps_hinv[0, 0] = 1 / (d.mean() * (1 - d.mean()))
     ps = np.minimum(ps, 1 - 1e-6)
     keep = np.where(d == 1, True, ps < PS_TRIM)
     xc = x[d == 0]
@@ -163,9 +167,20 @@ def att_gt(
     base_period: BasePeriod = "varying",
     cluster: str | None = None,
     anticipation: int = 0,
+    events: tuple[float, float] | None = None,
+    on_separation: Literal["raise", "skip", "regression"] = "raise",
+    covariate_period: Literal["earlier", "base"] = "earlier",
 ) -> DidResult:
     """Group-time ATTs (module docstring). ``data``: long, one row per unit and period (panel) or per
-    observation (``unit=None``); ``group``: first treated period per row (constant within a unit)."""
+    observation (``unit=None``); ``group``: first treated period per row (constant within a unit).
+    ``events``: (lowest, highest) event time t - g to estimate (in the periods' units; months for dates),
+    None = all. ``on_separation``: what a cell whose propensity logit does not converge (separation) gets:
+    an error ("raise"), left out ("skip", counted in ``counts["n_cells_failed"]``), or the outcome-regression
+    DiD on the same covariates ("regression", counted in ``counts["n_cells_regression"]``).
+    ``covariate_period``: time-varying covariates are taken
+    in the earlier of the two periods compared ("earlier", as R's did) or in the base period ("base"; with a
+    universal base period that is the period before ``g`` for every cell of cohort ``g``, so that a history
+    covariate never includes the period ``t`` whose outcome it would then explain)."""
     cols = [outcome, time, group, *([unit] if unit else []), *covariates, *([cluster] if cluster else [])]
     missing = [c for c in dict.fromkeys(cols) if c not in data.columns]
     if missing:
@@ -230,13 +245,15 @@ def att_gt(
     if glist.size == 0 or not np.isinf(ug).any() and control_group == "never_treated":
         raise ValueError("need treated units and never-treated units (or control_group='not_yet_treated')")
 
-    rows, infs = [], []
+    rows, infs, failed, by_regression = [], [], 0, 0
     for g in glist:
         pre_idx = np.flatnonzero(tlist + anticipation < g)
         if pre_idx.size == 0:
             continue
         pret = int(pre_idx[-1])
         for j in range(0 if base_period == "universal" else 1, len(tlist)):
+            if events is not None and not events[0] <= tlist[j] - g <= events[1]:
+                continue
             b = pret
             if base_period == "varying" and tlist[j] + anticipation < g:
                 b = j - 1
@@ -252,13 +269,23 @@ def att_gt(
             full = np.zeros(n)
             if unit is not None:
                 use = (treat | ctrl) & ~np.isnan(wide[:, j]) & ~np.isnan(wide[:, b])
-                early = min(j, b)
+                early = b if covariate_period == "base" else min(j, b)
                 for m in xw:
                     use &= ~np.isnan(m[:, early])
                 if not (use & treat).any() or not (use & ctrl).any():
                     continue
                 x = np.column_stack([np.ones(int(use.sum()))] + [m[use, early] for m in xw])
-                att, psi = dr_did_panel(wide[use, j] - wide[use, b], treat[use].astype(float), x)
+                dy, dd = wide[use, j] - wide[use, b], treat[use].astype(float)
+                try:
+                    att, psi = dr_did_panel(dy, dd, x)
+                except ValueError as exc:
+                    if on_separation == "raise":
+                        raise ValueError(f"ATT(g={g:g}, t={tlist[j]:g}): {exc}") from exc
+                    if on_separation == "skip":
+                        failed += 1
+                        continue
+                    att, psi = dr_did_panel(dy, dd, x, score=False)
+                    by_regression += 1
             else:
                 use = (treat | ctrl) & ((ti_r == j) | (ti_r == b))
                 att, psi = _did_rc(y_r[use], treat[use].astype(float), (ti_r[use] == j).astype(float))
@@ -268,6 +295,7 @@ def att_gt(
             full[use] = psi * n / n_cell
             rows.append((g, tlist[j], tlist[b], att, np.nan, int((use & treat).sum()), int((use & ctrl).sum())))
             infs.append(full)
+    counts |= {"n_cells_failed": failed, "n_cells_regression": by_regression}
     gt = pd.DataFrame(rows, columns=["group", "time", "base", "att", "se", "n_treated", "n_control"])
     influence = np.column_stack(infs) if infs else np.zeros((n, 0))
     result = DidResult(
