@@ -61,6 +61,7 @@ OPTIONAL_SOURCES = {
     "quotes": ("employer_interviews", "quotes"),
     "coverage_gaps": ("intervention_mapping", "coverage_gaps"),
     "evidence": ("intervention_mapping", "evidence"),
+    "event_study": ("outcome_evaluation", "event_study"),
     "goal_attainment": ("participant_flow", "goal_attainment"),
     "enrolment": ("participant_flow", "enrolment"),
 }

@@ -12,7 +12,7 @@ import pandas as pd
 STUDY_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "employer_interviews": (("demand_profile",), ("reliability", "quotes")),
     "intervention_mapping": (("alignment", "candidates"), ("coverage_gaps", "evidence")),
-    "outcome_evaluation": (("effects", "balance"), ()),
+    "outcome_evaluation": (("effects", "balance"), ("event_study",)),
     "participant_flow": (("goal_attainment", "enrolment"), ()),
 }
 # Studies every brief reports on (the participant flow is optional: its section is left out without tables).
@@ -54,6 +54,7 @@ class BriefContent:
     quotes: pd.DataFrame | None = None
     coverage_gaps: pd.DataFrame | None = None
     evidence: pd.DataFrame | None = None
+    event_study: pd.DataFrame | None = None
 
     def available(self, study: str) -> bool:
         """Whether ``study`` has at least one core table (:data:`STUDY_TABLES`)."""

@@ -140,3 +140,57 @@ def balance_section(balance: pd.DataFrame, treated: pd.Series, threshold: int, l
         "figure": data_uri(figures.balance_figure(bal, lang)),
         "alt": t("figure_alt_balance", lang),
     }
+
+
+EVENT_DESIGNS: tuple[str, ...] = (
+    "callaway_santanna_not_yet_treated",
+    "callaway_santanna_conditional_not_yet_treated",
+)
+EVENT_MONTHS: tuple[int, ...] = (-12, -6, -3, -2, 0, 3, 6, 12, 18, 24)  # relative months shown in the brief
+EVENT_DERIVED: tuple[str, ...] = ("att", "se", "ci_low", "ci_high", "p_value")
+
+
+def event_study_section(events: pd.DataFrame, threshold: int, lang: str) -> dict[str, Any]:
+    """The register event study side by side: unconditional and conditional on the assistance history
+    (designs ``EVENT_DESIGNS``), one row per intervention and shown relative month (``EVENT_MONTHS``), with
+    each design's effect and 95 % CI and the number of starters; estimates of a hidden count are hidden.
+    ``note``: per design the largest |effect| before the start (months -12..-2), the pre-trend check."""
+    events = complete_if_empty(events, STUDY, "event_study")
+    require(events, ("intervention_id", "design", "rel_month", *EVENT_DERIVED, "n_treated"), "event_study")
+    events = events[events["design"].isin(EVENT_DESIGNS)]
+    sup = protect(events, STUDY, "event_study", threshold, {"n_treated": list(EVENT_DERIVED)})
+    cols = [
+        "intervention_id",
+        "rel_month",
+        "att_unconditional",
+        "ci_unconditional",
+        "att_conditional",
+        "ci_conditional",
+        "n_treated",
+    ]
+    rows, pre = [], []
+    for iid, grp in sup.groupby(sup["intervention_id"].astype(str), sort=True):
+        by = {d: grp[grp["design"] == d].set_index("rel_month") for d in EVENT_DESIGNS}
+        for m in EVENT_MONTHS:
+            recs = [by[d].loc[m].to_dict() if m in by[d].index else None for d in EVENT_DESIGNS]
+            if all(r is None for r in recs):
+                continue
+            cells = [cell(iid, "intervention_id"), cell(format_int(m, lang), "rel_month", True)]
+            for r in recs:
+                cells.append(cell(format_number(r["att"], lang, 3) if r else MISSING, "att", True))
+                cells.append(cell(format_ci(r["ci_low"], r["ci_high"], lang) if r else MISSING, "ci", True))
+            last = recs[-1] or recs[0]
+            cells.append(cell(count_text(last, "n_treated", threshold, lang), "n_treated", True))
+            rows.append(cells)
+        for d in EVENT_DESIGNS:
+            before = pd.to_numeric(by[d].loc[(by[d].index >= -12) & (by[d].index <= -2), "att"], errors="coerce")
+            pre.append(
+                t(
+                    "event_pretrend",
+                    lang,
+                    intervention=iid,
+                    design=t(f"design_{d}", lang),
+                    max=format_number(before.abs().max(), lang, 3) if before.notna().any() else MISSING,
+                )
+            )
+    return {"header": header(cols, lang), "rows": rows, "note": " ".join(pre)}

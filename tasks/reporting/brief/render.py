@@ -52,6 +52,8 @@ TEMPLATE_TEXTS: tuple[str, ...] = (
     "effects_heading",
     "balance_heading",
     "balance_text",
+    "event_study_heading",
+    "event_study_text",
     "participant_flow",
     "participant_flow_text",
     "goals_heading",
@@ -131,6 +133,11 @@ def _studies(content: BriefContent, threshold: int, lang: str) -> dict[str, Any]
     out["balance"] = (
         outcome_evaluation.balance_section(content.balance, treated, threshold, lang)
         if content.balance is not None
+        else None
+    )
+    out["event_study"] = (
+        outcome_evaluation.event_study_section(content.event_study, threshold, lang)
+        if content.event_study is not None
         else None
     )
     return out
