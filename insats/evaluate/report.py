@@ -24,9 +24,7 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float | np.floating):
         if not np.isfinite(v):
             return ""
-        if abs(v) >= 1e4:
-            return f"{v:.1f}"
-        return f"{v:.4g}" if abs(v) < 1e-3 and v != 0 else f"{v:.4f}".rstrip("0").rstrip(".")
+        return f"{v:.1f}" if abs(v) >= 1e4 else f"{v:.5g}"
     return str(v)
 
 
@@ -165,7 +163,9 @@ def write_result(result: EvaluationResult, out: str | Path) -> Path:
         manifest = {
             "kind": MANIFEST_KIND,
             "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-            "inputs": checksum_inputs([source]) if source else [{"path": None, "note": "in-memory data frame"}],
+            "inputs": checksum_inputs([source.resolve()])
+            if source
+            else [{"path": None, "note": "in-memory data frame"}],
             "parameters": result.parameters,
             "counts": result.counts,
             "code": code_version(),
