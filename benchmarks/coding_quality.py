@@ -7,7 +7,8 @@ when any segment of the turn has it (turn level, as the human coding in ``gold.c
 
 Prints per-code precision / recall / F1 (leaf codes of the codebook), macro and micro F1, stance accuracy on
 KOMP codes (the coder's ``stance`` column when it has one, otherwise its ``negated`` flag read as
-inte_krav / krav), and name-redaction recall (a gold name counts as redacted when it no longer occurs as a
+inte_krav / krav), the demand profile (share of employers requiring each KOMP code) against the human
+coding's, and name-redaction recall (a gold name counts as redacted when it no longer occurs as a
 word in its redacted turn).
 
 Usage: ``python benchmarks/coding_quality.py [--part test|dev|all] [--corpus DIR] [--json]``
@@ -27,6 +28,8 @@ import pandas as pd
 from insats.tasks.interviews import redaction
 from insats.tasks.interviews.codebook import load_codebook
 from insats.tasks.interviews.coding import code_segments
+from insats.tasks.interviews.profile import demand_profile
+from insats.tasks.interviews.stance import combine
 from insats.tasks.interviews.transcripts import read_transcript, segment_turns
 
 CORPUS = Path(__file__).resolve().parent / "coding_corpus"
@@ -92,7 +95,16 @@ def run(corpus: Path, part: str, question_context: bool = False, codebook: str =
             missed.append(f"{iid}:{turn}:{name}")
         else:
             found += 1
+    # Demand profile (share of employers whose combined stance is krav): the coder's vs the human coding's.
+    employers = pd.DataFrame({"interview_id": ids, "employer_id": ids})
+    auto = demand_profile(coded.drop(columns=["turn", "pred_stance", "_s"]), employers, book)
+    human_rows = gold[gold["code"].str.startswith("KOMP.")].groupby(["interview", "code"])["stance"].agg(combine)
+    human = (human_rows == "krav").groupby(level="code").sum() / len(ids)
+    profile = auto[["code_id", "share_employers"]].rename(columns={"share_employers": "auto_share_krav"})
+    profile["human_share_krav"] = profile["code_id"].map(human).fillna(0.0)
     return {
+        "profile": profile,
+        "profile_mae": float((profile["auto_share_krav"] - profile["human_share_krav"]).abs().mean()),
         "part": part,
         "interviews": len(ids),
         "per_code": per_code,
@@ -120,7 +132,7 @@ def main() -> None:
     r = run(args.corpus, args.part, args.question_context, args.codebook)
     if args.json:
         keys = ["part", "interviews", "macro_f1", "micro_f1", "stance_accuracy", "stance_n", "stance_end_to_end",
-                "name_recall", "names_n", "seconds"]  # fmt: skip
+                "name_recall", "names_n", "profile_mae", "seconds"]  # fmt: skip
         print(json.dumps({k: r[k] for k in keys}, indent=1))
         return
     print(
@@ -132,6 +144,8 @@ def main() -> None:
     print(f"stance accuracy (KOMP, matched turns) {r['stance_accuracy']:.3f} of {r['stance_n']}; "
           f"end to end (found with the right stance / all gold KOMP turns) {r['stance_end_to_end']:.3f}")  # fmt: skip
     print(r["stance_confusion"].to_string())
+    print(r["profile"].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(f"demand profile (share of employers requiring each KOMP code): mean absolute error {r['profile_mae']:.3f}")
     print(f"name-redaction recall {r['name_recall']:.3f} of {r['names_n']}; missed: {r['names_missed']}")
     print(f"redaction + coding time {r['seconds']:.2f} s (the first call loads simplemma's Swedish dictionary)")
 
