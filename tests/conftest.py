@@ -26,3 +26,15 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, subproce
     """The README's main job: `insats demo` (writes the demo inputs, runs the whole chain)."""
     ws = make_workspace(tmp_path_factory.mktemp("chain"), "project")
     return ws, ws.cli("demo")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory):
+    """One temporary Prefect API (SQLite) for every test that runs a flow in this process."""
+    import os
+
+    from prefect.testing.utilities import prefect_test_harness
+
+    os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect_home")))
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -24,12 +24,10 @@ def test_outputs_are_named_and_typed(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cache_hit_miss_and_recompute_after_deletion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs a real flow on Prefect's embedded API (about 20 s)."""
+def test_cache_hit_miss_and_recompute_after_deletion(prefect_harness: None, tmp_path: Path) -> None:
+    """Runs a real flow on the session's Prefect test API."""
     from prefect import flow
-    from prefect.testing.utilities import prefect_test_harness
 
-    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
     scaled = node(scale, "scaled")
     calls: list[str] = []
 
@@ -42,14 +40,13 @@ def test_cache_hit_miss_and_recompute_after_deletion(tmp_path: Path, monkeypatch
 
     src = tmp_path / "in.parquet"
     pd.DataFrame({"x": [1, 2]}).to_parquet(src)
-    with prefect_test_harness():
-        out = chain(str(src), 3)
-        assert pd.read_parquet(out)["x"].tolist() == [3, 6]
-        chain(str(src), 3)
-        out.unlink()
-        chain(str(src), 3)
-        assert out.is_file()
-        pd.DataFrame({"x": [5]}).to_parquet(src)
-        chain(str(src), 3)
-        assert pd.read_parquet(out)["x"].tolist() == [15]
+    out = chain(str(src), 3)
+    assert pd.read_parquet(out)["x"].tolist() == [3, 6]
+    chain(str(src), 3)
+    out.unlink()
+    chain(str(src), 3)
+    assert out.is_file()
+    pd.DataFrame({"x": [5]}).to_parquet(src)
+    chain(str(src), 3)
+    assert pd.read_parquet(out)["x"].tolist() == [15]
     assert calls == ["Completed", "Cached", "Completed", "Completed"]
