@@ -16,7 +16,8 @@ at least :data:`MIN_PART` letters (``undersköterskeutbildning`` -> ``utbildning
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 MIN_PART = 4  # letters of a compound part (keyword or the rest)
 LINKING = ("s",)  # fogemorfem tried between the parts (körkort-s-krav)
@@ -45,10 +46,36 @@ except ImportError:  # pragma: no cover - exercised only without simplemma
     BACKEND = "snowball"
 
 
-@functools.lru_cache(maxsize=1 << 17)
+T = TypeVar("T")
+
+
+class _Memo(Generic[T]):
+    """Memoise a one-argument function in a dict. Not ``functools.lru_cache``: insats.fingerprint follows a
+    callable's ``fn`` attribute into its source (so a change to the cached function re-keys the nodes using
+    it), and the fixed repr keeps the cache's contents out of the fingerprint."""
+
+    def __init__(self, fn: Callable[[str], T]) -> None:
+        self.fn = fn
+        self.cache: dict[str, T] = {}
+
+    def __call__(self, key: str) -> T:
+        try:
+            return self.cache[key]
+        except KeyError:
+            value = self.cache[key] = self.fn(key)
+            return value
+
+    def __repr__(self) -> str:
+        return f"_Memo({self.fn.__qualname__})"
+
+
 def lemma(token: str) -> str:
     """Dictionary form of one lower-case token (cached); unknown compounds are lemmatised on their longest
     known tail (``kundbemötandet`` -> ``kundbemötande``); other unknown words are returned unchanged."""
+    return _LEMMA(token)
+
+
+def _lemma(token: str) -> str:
     if BACKEND != "simplemma" or _known(token) or len(token) < 2 * MIN_PART:
         return _lemmatize(token)
     for i in range(MIN_PART - 1, len(token) - MIN_PART + 1):
@@ -62,7 +89,6 @@ def _stripped_heads(head: str) -> list[str]:
     return [head] + [head[: -len(s)] for s in LINKING if head.endswith(s) and len(head) - len(s) >= MIN_PART]
 
 
-@functools.lru_cache(maxsize=1 << 17)
 def _splits(token: str) -> tuple[tuple[str, str], ...]:
     """(candidate head, lemma of tail) for every split of ``token`` with parts of >= MIN_PART letters."""
     out: list[tuple[str, str]] = []
@@ -78,9 +104,13 @@ def compound_parts(token: str, vocabulary: frozenset[str] | set[str]) -> frozens
     """Members of ``vocabulary`` (keyword lemmas) that ``token`` contains as a compound head followed by a
     known word, or as a compound tail (lemmatised); empty when the token is not such a compound."""
     found: set[str] = set()
-    for head, tail in _splits(token):
+    for head, tail in _SPLITS(token):
         if head and tail and head in vocabulary:
             found.add(head)
         elif not head and tail in vocabulary:
             found.add(tail)
     return frozenset(found)
+
+
+_LEMMA: _Memo[str] = _Memo(_lemma)
+_SPLITS: _Memo[tuple[tuple[str, str], ...]] = _Memo(_splits)
