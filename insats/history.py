@@ -7,6 +7,7 @@ table artifact per published study; the history joins those to the runs.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,13 +117,10 @@ def read_history(since: datetime | None = None, until: datetime | None = None) -
 
 def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
     """``2026Q4`` -> (2026-10-01, 2027-01-01) in UTC. Raises ValueError for another form."""
-    try:
-        year, q = quarter.upper().split("Q")
-        year_i, q_i = int(year), int(q)
-        if not 1 <= q_i <= 4:
-            raise ValueError
-    except ValueError as exc:
-        raise ValueError(f"Expected a quarter like 2026Q4, got {quarter!r}") from exc
+    match = re.fullmatch(r"(\d{4})[Qq]([1-4])", quarter.strip())
+    if match is None:  # "26Q4" or "2026Q5" would silently name another period
+        raise ValueError(f"Expected a quarter as YYYYQn (e.g. 2026Q4), got {quarter!r}")
+    year_i, q_i = int(match[1]), int(match[2])
     start = datetime(year_i, 3 * (q_i - 1) + 1, 1, tzinfo=UTC)
     end = datetime(year_i + (q_i == 4), 1 if q_i == 4 else 3 * q_i + 1, 1, tzinfo=UTC)
     return start, end

@@ -37,3 +37,14 @@ def test_table_row_counts_that_changed_and_run_counts():
         {"study": "a", "state": "Failed", "runs": 1},
         {"study": "b", "state": "Completed", "runs": 1},
     ]
+
+
+def test_quarters_must_be_written_in_full():
+    import pytest
+
+    from insats.history import quarter_bounds
+
+    assert quarter_bounds("2026Q4")[0].month == 10 and quarter_bounds("2027q1")[1].month == 4
+    for bad in ("26Q4", "2026Q5", "2026-Q4", "Q4 2026", "2026Q"):
+        with pytest.raises(ValueError, match="YYYYQn"):
+            quarter_bounds(bad)
