@@ -106,9 +106,11 @@ def _training_frame(segments: pd.DataFrame, labels: pd.DataFrame, coder: str | S
 
 
 def _model(n_pos: int, seed: int) -> object:
-    base = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, random_state=seed)
+    """Logistic regression (liblinear: fast on a few hundred sparse rows) with sigmoid calibration fitted once
+    on out-of-fold scores (``ensemble=False``: one calibrator, not one per fold; a third of the optimiser calls)."""
+    base = LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=seed)
     folds = min(3, n_pos)
-    return CalibratedClassifierCV(base, method="sigmoid", cv=folds) if folds >= 2 else base
+    return CalibratedClassifierCV(base, method="sigmoid", cv=folds, ensemble=False) if folds >= 2 else base
 
 
 def cross_validate_suggestions(
