@@ -226,12 +226,46 @@ def dask_scheduler(address: str | None) -> Iterator[str]:
     One cluster serves every study flow of a command, instead of one cluster per flow.
     """
     if address:
+        check_workers_reach_api(address, os.environ.get("PREFECT_API_URL", ""))
         yield address
         return
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, processes=True) as cluster:
         yield cluster.scheduler_address
+
+
+def _api_health(url: str) -> str:
+    """Runs on a Dask worker: '' if the Prefect API at ``url`` answers there, else why not."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=5) as response:  # noqa: S310 - our API
+            return "" if response.status == 200 else f"HTTP {response.status}"
+    except OSError as exc:
+        return str(exc)
+
+
+def check_workers_reach_api(address: str, url: str) -> None:
+    """Refuse an external Dask cluster whose workers cannot reach this run's Prefect API.
+
+    prefect-dask sends each task the run's settings, API address included, so workers record their task runs
+    in the run's own history; a worker that cannot reach that address would lose them (or, without an
+    address, start a temporary server of its own). Raises RuntimeError naming the workers and the address.
+    """
+    if not url:
+        return
+    from distributed import Client
+
+    with Client(address, timeout=30) as client:
+        problems = {worker: why for worker, why in client.run(_api_health, url).items() if why}
+    if problems:
+        listed = "; ".join(f"{worker}: {why}" for worker, why in sorted(problems.items()))
+        raise RuntimeError(
+            f"Dask workers at {address} cannot reach this run's Prefect API {url} ({listed}). Run a Prefect server "
+            "the workers can reach and set PREFECT_API_URL to it (see README, 'Scale-out'), or omit --dask-address "
+            "to use a local cluster"
+        )
 
 
 def make_task_runner(kind: str, dask_address: str | None = None) -> Any:
