@@ -38,3 +38,8 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory):
     os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect_home")))
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that change the session chain's inputs run after every test that reads it (stable order)."""
+    items.sort(key=lambda item: item.get_closest_marker("mutates_chain") is not None)
