@@ -522,3 +522,186 @@ def test_identity_values_in_unrecognised_spellings_are_masked_everywhere(frames,
     for value in odd:
         assert value not in written
         assert value.replace("/", "").replace(".", "") not in written
+
+
+# --- issue 15: a validator that misreads nothing ------------------------------------------------------------
+
+
+def test_one_person_written_with_12_and_with_10_digits_is_a_duplicate(frames, tmp_path):
+    df = frames["persons"].copy()
+    df.loc[40, "personnummer"] = df.loc[41, "personnummer"].replace("-", "")[2:]  # 10 digits, same person
+    file = tmp_path / "personer.csv"
+    df.to_csv(file, index=False)
+    code, output, _ = validate(file, "input.persons", tmp_path, "--quarantine", str(tmp_path / "q"))
+    assert code == 1
+    assert "expect_column_values_to_be_unique on column 'personnummer': 2 unexpected" in output
+    assert pd.read_parquet(tmp_path / "q" / "personer.quarantine.parquet")["source_row"].tolist() == [41, 42]
+
+
+def test_duplicated_column_names_fail_the_file_naming_column_and_positions(frames, tmp_path):
+    df = frames["persons"].head(50)
+    text = df.to_csv(index=False).splitlines()
+    text = [line + ("," + ("kon" if i == 0 else "2")) for i, line in enumerate(text)]  # a second 'kon' column
+    file = tmp_path / "personer.csv"
+    file.write_text("\n".join(text) + "\n", encoding="utf-8")
+    code, output, _ = validate(file, "input.persons", tmp_path, "--quarantine", str(tmp_path / "q"))
+    assert code == 1
+    assert "FAILED (whole file) duplicated column name 'kon' at header positions 2, 8" in output
+    assert output.splitlines()[0].endswith("NOT fit for use (1 whole-file problem(s))")
+    assert "50 rows in = 0 passed + 50 quarantined" in output
+
+
+def test_swapped_value_labels_fail_and_the_headline_agrees_with_the_exit_code(frames, tmp_path):
+    file = tmp_path / "personer.sav"
+    pyreadstat.write_sav(frames["persons"], str(file), variable_value_labels={"kon": {1: "Kvinna", 2: "Man"}})
+    code, output, _ = validate(file, "input.persons", tmp_path)
+    assert code == 1
+    assert "1='Kvinna' but the code list says 1='Man' (that is code 2 in sex.csv: swapped coding?)" in output
+    assert "fit for use" not in output.splitlines()[0].replace("NOT fit for use", "")  # every expectation passed
+    assert output.splitlines()[0].endswith("NOT fit for use (1 whole-file problem(s))")
+    # The same labels in English and without accents or case are the code list's own: fit for use.
+    labels = {"kon": {1: "MALE", 2: "woman"}, "utbildning": {1: "forgymnasial", 2: "Gymnasial", 3: "Eftergymnasial"}}
+    pyreadstat.write_sav(frames["persons"], str(file), variable_value_labels=labels)
+    code, output, _ = validate(file, "input.persons", tmp_path)
+    assert code == 1 and "1='MALE'" in output  # 'Male' is not the code list's 'Man'
+    labels["kon"] = {1: "MAN", 2: "woman"}
+    pyreadstat.write_sav(frames["persons"], str(file), variable_value_labels=labels)
+    code, output, _ = validate(file, "input.persons", tmp_path)
+    assert code == 0, output
+
+
+def test_excel_serial_dates_with_blank_end_dates_validate(frames, tmp_path):
+    df = frames["spells"].head(60).copy()
+    for col in ("startdatum", "slutdatum"):
+        dates = pd.to_datetime(df[col].astype("string"), format="mixed")
+        df[col] = ((dates - pd.Timestamp("1899-12-30")).dt.days).astype("Int64")
+    df.loc[[3, 7], "slutdatum"] = pd.NA  # ongoing spells: blank end dates
+    file = tmp_path / "insatser.csv"
+    df.to_csv(file, index=False)
+    code, output, _ = validate(file, "input.spells", tmp_path)
+    assert "boolean value of NA" not in output
+    assert code == 0, output
+
+
+def test_utf16_with_a_title_row_reads_every_row_and_column(frames, tmp_path):
+    df = frames["persons"]
+    file = tmp_path / "personer.csv"
+    body = df.to_csv(index=False, sep=";")
+    file.write_bytes(("Utdrag ur befolkningsregistret, Malmö 2026\n" + body).encode("utf-16"))
+    code, output, out = validate(file, "input.persons", tmp_path)
+    assert code == 0, output
+    assert "200 rows in = 200 passed + 0 quarantined" in output and "unexpected extra column" not in output
+    assert "Note: personer.csv: skipped 1 title row(s) above the header (line(s) 1); the header is line 2" in output
+    assert json.loads((out / "personer.provenance.json").read_text(encoding="utf-8"))["rows"] == 200
+
+
+def test_a_cp1252_guess_is_a_warning(frames, tmp_path):
+    file = tmp_path / "personer.csv"
+    file.write_bytes(frames["persons"].assign(ort="Malmö").to_csv(index=False, sep=";").encode("cp1252"))
+    code, output, _ = validate(file, "input.persons", tmp_path)
+    assert "Warning: personer.csv: not UTF-8" in output and "read as cp1252/latin-1 (a guess" in output
+
+
+def test_quoted_thousands_separators_in_a_comma_file_are_refused_and_their_rows_quarantined(frames, tmp_path):
+    df = frames["assistance"].head(40).copy()
+    df["belopp"] = df["belopp"].round(0).astype(int).astype(str)
+    df.loc[5, "belopp"] = "16,508"
+    file = tmp_path / "utbetalningar.csv"
+    df.to_csv(file, index=False)  # pandas quotes the value with a comma
+    assert '"16,508"' in file.read_text(encoding="utf-8")
+    code, output, _ = validate(file, "input.assistance", tmp_path, "--quarantine", str(tmp_path / "q"))
+    assert code == 1
+    assert "column 'belopp' holds quoted numbers with a comma" in output and "data row(s) 6 ('16,508')" in output
+    assert "40 rows in = 39 passed + 1 quarantined" in output
+    bad = pd.read_parquet(tmp_path / "q" / "utbetalningar.quarantine.parquet")
+    assert bad["source_row"].tolist() == [6]
+
+
+def test_unparseable_values_quarantine_their_rows_and_the_rest_is_validated(frames, tmp_path):
+    df = frames["outcomes"].head(96).astype({"manad": object})
+    df.loc[10, "manad"] = "2021x"
+    df.loc[20, "sysselsatt"] = 7
+    file = tmp_path / "utfall.csv"
+    df.to_csv(file, index=False)
+    code, output, _ = validate(file, "input.outcomes", tmp_path, "--quarantine", str(tmp_path / "q"))
+    assert code == 1
+    assert "values cannot be parsed" in output and "data row(s) 11 ('2021x')" in output
+    bad = pd.read_parquet(tmp_path / "q" / "utfall.quarantine.parquet")
+    assert 11 in bad["source_row"].tolist() and 21 in bad["source_row"].tolist()
+    assert len(pd.read_parquet(tmp_path / "q" / "utfall.passed.parquet")) + len(bad) == 96
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--suite", "persons"], "No suite named 'persons'"),
+        (["--suite", "input.persons", "--config", "no/such/config.yaml"], "config"),
+        (["--suite", "input.persons", "--clear-ids-to", "{interim}/clear"], "paths.interim"),
+    ],
+)
+def test_usage_and_config_errors_exit_2_not_1(sav_files, tmp_path, args, message):
+    from insats.config import load_config
+
+    interim = load_config(ROOT / "configs" / "demo.yaml").paths.interim
+    args = [a.replace("{interim}", str(interim)) for a in args]
+    result = runner.invoke(app, ["validate", str(sav_files["persons"]), "--out", str(tmp_path / "o"), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_clear_ids_only_with_an_explicit_folder_outside_the_data_tree(frames, tmp_path):
+    df = frames["persons"].copy()
+    df.loc[[5], "kon"] = 9
+    file = tmp_path / "raw" / "personer.sav"
+    file.parent.mkdir()
+    pyreadstat.write_sav(df, str(file))
+    clear = tmp_path / "steward_only"
+    code, output, _ = validate(
+        file, "input.persons", tmp_path, "--quarantine", str(tmp_path / "q"), "--clear-ids-to", str(clear)
+    )
+    assert code == 1 and "With CLEAR identity numbers" in output
+    assert pd.read_parquet(clear / "personer.quarantine.parquet")["personnummer"].tolist() == [
+        df.loc[5, "personnummer"]
+    ]
+    pseudo = pd.read_parquet(tmp_path / "q" / "personer.quarantine.parquet")
+    assert "personnummer" not in pseudo.columns and pseudo["personnummer__pseudonym"].str.fullmatch("[a-z]{16}").all()
+
+
+def test_chunked_validation_reports_and_splits_exactly_like_the_in_memory_one(frames, tmp_path):
+    """A CSV read in chunks (as every CSV above 64 MB is) gives the same verdict, counts and quarantine:
+    duplicates and gaps across chunk borders included."""
+    from insats.config import load_config
+    from insats.steward import validate_extract
+
+    df = frames["outcomes"].copy().astype({"manad": object})
+    df = pd.concat([df, df.iloc[[100]]], ignore_index=True)  # a person-month twice, far apart
+    df.loc[5, "sysselsatt"] = 7
+    df.loc[700, "personnummer"] = bad_check_digit(df.loc[700, "personnummer"])  # also a gap for that person
+    df.loc[900, "manad"] = "2021x"
+    df.loc[1000, "personnummer"] = df.loc[1000, "personnummer"].replace("-", "")[2:]  # 10 digits: same person
+    file = tmp_path / "utfall.csv"
+    lines = df.to_csv(index=False).splitlines()
+    lines.insert(31, lines[0])  # a repeated header line
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = load_config(ROOT / "configs" / "demo.yaml")
+    runs = {}
+    for name, chunk_rows in (("memory", None), ("chunks", 97)):
+        q = tmp_path / name
+        run = validate_extract(file, "input.outcomes", cfg, out=q / "out", quarantine=q, chunk_rows=chunk_rows)
+        runs[name] = (
+            run,
+            pd.read_parquet(q / "utfall.quarantine.parquet"),
+            pd.read_parquet(q / "utfall.passed.parquet"),
+        )
+    (mem, mem_bad, mem_ok), (chk, chk_bad, chk_ok) = runs["memory"], runs["chunks"]
+    assert chk.chunks == 99 and mem.chunks == 0  # 9,602 rows in chunks of 97
+    assert (chk.n_rows, chk.n_passed, chk.n_quarantined) == (mem.n_rows, mem.n_passed, mem.n_quarantined)
+    assert chk.fit_for_use is mem.fit_for_use is False
+    assert chk_bad["source_row"].tolist() == mem_bad["source_row"].tolist()
+    assert list(chk_bad.columns) == list(mem_bad.columns)
+    for column in [c for c in mem_bad.columns if c.startswith("reason__")]:
+        assert chk_bad[column].tolist() == mem_bad[column].tolist(), column
+    assert chk_ok["personnummer__pseudonym"].tolist() == mem_ok["personnummer__pseudonym"].tolist()
+    counts = {(o.expectation, o.column): o.unexpected_count for o in mem.report.outcomes}
+    assert {(o.expectation, o.column): o.unexpected_count for o in chk.report.outcomes} == counts
+    assert [p.what for p in chk.table_problems] == [p.what + " (1 row(s) in all)" for p in mem.table_problems]

@@ -139,6 +139,21 @@ def test_value_labels_must_agree_with_the_code_lists():
     assert len(problems) == 1 and "'kon'" in problems[0] and "3='Okänt'" in problems[0]
 
 
+def test_value_label_text_is_compared_with_the_code_lists_code_and_label():
+    """Swapped labels (1=Kvinna, 2=Man) are caught; the code list's labels in either language, in any case and
+    without accents, are accepted; a 0/1 born-abroad column may say Nej/Ja."""
+    from insats.validation import value_label_problems
+
+    columns = {"sex": "kon", "education": "utb", "born_abroad": "utr"}
+    (problem,) = value_label_problems({"kon": {1: "Kvinna", 2: "Man"}}, columns)
+    assert "1='Kvinna' but the code list says 1='Man' (that is code 2 in sex.csv: swapped coding?)" in problem
+    assert "2='Man' but the code list says 2='Kvinna'" in problem
+    fine = {"kon": {1: "MAN", 2: "woman"}, "utb": {1: "forgymnasial", 3: "Post-secondary"}, "utr": {0: "Nej", 1: "ja"}}
+    assert value_label_problems(fine, columns) == []
+    (problem,) = value_label_problems({"utb": {3: "Högskola"}}, columns)
+    assert "3='Högskola' but the code list says 3='Eftergymnasial'" in problem and "swapped" not in problem
+
+
 def test_cross_table_suite_finds_persons_missing_from_the_persons_table():
     df = pd.DataFrame({"person_id": ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"]})
     report = validate_frame(df, "crosstable.person_exists", {"known_person_ids": ["aaaaaaaaaaaaaaaa"]})

@@ -221,9 +221,9 @@ def _merged_report(state: _Pass1, suite: str, version: str) -> ValidationReport:
         cfg = entry.get("expectation_config", {})
         kw = cfg.get("kwargs", {})
         result = dict(entry.get("result") or {})
-        table_level = tally.outcome_count < 0
+        table_failed = tally.outcome_count < 0  # the row count, failed
         count = max(tally.outcome_count, 0)
-        success = count == 0 and not table_level
+        success = count == 0 and not table_failed
         rows = np.unique(np.concatenate(tally.rows)) if tally.rows else np.zeros(0, dtype=np.int64)
         if "unexpected_count" in result:
             pct = 100.0 * count / tally.elements if tally.elements else 0.0
@@ -238,7 +238,7 @@ def _merged_report(state: _Pass1, suite: str, version: str) -> ValidationReport:
         results.append(entry)
         column = kw.get("column") or ",".join(kw.get("column_list", []) or []) or None
         outcomes.append(ExpectationOutcome(
-            cfg.get("type", "?"), column, success, None if table_level else count,
+            cfg.get("type", "?"), column, success, count if "unexpected_count" in result else None,
             100.0 * count / tally.elements if tally.elements else None, tally.samples, rows.tolist(),
         ))  # fmt: skip
     n_ok = sum(r["success"] for r in results)
