@@ -4,12 +4,14 @@ addresses, e-mails; recall and precision on marked-up Swedish sentences; nothing
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from insats.tasks.interviews.names import find_addresses, find_names, name_lists
 from insats.tasks.interviews.redaction import KINDS, find_personal_data, map_offsets, redact, redaction_counts
 
+CORPUS = Path(__file__).resolve().parents[1] / "benchmarks" / "coding_corpus"
 # Sentences written for this test (not from any transcript). [[...]] marks a person name; every other word must
 # stay. They mix listed and unlisted names, sentence starts, genitives, double names, titles, places and firms.
 MARKED = """
@@ -136,3 +138,66 @@ def test_shipped_lists_are_small_and_swedish():
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_has_a_placeholder(kind):
     assert redaction_counts([{"kind": kind}])[kind] == 1
+
+
+def test_published_study_tables_hold_no_unconfigured_name(tmp_path: Path):
+    """The flow's tables that carry text (segments, coded_segments, quotes, themes' examples, other_coding) are
+    built from segment_interviews' output: no name the researcher did not configure may survive there, speaker
+    labels that are names included."""
+    import pandas as pd
+
+    from insats.tasks.interviews.profile import quote_bank
+    from insats.tasks.interviews.study import code_interviews, segment_interviews
+
+    (tmp_path / "t").mkdir()
+    text = (
+        "Intervju\nI: Vad krävs?\nR: Svenska, säger vår chef Birgitta Holmqvist. Ring 070-123 45 67.\n"
+        "I: Något mer?\nR: Körkort. Fråga Jovana på Storgatan 12, 123 45 Eskilstuna.\n"
+        "Anna-Karin: Och svenska igen, sa Dragan.\n"
+    )
+    (tmp_path / "t" / "E01.txt").write_text(text, encoding="utf-8")
+    pd.DataFrame(
+        {"interview_id": ["E01"], "employer_id": ["AG1"], "sector": ["bygg"], "size_class": ["1-9"],
+         "municipality": ["0484"], "interview_date": ["2025-01-10"], "file": ["E01.txt"]}
+    ).to_csv(tmp_path / "employers.csv", index=False)  # fmt: skip
+    book = tmp_path / "kodbok.yaml"
+    book.write_text(
+        "codes:\n  - id: K\n    label: K\n    children:\n      - {id: K.SV, label: Svenska, keywords: [svenska]}\n"
+        "      - {id: K.KK, label: Körkort, keywords: [körkort]}\n",
+        encoding="utf-8",
+    )
+    pattern = r"^(?P<speaker>I|R|[A-ZÅÄÖ][a-zåäö]+(?:-[A-ZÅÄÖ][a-zåäö]+)?):"  # named speakers, as a site sets it
+    roles = {"Anna-Karin": "respondent"}
+    segments = segment_interviews(tmp_path / "t", tmp_path / "employers.csv", [], pattern, roles)
+    coded = code_interviews(segments, book)
+    quotes = quote_bank(coded, segments)
+    published = " ".join(frame.astype(str).to_csv(index=False) for frame in (segments, coded, quotes))
+    for secret in ("Birgitta", "Holmqvist", "070-123", "Jovana", "Storgatan", "123 45", "Anna-Karin", "Dragan"):
+        assert secret not in published, secret
+    assert list(segments["speaker"]) == ["I", "R", "I", "R", "[NAMN 1]"] and len(quotes) >= 2
+
+
+@pytest.mark.skipif(not (CORPUS / "names.csv").is_file(), reason="evaluation corpus not present")
+def test_name_recall_on_the_evaluation_corpus():
+    """Every person name benchmarks/coding_corpus/names.csv lists per interview and turn is gone from that turn
+    after redaction (goal: recall >= 0.98); and few other words go (precision of the name spans >= 0.9)."""
+    import pandas as pd
+
+    from insats.tasks.interviews.transcripts import read_transcript, segment_turns
+
+    gold = pd.read_csv(CORPUS / "names.csv", dtype=str)
+    hits, total, spans, wrong = 0, 0, 0, []
+    for path in sorted((CORPUS / "transcripts").glob("*.txt")):
+        text = read_transcript(path)
+        turns = segment_turns(redact(text)[0], path.stem).set_index("turn")["text"]
+        names = gold[gold["interview"] == path.stem]
+        for turn, name in zip(names["turn"].astype(int), names["name"], strict=True):
+            total += 1
+            hits += re.search(r"(?<!\w)" + re.escape(name), turns[turn]) is None
+        for start, end, kind, _rule in find_personal_data(text):
+            if kind == "name":
+                spans += 1
+                if not any(text[start:end].rstrip("s") in n or n in text[start:end] for n in names["name"]):
+                    wrong.append(text[start:end])
+    assert total >= 10 and hits / total >= 0.98, f"recall {hits}/{total}"
+    assert (spans - len(wrong)) / spans >= 0.9, wrong

@@ -15,7 +15,9 @@ A capitalised token (first letter upper case, not all capitals) is a name when
    name.
 
 Sentence starts (after . ! ? : ; a line break, a dash or a quote, or the first word) are where Swedish
-capitalises ordinary words; a speaker label (``Anna:`` at a line start) is never taken, so turns still split.
+capitalises ordinary words. A speaker label (``Anna:`` at a line start) is left for the speaker pattern, so
+turns still split; ``study.pseudonymise_speakers`` then replaces named labels in the speaker column. A named
+label that ``speaker_pattern`` does not recognise would stay inside the previous turn's text: set the pattern.
 Place and company names that are rare words mid-sentence are taken too: redaction prefers a false alarm to a
 leak. Addresses: a street name ending in -gatan, -vägen, -gränd, ... (or "... väg", "... gata") with a
 number ("Storgatan 12", "Kungsvägen 3B"), and a postcode with its town ("123 45 Eskilstuna").

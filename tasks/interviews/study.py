@@ -15,6 +15,7 @@ import pandas as pd
 from insats.tasks.interviews.codebook import Codebook, load_codebook
 from insats.tasks.interviews.coding import code_segments
 from insats.tasks.interviews.human import human_spans
+from insats.tasks.interviews.names import name_lists
 from insats.tasks.interviews.profile import code_frequencies, demand_by_attribute, demand_profile
 from insats.tasks.interviews.redaction import redact, redaction_counts
 from insats.tasks.interviews.reliability import coded_to_labels, spans_to_labels
@@ -55,6 +56,21 @@ def read_interviews(transcripts: Path, employers: Path) -> tuple[pd.DataFrame, d
     return meta, texts
 
 
+def pseudonymise_speakers(segments: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """``segments`` with speaker labels that are person names (a word of the shipped name lists, or a configured
+    name) replaced by "[NAMN 1]", "[NAMN 2]", ... per interview in order of appearance, so named speakers
+    ("Anna:") stay apart but unnamed in the published tables. Labels such as I, R1, Intervjuare are kept."""
+    listed = name_lists()[0] | {p for n in names for p in n.split()}
+    configured = {n.strip().lower() for n in names}
+    out = segments.copy()
+    for _iid, rows in out.groupby("interview_id", sort=False):
+        named = [s for s in dict.fromkeys(rows["speaker"]) if s.lower() in configured or any(
+            w in listed for w in s.replace("-", " ").split())]  # fmt: skip
+        mapping = {s: f"[NAMN {k}]" for k, s in enumerate(named, start=1)}
+        out.loc[rows.index, "speaker"] = rows["speaker"].map(lambda s, m=mapping: m.get(s, s))
+    return out
+
+
 def segment_interviews(
     transcripts: Path,
     employers: Path,
@@ -73,7 +89,7 @@ def segment_interviews(
         logs += log
     counts = ", ".join(f"{kind} {n}" for kind, n in redaction_counts(logs).items())
     logging.getLogger("insats.interviews").info("redacted in %d interviews: %s", len(texts), counts)
-    return pd.concat(frames, ignore_index=True)
+    return pseudonymise_speakers(pd.concat(frames, ignore_index=True), redact_names)
 
 
 def code_interviews(segments: pd.DataFrame, codebook: Path) -> pd.DataFrame:
@@ -206,7 +222,8 @@ def code_other_material(
         pattern = speaker_pattern or DEFAULT_SPEAKER_PATTERN
         for path in sorted(p for p in Path(focus_groups).iterdir() if p.suffix.lower() in (".txt", ".docx")):
             text, _log = redact(read_transcript(path), names=redact_names)
-            frames.append(segment_turns(text, path.stem, pattern, speaker_roles or None).assign(source="focus_group"))
+            turns = pseudonymise_speakers(segment_turns(text, path.stem, pattern, speaker_roles or None), redact_names)
+            frames.append(turns.assign(source="focus_group"))
     if survey is not None:
         answers = survey_segments(read_survey(survey, id_column=survey_id_column), survey_text_columns)
         answers["text"] = [redact(t, names=redact_names)[0] for t in answers["text"]]
