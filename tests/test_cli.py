@@ -71,7 +71,7 @@ def test_validate_unreadable_file_exits_2(tmp_path):
 def test_validate_unknown_suite_lists_the_known_ones(demo_raw, tmp_path):
     persons = str(demo_raw / "register" / "persons.sav")
     result = runner.invoke(app, ["validate", persons, "--suite", "persons", "--out", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error: exit 1 means "not fit for use" (issue 15)
     assert "No suite named 'persons'" in result.output and "input.persons" in result.output
 
 
