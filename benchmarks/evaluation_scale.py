@@ -158,7 +158,7 @@ def evaluate(args: argparse.Namespace) -> dict:
         window=WINDOW,
     )
     covariates = covariate_columns(sample)
-    psm = PropensityScoreMatching()
+    psm = PropensityScoreMatching(exact="month")  # the study's setting (the class default is no exact matching)
     estimate = timer.run("PSM (fit, match, AI SE)", psm.estimate, sample, covariates, "self_sufficient")
     balance = timer.run("balance table", balance_table, sample, covariates, pairs=estimate.pairs)
     starts = first_starts(spells, INTERVENTION)
@@ -232,7 +232,8 @@ def peers(args: argparse.Namespace) -> dict:
     covariates += [c for c in sub.columns if c.startswith(("education_", "household_type_", "municipality_"))]
     covariates = [c for c in covariates if sub[c].nunique() > 1]
     treated = sub["treated"].to_numpy() == 1
-    score = fit_logit(sub[covariates].to_numpy(dtype=float), treated)
+    # All dummy levels are included (collinear with the intercept): the penalised logit this benchmark always used.
+    score = fit_logit(sub[covariates].to_numpy(dtype=float), treated, penalty_c=1e4)
     pooled_sd = float(np.sqrt((score[treated].var() + score[~treated].var()) / 2))
     caliper = 0.2 * pooled_sd
     # Treated first in descending score order, so causalml (shuffle=False) processes them like the others.
