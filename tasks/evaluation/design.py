@@ -6,7 +6,9 @@ the estimand is the effect of joining in ``m`` versus not joining in ``m``. All 
 BEFORE ``m`` (or are fixed person traits), the outcome at ``m + horizon``.
 
 Everything is computed on (person x month) arrays with cumulative sums; there is no per-person loop, so a
-500k x 60 panel takes a few seconds and a few hundred MB.
+500k x 60 panel takes a few seconds and a few hundred MB. A panel laid out as ``build_person_month_panel``
+writes it (person-major, every month) is reshaped into those arrays without a scatter or a factorize of
+its 30M months; codes are int32.
 """
 
 from __future__ import annotations
@@ -46,8 +48,37 @@ def covariate_columns(sample: pd.DataFrame) -> list[str]:
     return [c for c in COVARIATES if c in sample.columns and sample[c].nunique(dropna=False) > 1]
 
 
-def _grid(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index, pd.DatetimeIndex]:
-    """Person code and month index of each panel row, the person ids and the months."""
+def _rectangular(panel: pd.DataFrame) -> tuple[int, int] | None:
+    """(persons, months) when ``panel`` is laid out as ``build_person_month_panel`` writes it (categorical
+    person_id whose codes are 0,0,..,1,1,.. with every category used, and the same strictly increasing months
+    for every person), so its columns reshape to (person x month) matrices without a scatter; else None."""
+    person, month = panel["person_id"], panel["month"].to_numpy()
+    if not isinstance(person.dtype, pd.CategoricalDtype) or len(panel) == 0:
+        return None
+    n_p = len(person.cat.categories)
+    n_m, rest = divmod(len(panel), n_p)
+    if rest or n_m == 0:
+        return None
+    grid = month.reshape(n_p, n_m)
+    codes = person.cat.codes.to_numpy().reshape(n_p, n_m)
+    if (n_m > 1 and not (grid[0, 1:] > grid[0, :-1]).all()) or pd.isna(grid[0]).any():
+        return None
+    if not ((grid == grid[0]).all() and (codes == np.arange(n_p, dtype=codes.dtype)[:, None]).all()):
+        return None
+    return n_p, n_m
+
+
+def _grid(panel: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None, pd.Index, pd.DatetimeIndex]:
+    """Person code and month index of each panel row (None, None for a panel laid out person-major as
+    ``build_person_month_panel`` writes it: its columns reshape), the person ids and the months."""
+    shape = _rectangular(panel)
+    if shape is not None:
+        n_p, n_m = shape
+        months = pd.DatetimeIndex(panel["month"].to_numpy()[:n_m])
+        expected = pd.period_range(months[0].to_period("M"), months[-1].to_period("M"), freq="M")
+        if len(expected) != len(months):
+            raise ValueError("panel: months are not consecutive; build it with build_person_month_panel")
+        return None, None, pd.Index(panel["person_id"].cat.categories), months
     if isinstance(panel["person_id"].dtype, pd.CategoricalDtype):
         p_codes = panel["person_id"].cat.codes.to_numpy().astype(np.int64)
         ids = pd.Index(panel["person_id"].cat.categories)
@@ -68,15 +99,24 @@ def _grid(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index, pd.Dat
         raise ValueError(
             f"panel: expected exactly one row per person and month ({len(ids)} x {len(months)}), got {len(panel)} rows"
         )
-    return p_codes, m_codes.astype(np.int64), ids, months
+    return p_codes.astype(np.int32), m_codes.astype(np.int32), ids, months
 
 
 def _matrix(
-    values: np.ndarray, p_codes: np.ndarray, m_codes: np.ndarray, shape: tuple[int, int], dtype: type
+    values: np.ndarray, p_codes: np.ndarray | None, m_codes: np.ndarray | None, shape: tuple[int, int], dtype: type
 ) -> np.ndarray:
+    if p_codes is None:  # person-major rectangular panel: a view
+        return values.astype(dtype, copy=False).reshape(shape)
     out = np.zeros(shape, dtype=dtype)
     out[p_codes, m_codes] = values
     return out
+
+
+def _flags(column: pd.Series) -> np.ndarray:
+    """A 0/1 column with missing values as int8: 0/1, and -1 where missing."""
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return column.to_numpy(dtype=np.int8, na_value=-1)
+    return np.nan_to_num(column.to_numpy(dtype=float, na_value=np.nan), nan=-1.0).astype(np.int8)
 
 
 def _window_sum(cum: np.ndarray, rows: np.ndarray, end: np.ndarray, length: int) -> np.ndarray:
@@ -128,11 +168,9 @@ def sequential_matching_sample(
     shape = (n_p, n_m)
 
     on = _matrix(panel["on_assistance"].to_numpy(dtype=np.int8), p_codes, m_codes, shape, np.int8)
-    employed_raw = panel["employed"].to_numpy(dtype=float, na_value=np.nan)
-    studying_raw = panel["studying"].to_numpy(dtype=float, na_value=np.nan)
-    employed = _matrix(np.nan_to_num(employed_raw, nan=0.0).astype(np.int8), p_codes, m_codes, shape, np.int8)
-    emp_h = _matrix(np.nan_to_num(employed_raw, nan=-1.0).astype(np.int8), p_codes, m_codes, shape, np.int8)
-    stu_h = _matrix(np.nan_to_num(studying_raw, nan=-1.0).astype(np.int8), p_codes, m_codes, shape, np.int8)
+    emp_h = _matrix(_flags(panel["employed"]), p_codes, m_codes, shape, np.int8)  # -1 where unknown
+    stu_h = _matrix(_flags(panel["studying"]), p_codes, m_codes, shape, np.int8)
+    employed = np.maximum(emp_h, 0)  # unknown counts as not employed in the history
     zeros = np.zeros((n_p, 1), dtype=np.int16)
     cum_on = np.hstack([zeros, np.cumsum(on, axis=1, dtype=np.int16)])
     cum_emp = np.hstack([zeros, np.cumsum(employed, axis=1, dtype=np.int16)])
@@ -169,8 +207,11 @@ def sequential_matching_sample(
     later = ~treated & (start[rows] <= m + horizon)
 
     # Person-level covariates from each person's first panel row.
-    first_row = np.zeros(n_p, dtype=np.int64)
-    first_row[p_codes[m_codes == 0]] = np.flatnonzero(m_codes == 0)
+    if p_codes is None:
+        first_row = np.arange(n_p, dtype=np.int64) * n_m
+    else:
+        first_row = np.zeros(n_p, dtype=np.int64)
+        first_row[p_codes[m_codes == 0]] = np.flatnonzero(m_codes == 0)
     person = panel.iloc[first_row]
 
     def person_col(name: str, fill: float) -> np.ndarray:

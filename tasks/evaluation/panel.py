@@ -3,13 +3,16 @@
 The panel is rectangular: every person in ``persons`` times every month from ``first_month`` to
 ``last_month``, sorted by person then month. It is built with array arithmetic (person code x month index),
 never with per-person Python loops, so a national extract (500k persons x 60 months = 30M rows) fits:
-person_id is categorical (4-byte codes), flags are int8.
+person_id is categorical (4-byte codes), flags are int8. Ids become int32 codes and dates int32 month
+offsets without a Python object per row (:mod:`insats.tasks.evaluation.columnar`, polars).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from insats.tasks.evaluation.columnar import month_offsets, person_codes
 
 PERSON_COVARIATES = ("sex", "birth_year", "born_abroad", "education", "household_type", "municipality")
 PANEL_COLUMNS = (
@@ -23,17 +26,8 @@ PANEL_COLUMNS = (
 )
 
 
-def _month_index(months: pd.Series, first: pd.Period) -> np.ndarray:
-    """Month offset of each date from ``first`` (0 = first month); NaT -> a large negative number."""
-    values = pd.to_datetime(months).to_numpy().astype("datetime64[M]").astype(np.int64)
-    first_m = (first.year - 1970) * 12 + first.month - 1
-    out = values - first_m
-    out[pd.isna(months).to_numpy()] = np.iinfo(np.int64).min // 2
-    return out
-
-
 def _person_codes(ids: pd.Series, categories: pd.Index, table: str) -> np.ndarray:
-    codes = categories.get_indexer(ids).astype(np.int64)
+    codes = person_codes(ids, categories)
     unknown = codes < 0
     if unknown.any():
         examples = ", ".join(map(str, pd.unique(ids[unknown])[:3]))
@@ -80,19 +74,19 @@ def build_person_month_panel(
     size = n_persons * n_months
 
     # Assistance: flat index person * n_months + month, amounts summed with bincount.
-    a_p = _person_codes(assistance["person_id"].astype(str), ids, "assistance")
-    a_m = _month_index(assistance["month"], first)
+    a_p = _person_codes(assistance["person_id"], ids, "assistance")
+    a_m = month_offsets(assistance["month"], first)
     keep = (a_m >= 0) & (a_m < n_months)
-    flat = a_p[keep] * n_months + a_m[keep]
+    flat = a_p[keep].astype(np.int64) * n_months + a_m[keep]
     amounts = assistance["amount"].to_numpy(dtype=float, na_value=0.0)[keep]
     amount = np.bincount(flat, weights=amounts, minlength=size)
     on = np.bincount(flat, minlength=size) > 0
 
     # Outcomes: the last row wins for duplicates (the input suite rejects them anyway).
-    o_p = _person_codes(outcomes["person_id"].astype(str), ids, "outcomes")
-    o_m = _month_index(outcomes["month"], first)
+    o_p = _person_codes(outcomes["person_id"], ids, "outcomes")
+    o_m = month_offsets(outcomes["month"], first)
     keep = (o_m >= 0) & (o_m < n_months)
-    flat = o_p[keep] * n_months + o_m[keep]
+    flat = o_p[keep].astype(np.int64) * n_months + o_m[keep]
     outcome_cols = {}
     for name in ("employed", "studying"):
         values = np.full(size, -1, dtype=np.int8)
@@ -113,12 +107,11 @@ def build_person_month_panel(
             "studying": outcome_cols["studying"],
         }
     )
-    rows = np.repeat(np.arange(n_persons), n_months)
     for col in PERSON_COVARIATES:
         s = persons[col].reset_index(drop=True)
         if not pd.api.types.is_numeric_dtype(s):
             s = s.astype("category")  # municipality: 30M strings would cost ~1 GB
         else:  # small nullable ints: 3 bytes a row instead of 9
             s = s.astype("Int16" if col == "birth_year" else "Int8")
-        panel[col] = s.iloc[rows].reset_index(drop=True)
+        panel[col] = pd.Series(s.array.repeat(n_months))  # each person's value on each of his months
     return panel
