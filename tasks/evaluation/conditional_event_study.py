@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from insats.tasks.evaluation.did import att_gt
-from insats.tasks.evaluation.did_aggregate import aggregate
+from insats.tasks.evaluation.did import Z_95, att_gt
 
 HISTORY_COVARIATES = ("on_assistance", "assistance_share_history")
 
@@ -39,6 +39,58 @@ def assistance_history(panel: pd.DataFrame, history: int = 12) -> pd.DataFrame:
     return ordered.assign(assistance_share_history=share.astype(float)).sort_index()
 
 
+class _DynamicAccumulator:
+    """Dynamic aggregation (``did_aggregate.aggregate(kind="dynamic")``, R's ``aggte``) computed while the cells
+    are estimated, keeping one influence vector per event time instead of one per cell (O(n x event times)).
+
+    For event time e with cells k (cohort g_k, share p_k = P(G = g_k), ATT a_k, influence IF_k) and P = sum p_k,
+    A = sum p_k a_k: theta_e = A / P and its influence is sum p_k IF_k / P plus the estimated weights' part
+    sum_k a_k [(1{G = g_k} - p_k) / P - (sum_j (1{G = g_j} - p_j)) p_k / P^2]."""
+
+    def __init__(self) -> None:
+        self.shares: dict[float, float] = {}
+        self.cells: dict[float, list[tuple[float, float]]] = {}  # e -> [(g, att)]
+        self.influence: dict[float, np.ndarray] = {}  # e -> sum_k p_k IF_k
+        self.unit_group: np.ndarray | None = None
+
+    def __call__(self, g: float, t: float, att: float, influence: np.ndarray, unit_group: np.ndarray) -> None:
+        if self.unit_group is None:
+            self.unit_group = unit_group
+            cohorts, sizes = np.unique(unit_group, return_counts=True)
+            self.shares = dict(zip(cohorts.tolist(), (sizes / unit_group.size).tolist(), strict=True))
+        e, p = t - g, self.shares[g]
+        self.cells.setdefault(e, []).append((g, att))
+        if e in self.influence:
+            self.influence[e] += p * influence
+        else:
+            self.influence[e] = p * influence
+
+    def table(self, clusters: np.ndarray) -> pd.DataFrame:
+        """rel_month, att, se (clustered by ``clusters``), ci_low, ci_high, p_value per event time."""
+        rows = []
+        ug = self.unit_group
+        for e in sorted(self.cells):
+            cells = self.cells[e]
+            p = np.array([self.shares[g] for g, _ in cells])
+            a = np.array([att for _, att in cells])
+            big_p, big_a = p.sum(), p @ a
+            member = np.zeros(ug.size)
+            member_att = np.zeros(ug.size)
+            for g, att in cells:
+                mask = ug == g
+                member[mask] += 1.0
+                member_att[mask] += att
+            inf = self.influence[e] / big_p + (member_att - big_a) / big_p - (member - big_p) * big_a / big_p**2
+            summed = np.bincount(clusters, weights=inf)
+            se = float(np.sqrt(summed @ summed)) / ug.size
+            att_e = big_a / big_p
+            rows.append((int(e), att_e, se))
+        out = pd.DataFrame(rows, columns=["rel_month", "att", "se"])
+        out["ci_low"], out["ci_high"] = out["att"] - Z_95 * out["se"], out["att"] + Z_95 * out["se"]
+        out["p_value"] = 2 * stats.norm.sf(np.abs(out["att"] / out["se"]))
+        return out
+
+
 def conditional_event_study(
     panel: pd.DataFrame,
     starts: pd.Series,
@@ -53,10 +105,12 @@ def conditional_event_study(
     ``covariates`` (empty: the unconditional estimator). ``starts``: first start date per person_id.
 
     Returns (table with rel_month, att, se, ci_low, ci_high, p_value, n_treated; counts from ``att_gt`` plus
-    n_cells). SEs clustered by person, weights of the cohorts estimated (``did_aggregate``)."""
+    n_cells). SEs clustered by person, weights of the cohorts estimated (as ``did_aggregate``'s dynamic
+    aggregation, accumulated per event time so that memory stays O(persons x event times))."""
     data = assistance_history(panel, history) if "assistance_share_history" in covariates else panel
     start_month = pd.to_datetime(starts).dt.to_period("M").dt.to_timestamp()
     data = data.assign(_first=data["person_id"].map(start_month))
+    acc = _DynamicAccumulator()
     res = att_gt(
         data,
         outcome,
@@ -69,9 +123,9 @@ def conditional_event_study(
         events=(-leads, lags),
         on_separation="regression",
         covariate_period="base",
+        on_cell=acc,
     )
-    dyn = aggregate(res, "dynamic", min_e=-leads, max_e=lags)
-    dyn = dyn[dyn["term"] == "dynamic"].rename(columns={"key": "rel_month"})
+    dyn = acc.table(res.clusters) if acc.cells else pd.DataFrame(columns=["rel_month", "att", "se"])
     gt = res.group_time
     n_treated = gt[gt["n_treated"] > 0].groupby("event")["n_treated"].sum()
     ref = gt[gt["event"] == -1]

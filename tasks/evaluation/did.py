@@ -27,6 +27,7 @@ from a long data set, as R's ``did::att_gt`` does (``bstrap = FALSE``, analytic 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -88,23 +89,27 @@ def period_codes(values: pd.Series, name: str) -> tuple[np.ndarray, str]:
     return num, "integer"
 
 
-def _logit(x: np.ndarray, d: np.ndarray, max_iter: int = 50, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
-    """Unpenalised maximum-likelihood logit of ``d`` on ``x`` (x includes the intercept) by Newton-Raphson.
+def _logit(x: np.ndarray, d: np.ndarray, max_iter: int = 25, eps: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+    """Unpenalised maximum-likelihood logit of ``d`` on ``x`` (x includes the intercept) by Newton-Raphson,
+    stopped as R's ``glm`` (what ``DRDID`` calls): relative change of the deviance below ``eps`` within
+    ``max_iter`` iterations.
 
-    Returns (fitted probabilities, inverse of the average Hessian: k x k). Raises on non-convergence (the
-    symptom of perfect or quasi-separation)."""
+    Returns (fitted probabilities, inverse of the average Hessian: k x k). Raises when the deviance has not
+    settled (a symptom of separation). Quasi-separation, where the deviance settles with some fitted
+    probabilities at 0 or 1, passes as in R (the doubly-robust weights trim such comparison units)."""
     beta = np.zeros(x.shape[1])
+    dev_old = np.inf
     for _ in range(max_iter):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        w = p * (1 - p)
-        hess = (x * w[:, None]).T @ x
-        step = np.linalg.lstsq(hess, x.T @ (d - p), rcond=None)[0]
-        beta += step
-        if np.max(np.abs(step)) < tol:
+        eta = np.clip(x @ beta, -30.0, 30.0)
+        p = 1.0 / (1.0 + np.exp(-eta))
+        dev = -2.0 * float(np.sum(d * np.log(p) + (1 - d) * np.log1p(-p)))
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < eps:
             break
+        dev_old = dev
+        w = p * (1 - p)
+        beta += np.linalg.lstsq((x * w[:, None]).T @ x, x.T @ (d - p), rcond=None)[0]
     else:
         raise ValueError("propensity logit did not converge (separation? check the covariates)")
-    p = 1.0 / (1.0 + np.exp(-(x @ beta)))
     w = p * (1 - p)
     return p, np.linalg.pinv((x * w[:, None]).T @ x / len(d))
 
@@ -170,6 +175,7 @@ def att_gt(
     events: tuple[float, float] | None = None,
     on_separation: Literal["raise", "skip", "regression"] = "raise",
     covariate_period: Literal["earlier", "base"] = "earlier",
+    on_cell: Callable[[float, float, float, np.ndarray, np.ndarray], None] | None = None,
 ) -> DidResult:
     """Group-time ATTs (module docstring). ``data``: long, one row per unit and period (panel) or per
     observation (``unit=None``); ``group``: first treated period per row (constant within a unit).
@@ -180,7 +186,10 @@ def att_gt(
     ``covariate_period``: time-varying covariates are taken
     in the earlier of the two periods compared ("earlier", as R's did) or in the base period ("base"; with a
     universal base period that is the period before ``g`` for every cell of cohort ``g``, so that a history
-    covariate never includes the period ``t`` whose outcome it would then explain)."""
+    covariate never includes the period ``t`` whose outcome it would then explain). ``on_cell``: called as
+    ``on_cell(g, t, att, influence, unit_group)`` for every estimated cell; with it the influence functions are
+    not kept (``influence`` has no columns: n x cells would not fit in memory for a register), the cells' SEs
+    are."""
     cols = [outcome, time, group, *([unit] if unit else []), *covariates, *([cluster] if cluster else [])]
     missing = [c for c in dict.fromkeys(cols) if c not in data.columns]
     if missing:
@@ -245,7 +254,7 @@ def att_gt(
     if glist.size == 0 or not np.isinf(ug).any() and control_group == "never_treated":
         raise ValueError("need treated units and never-treated units (or control_group='not_yet_treated')")
 
-    rows, infs, failed, by_regression = [], [], 0, 0
+    rows, infs, ses, failed, by_regression = [], [], [], 0, 0
     for g in glist:
         pre_idx = np.flatnonzero(tlist + anticipation < g)
         if pre_idx.size == 0:
@@ -259,7 +268,9 @@ def att_gt(
                 b = j - 1
             if base_period == "universal" and j == pret:
                 rows.append((g, tlist[j], tlist[b], 0.0, np.nan, 0, 0))
-                infs.append(np.zeros(n))
+                ses.append(np.nan)
+                if on_cell is None:
+                    infs.append(np.zeros(n))
                 continue
             treat = ug == g
             if control_group == "never_treated":
@@ -294,10 +305,15 @@ def att_gt(
             n_cell = int(use.sum())
             full[use] = psi * n / n_cell
             rows.append((g, tlist[j], tlist[b], att, np.nan, int((use & treat).sum()), int((use & ctrl).sum())))
-            infs.append(full)
+            summed = np.bincount(cl_codes, weights=full)
+            ses.append(float(np.sqrt(summed @ summed)) / n)
+            if on_cell is None:
+                infs.append(full)
+            else:
+                on_cell(float(g), float(tlist[j]), float(att), full, ug)
     counts |= {"n_cells_failed": failed, "n_cells_regression": by_regression}
     gt = pd.DataFrame(rows, columns=["group", "time", "base", "att", "se", "n_treated", "n_control"])
-    influence = np.column_stack(infs) if infs else np.zeros((n, 0))
+    influence = np.column_stack(infs) if infs and on_cell is None else np.zeros((n, 0))
     result = DidResult(
         group_time=gt,
         influence=influence,
@@ -310,9 +326,7 @@ def att_gt(
         counts=counts,
         time_kind=kind,
     )
-    se = np.sqrt(np.clip(np.diag(result.vcov()), 0, None)) if len(gt) else np.zeros(0)
-    reference = (gt["n_treated"] == 0).to_numpy()
-    gt["se"] = np.where(reference, np.nan, se)
+    gt["se"] = np.array(ses, dtype=float)
     gt.insert(3, "event", gt["time"] - gt["group"])
     gt["ci_low"], gt["ci_high"] = gt["att"] - Z_95 * gt["se"], gt["att"] + Z_95 * gt["se"]
     gt["p_value"] = 2 * stats.norm.sf(np.abs(gt["att"] / gt["se"]))
