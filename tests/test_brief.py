@@ -215,16 +215,16 @@ def test_small_counts_never_shown(lang: str, html_en: str, html_sv: str) -> None
     for col, cells in shown.items():
         assert "3" not in cells, col
         assert all(not re.fullmatch(r"[1-4]", c) for c in cells), col
-    assert shown["n_participants"][1] == "&lt;5"  # INS02 has 3 participants
-    assert shown["n_treated"] == ["412", "&lt;5"]
-    assert shown["n_treated_unmatched"] == ["&lt;5", "0"]
+    assert shown["n_participants"][1] == ".."  # INS02 has 3 participants
+    assert shown["n_treated"] == ["412", ".."]
+    assert shown["n_treated_unmatched"] == ["..", "0"]
     assert shown["n_participants"][2] == "0"  # zero is shown
     # The reason must not leak the count, and estimates from 3 treated are hidden.
     assert not any("3" in r for r in _cells(html, "reason")[1:])
     assert _cells(html, "att")[1] == "–" and _cells(html, "ci")[1] == "–"
     assert "0.432" not in html and "0,432" not in html
     assert _cells(html, "max_smd_after")[1] == "–"
-    assert "&lt;5" in html.split('id="appendix"')[1]  # the notation is explained
+    assert ".." in html.split('id="appendix"')[1]  # the notation is explained
 
 
 def test_data_are_escaped(html_en: str) -> None:
@@ -292,7 +292,7 @@ def test_missing_count_is_not_shown_as_suppressed(content: BriefContent) -> None
     effects = content.effects.assign(n_treated_unmatched=[np.nan, 0])
     html = render_brief(BriefContent(**{**content.__dict__, "effects": effects}), "en")
     assert _cells(html, "n_treated_unmatched") == ["–", "0"]
-    assert _cells(html, "n_treated") == ["412", "&lt;5"]
+    assert _cells(html, "n_treated") == ["412", ".."]
 
 
 # ------------------------------------------------------------------ participant flow (issue 5)
@@ -420,10 +420,10 @@ def test_participant_flow_never_shows_small_counts(
     pilot = int(goals.index[goals["project"] == "Pilot"][0])
     value, basis = _cells(section, "value")[pilot], _cells(section, "basis")[pilot]
     assert value == "–"  # the share of a hidden count is not shown either
-    assert basis in ("&lt;5 / &lt;5", "0 / &lt;5")
+    assert basis in (".. / ..", "0 / ..")
     assert not SMALL.search(value) and not SMALL.search(basis)
     paragraph = re.findall(r'<p class="goal">([^<]*)</p>', section)[pilot]
-    assert "&lt;5" in paragraph and not SMALL.search(paragraph.split("):", 1)[1])
+    assert ".." in paragraph and not SMALL.search(paragraph.split("):", 1)[1])
 
 
 @pytest.mark.parametrize("lang", ["en", "sv"])
@@ -475,9 +475,9 @@ def test_brief_suppresses_again_with_its_own_threshold(
     vv = int(goals.index[goals["project"] == "Vägen vidare"][0])
     number = int(goals.loc[vv, "numerator"])
     assert _cells(section, "value")[vv] == "–"
-    assert _cells(section, "basis")[vv].startswith("&lt;10 / ")
+    assert _cells(section, "basis")[vv].startswith(".. / ")
     paragraph = re.findall(r'<p class="goal">([^<]*)</p>', section)[vv]
-    assert "&lt;10 of" in paragraph and f"{number} of" not in paragraph
+    assert ".. of" in paragraph and f"{number} of" not in paragraph
     assert f"{number} of" in goals.loc[vv, "paragraph_en"]  # the published paragraph did show it
     assert _images(html)[-1] == _expected_enrolment_png(flow_raw[1], 10, 40.0, "en")
 
@@ -832,8 +832,8 @@ def test_candidates_reasons_worded_from_codes_and_suppressed(lang: str, full_htm
     study2 = html.split('<section id="study2">')[1].split("</section>")[0]
     reasons = _cells(study2, "reason")
     assert _cells(study2, "intervention_id")[-4:] == ["INS01", "INS02", "INS03", "INS05"]
-    assert _cells(study2, "n_starters") == ["315", "&lt;5", "0", "86"]
-    assert _cells(study2, "n_comparison")[:2] == [{"en": "2,619", "sv": "2\u00a0619"}[lang], "&lt;5"]
+    assert _cells(study2, "n_starters") == ["315", "..", "0", "86"]
+    assert _cells(study2, "n_comparison")[:2] == [{"en": "2,619", "sv": "2\u00a0619"}[lang], ".."]
     assert _cells(study2, "mde")[1] == "–" and _cells(study2, "base_rate")[1] == "–"  # computed from hidden counts
     assert _cells(study2, "mde")[0] == format_number(7.24, lang, 1)
     if lang == "en":
@@ -842,16 +842,16 @@ def test_candidates_reasons_worded_from_codes_and_suppressed(lang: str, full_htm
             "alignment 0.92; 8 positive stud(ies) of the method family"
         )
         assert reasons[1] == (
-            "Not chosen: too few starters in the register (&lt;5 &lt; 100); too few eligible comparison persons "
-            "(&lt;5 &lt; 50); minimum detectable effect too large (– &gt; 15.0 pp)"
+            "Not chosen: too few starters in the register (.. &lt; 100); too few eligible comparison persons "
+            "(.. &lt; 50); minimum detectable effect too large (– &gt; 15.0 pp)"
         )
         assert reasons[3] == "Not chosen: too few starters in the register (86 &lt; 100)"  # not "participants"
     else:
         assert reasons[0].startswith("Vald: 315 deltagare som påbörjat insatsen och 2\u00a0619 jämförelsepersoner")
         assert "7,2 procentenheter" in reasons[0] and "matchning 0,92" in reasons[0]
-        assert reasons[1].startswith("Inte vald: för få deltagare som påbörjat insatsen i registret (&lt;5 &lt; 100)")
+        assert reasons[1].startswith("Inte vald: för få deltagare som påbörjat insatsen i registret (.. &lt; 100)")
         assert reasons[3] == "Inte vald: för få deltagare som påbörjat insatsen i registret (86 &lt; 100)"
-    assert not any(SMALL.search(r.replace("&lt;5", "")) for r in reasons[1:3])
+    assert not any(SMALL.search(r.replace("..", "")) for r in reasons[1:3])
 
 
 @pytest.mark.parametrize("lang", ["en", "sv"])
@@ -862,7 +862,7 @@ def test_no_small_number_in_any_person_count_cell(lang: str, full_html: dict[str
         for cell in _cells(html, col):
             seen += 1
             assert not re.fullmatch(r"[1-4]", cell), (col, cell)
-            assert not SMALL.search(cell.replace("&lt;5", "").replace("\u00a0", "")), (col, cell)
+            assert not SMALL.search(cell.replace("..", "").replace("\u00a0", "")), (col, cell)
     assert seen >= 15
     assert all(_cells(html, col) for col in PERSON_COUNT_COLUMNS)
 
@@ -878,9 +878,9 @@ def test_candidate_reason() -> None:
     """The reason is worded from the codes; person counts 1..T-1 are written <T (zeros kept, studies are not
     persons), and an MDE computed from a hidden count is an en dash."""
     few = _candidate(5, reason_codes="too_few_treated", n_treated=3, n_comparison=60)
-    assert candidate_reason(few.to_dict(), 5, "en") == "Not chosen: too few starters in the register (<5 < 100)"
+    assert candidate_reason(few.to_dict(), 5, "en") == "Not chosen: too few starters in the register (.. < 100)"
     assert candidate_reason(few.to_dict(), 5, "sv") == (
-        "Inte vald: för få deltagare som påbörjat insatsen i registret (<5 < 100)"
+        "Inte vald: för få deltagare som påbörjat insatsen i registret (.. < 100)"
     )
     none = _candidate(5, reason_codes="too_few_treated", n_treated=0, n_comparison=60)
     assert candidate_reason(none.to_dict(), 5, "en").endswith("(0 < 100)")
@@ -891,10 +891,10 @@ def test_candidate_reason() -> None:
         "demand (3 positive stud(ies), alignment 0.35; need 4 positive stud(ies))"
     )
     strict = _candidate(10, reason_codes=codes, n_treated=7, n_comparison=60, support="evidence")
-    assert "(<10 < 100)" in candidate_reason(strict.to_dict(), 10, "en")
+    assert "(.. < 100)" in candidate_reason(strict.to_dict(), 10, "en")
     hidden = _candidate(5, reason_codes="too_few_comparison;mde_too_large", n_treated=300, n_comparison=3)
     assert candidate_reason(hidden.to_dict(), 5, "en") == (
-        "Not chosen: too few eligible comparison persons (<5 < 50); minimum detectable effect too large (– > 15.0 pp)"
+        "Not chosen: too few eligible comparison persons (.. < 50); minimum detectable effect too large (– > 15.0 pp)"
     )
     assert "(– > 15,0 procentenheter)" in candidate_reason(hidden.to_dict(), 5, "sv")
     with pytest.raises(ValueError, match="unknown reason code.*too_few_people"):

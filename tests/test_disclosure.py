@@ -87,7 +87,7 @@ def test_assert_no_small_counts(table: pd.DataFrame) -> None:
 
 def test_rule_text() -> None:
     assert set(DISCLOSURE_RULE_TEXT) == {"en", "sv"}
-    assert "1 to 4" in DISCLOSURE_RULE_TEXT["en"] and '"<5"' in DISCLOSURE_RULE_TEXT["en"]
+    assert "1 to 4" in DISCLOSURE_RULE_TEXT["en"] and '".."' in DISCLOSURE_RULE_TEXT["en"]
     assert "1 till 4" in DISCLOSURE_RULE_TEXT["sv"] and "Röjandekontroll" in DISCLOSURE_RULE_TEXT["sv"]
     assert "1 till 9" in disclosure_rule_text("sv", 10)
     with pytest.raises(ValueError, match="language"):

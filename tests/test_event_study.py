@@ -303,6 +303,6 @@ def test_brief_shows_the_unconditional_and_conditional_designs_side_by_side() ->
     first = [c["text"] for c in en["rows"][0]]
     assert first[:3] == ["INS01", "-12", "-0.050"] and first[4] == "0.000"
     last = [c["text"] for c in en["rows"][-1]]
-    assert last[1] == "24" and last[2] == "–" and last[-1] == "<5"  # hidden with its count of 3
+    assert last[1] == "24" and last[2] == "–" and last[-1] == ".."  # hidden with its count of 3
     assert "0.050" in en["note"] and "unconditional" in en["note"] and "0,000" in sv["note"]
     assert not any("9.000" in c["text"] for r in en["rows"] for c in r)  # the matched pairs are not in it

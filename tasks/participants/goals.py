@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from insats.errors import InputError, validation_problems
 from insats.tasks.disclosure import suppress_small_counts
 from insats.tasks.participants.measures import ALL
-from insats.tasks.reporting.i18n import format_int, format_percent
+from insats.tasks.reporting.i18n import format_int, format_percent, hidden_mark
 
 # measure -> (numerator column, denominator column) in the project measures table
 MEASURES: dict[str, tuple[str, str | None]] = {
@@ -295,7 +295,7 @@ def goal_attainment(targets: list[Target], measures: pd.DataFrame, enrolment: pd
 
 
 def _count(value: Any, suppressed: bool, threshold: int, lang: str) -> str:
-    return f"<{threshold}" if suppressed else format_int(value, lang)
+    return hidden_mark(lang) if suppressed else format_int(value, lang)
 
 
 def goal_paragraph(row: pd.Series, lang: str, threshold: int) -> str:

@@ -133,6 +133,12 @@ def format_ci(low: Any, high: Any, lang: str, decimals: int = 3, missing: str = 
     return format_interval(format_number(low, lang, decimals), format_number(high, lang, decimals), lang)
 
 
+def hidden_mark(lang: str) -> str:
+    """The mark of a count disclosure control hid (``..``, as SCB writes it): it may be small, or hidden to protect
+    a small one, so it never says which."""
+    return lookup("formats", "hidden", lang)
+
+
 def below(value: str, lang: str) -> str:
     """ "Fewer than ``value``": ``<5`` (the notation of a suppressed count)."""
     return lookup("formats", "below", lang).format(value=value)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from insats.catalog import table_spec
 from insats.tasks.disclosure import hidden_column, protect_for_publication
-from insats.tasks.reporting.i18n import MISSING, below, column_label, format_int
+from insats.tasks.reporting.i18n import MISSING, column_label, format_int, hidden_mark
 
 HASH_CHARS = 12
 
@@ -55,9 +55,9 @@ def protect(df: pd.DataFrame, study: str, table: str, threshold: int, derived: d
 
 
 def count_text(rec: dict[str, Any], column: str, threshold: int, lang: str) -> str:
-    """A person count after disclosure control: hidden -> "<threshold", missing -> en dash, else the number."""
+    """A person count after disclosure control: hidden -> "..", missing -> en dash, else the number."""
     if rec.get(hidden_column(column)):
-        return below(format_int(threshold, lang), lang)
+        return hidden_mark(lang)
     return format_int(rec[column], lang)
 
 

@@ -29,9 +29,9 @@ from insats.tasks.participants.measures import ALL
 from insats.tasks.reporting.brief.common import cell, data_uri, header, present, protect, require, text
 from insats.tasks.reporting.i18n import (
     MISSING,
-    below,
     format_int,
     format_percent,
+    hidden_mark,
     judgement_label,
     t,
 )
@@ -71,7 +71,7 @@ def _goal_value(rec: dict[str, Any], threshold: int, lang: str) -> tuple[str, st
     """(value, basis) cells of a goal row: a share with "numerator / denominator", a count, or the lowest
     monthly enrolment with the months below target."""
     measure = str(rec["measure"])
-    mark = below(format_int(threshold, lang), lang)
+    mark = hidden_mark(lang)
     num = mark if rec[hidden_column("numerator")] else format_int(rec["numerator"], lang)
     if measure.startswith("share_"):
         den = mark if rec[hidden_column("denominator")] else format_int(rec["denominator"], lang)

@@ -28,11 +28,11 @@ from insats.tasks.reporting.brief import (
 )
 from insats.tasks.reporting.brief.content import BriefContent
 from insats.tasks.reporting.i18n import (
-    below,
     check_lang,
     column_label,
     format_datetime,
     format_int,
+    hidden_mark,
     t,
     t_html,
 )
@@ -184,6 +184,6 @@ def render_brief(content: BriefContent, lang: str = "en") -> str:
         "history": runs.history_section(history, lang),
         "provenance": provenance.section(content.manifests, lang),
         "disclosure_rule": disclosure_rule_text(lang, threshold),
-        "notation": t("notation", lang, mark=below(format_int(threshold, lang), lang), max_hidden=threshold - 1),
+        "notation": t("notation", lang, mark=hidden_mark(lang), max_hidden=threshold - 1),
     }
     return _environment().get_template(TEMPLATE_NAME).render(**context).lstrip()
