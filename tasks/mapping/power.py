@@ -19,6 +19,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from insats.tasks.evaluation.columnar import month_offsets, person_codes
+
 DESIGN_COLUMNS: tuple[str, ...] = ("intervention_id", "n_treated", "n_comparison", "base_rate")
 
 
@@ -73,7 +75,8 @@ def design_counts(
     neither treated nor comparison (as in study 3). Interventions: ``intervention_ids`` (default: those in
     ``spells``). Output columns :data:`DESIGN_COLUMNS`: n_treated, n_comparison (int64, distinct persons),
     base_rate (float 0..1; NaN without comparison months), one row per intervention in the given order.
-    Array arithmetic over (person x month); memory ~ persons x months bytes.
+    Array arithmetic over (person x month); memory ~ persons x months bytes. Ids and months are coded as in
+    study 3's panel (:mod:`insats.tasks.evaluation.columnar`), without a Python string per payment row.
     """
     if horizon < 1 or window < 1 or window > horizon:
         raise ValueError(f"need 1 <= window <= horizon, got horizon={horizon}, window={window}")
@@ -88,17 +91,17 @@ def design_counts(
     n_m = (last - first).n + 1
     if n_m < 1:
         raise ValueError(f"last_month {last_month} is before first_month {first_month}")
-    ids = pd.Index(pd.unique(pd.concat([assistance["person_id"], spells["person_id"]]).astype(str)))
+    person_ids = pd.concat([assistance["person_id"], spells["person_id"]], ignore_index=True)
+    ids = pd.Index(pd.unique(person_ids.astype("string")).astype(str), dtype=object)
     n_p = len(ids)
 
     def month_index(values: pd.Series) -> np.ndarray:
-        p = pd.to_datetime(values).dt.to_period("M")
-        return np.asarray((p.dt.year - first.year) * 12 + (p.dt.month - first.month), dtype=np.int64)
+        return month_offsets(values, first).astype(np.int64)
 
     on = np.zeros((n_p, n_m + 1), dtype=np.int8)  # an extra zero column for "month -1"
     am = month_index(assistance["month"])
     keep = (am >= 0) & (am < n_m)
-    on[ids.get_indexer(assistance["person_id"].astype(str))[keep], am[keep] + 1] = 1
+    on[person_codes(assistance["person_id"], ids)[keep], am[keep] + 1] = 1
     cum = np.cumsum(on, axis=1, dtype=np.int32)  # cum[:, t + 1] = months on assistance in 0..t
     valid = np.arange(n_m)
     valid = valid[valid + horizon <= n_m - 1]
