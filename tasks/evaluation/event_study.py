@@ -1,5 +1,10 @@
 """Event-study difference-in-differences around the start of an intervention, robust to staggered entry.
 
+This is the register's fast path (complete monthly person panel, no covariates, sufficient statistics). The
+general estimator, for unbalanced panels, missing outcomes, yearly or other periods, varying base periods,
+covariates (doubly robust) and the four aggregations, is ``insats.tasks.evaluation.did`` (equal to this one
+on a complete panel: tests/test_event_study.py).
+
 Estimator: Callaway & Sant'Anna (2021) group-time ATTs without covariates, aggregated to event time
 ("dynamic" aggregation), NOT a two-way fixed-effects regression with relative-time dummies (which mixes
 cohorts with negative weights when effects differ between cohorts or over time since start).
@@ -81,13 +86,24 @@ def outcome_matrix(panel: pd.DataFrame, outcome: str) -> tuple[np.ndarray, pd.In
         raise ValueError(f"panel lacks column(s): {', '.join(missing)}")
     values = panel[outcome]
     if values.isna().any():
-        raise ValueError(f"panel: outcome {outcome!r} has {int(values.isna().sum())} missing value(s)")
+        raise ValueError(
+            f"panel: outcome {outcome!r} has {int(values.isna().sum())} missing value(s); this fast path needs a "
+            "complete person x month panel: use insats.tasks.evaluation.did.att_gt (missing outcomes allowed)"
+        )
     p_codes, ids = pd.factorize(panel["person_id"])
     m_codes, months = pd.factorize(panel["month"], sort=True)
+    if not pd.api.types.is_datetime64_any_dtype(months):
+        raise ValueError(
+            f"panel: column 'month' holds {months.dtype} values, not dates; for years, quarters or other whole-"
+            "number periods use insats.tasks.evaluation.did.att_gt"
+        )
     months = pd.DatetimeIndex(months)
     expected = pd.period_range(months[0].to_period("M"), months[-1].to_period("M"), freq="M")
     if len(expected) != len(months):
-        raise ValueError("panel: months are not consecutive calendar months")
+        raise ValueError(
+            f"panel: the {len(months)} months are not consecutive calendar months ({len(expected)} from first to "
+            "last); use insats.tasks.evaluation.did.att_gt for gaps, unbalanced panels or other periods"
+        )
     n_p, n_m = len(ids), len(months)
     flat = p_codes.astype(np.int64) * n_m + m_codes
     if len(panel) != n_p * n_m or np.bincount(flat, minlength=n_p * n_m).max(initial=0) > 1:
