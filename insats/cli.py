@@ -135,7 +135,8 @@ def _run_flow(target: Target, config_path: Path, runner: Runner, dask_address: s
                 return flow(str(config_path), **extra)
         if target is Target.pipeline:
             return pipeline(str(config_path), **extra)
-        return study.load_flow()(str(config_path), **extra)
+        # the chain's runner (2 threads), not Prefect's default pool of cpu + 4: each task may hold a panel
+        return study.load_flow().with_options(task_runner=make_task_runner("thread"))(str(config_path), **extra)
 
 
 def _print_outputs(result: dict[str, Any]) -> None:
