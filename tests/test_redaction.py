@@ -201,3 +201,11 @@ def test_name_recall_on_the_evaluation_corpus():
                     wrong.append(text[start:end])
     assert total >= 10 and hits / total >= 0.98, f"recall {hits}/{total}"
     assert (spans - len(wrong)) / spans >= 0.9, wrong
+
+
+def test_a_changed_list_must_update_its_checksum(monkeypatch):
+    from insats.tasks.interviews import names
+
+    monkeypatch.setitem(names._CHECKSUMS, "surnames.txt", "0" * 16)
+    with pytest.raises(ValueError, match=r"surnames\.txt changed .* names\._CHECKSUMS"):
+        names.name_lists()

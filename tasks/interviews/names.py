@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from hashlib import sha256
 from importlib import resources
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -85,10 +86,33 @@ _DEFINITE = ("en", "et", "na", "an", "n")
 _POSTCODE = re.compile(r"(?<![\d\w])\d{3}\s?\d{2}\s+[A-ZÅÄÖ][a-zåäöé]+(?:[ -][A-ZÅÄÖ][a-zåäöé]+)?(?![\w])")
 
 
+# SHA-256 (first 16 hex digits) of each shipped list. name_lists() checks them, and because its code names
+# them, the content-cached study-1 nodes recompute when a list changes (update these with the list).
+_CHECKSUMS = {
+    "first_names.txt": "90378ca2d057e3fa",
+    "surnames.txt": "81cea058b11e9e1c",
+    "ordinary_names.txt": "ab3d1f4cf2913d76",
+    "common_words.txt": "1156c467e1390500",
+    "not_names.txt": "0198a21f81ecd86f",
+}
+
+
 @cache
+def _read(name: str) -> tuple[frozenset[str], str]:
+    """(the non-comment lines of data/<name>, the file's SHA-256 prefix)."""
+    data = resources.files("insats.tasks").joinpath("interviews", "data", name).read_bytes()
+    lines = data.decode("utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#")), sha256(data).hexdigest()[:16]
+
+
 def _lines(name: str) -> frozenset[str]:
-    text = resources.files("insats.tasks").joinpath("interviews", "data", name).read_text(encoding="utf-8")
-    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+    words, digest = _read(name)
+    if digest != _CHECKSUMS[name]:
+        raise ValueError(
+            f"tasks/interviews/data/{name} changed (sha256 {digest}); set its entry in names._CHECKSUMS to that "
+            "value so that cached study-1 results are recomputed"
+        )
+    return words
 
 
 def name_lists() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:

@@ -15,7 +15,6 @@ representative segments the dictionary coder gave its most frequent code. A them
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -36,20 +35,14 @@ THEME_COLUMNS = ["theme", "top_terms", "n_segments", "best_code", "overlap", "no
 _STOP = frozenset(get_stop_words("swedish"))
 
 
-@cache
-def _stem(token: str) -> str:
-    """``coding.stem``, memoised: cross-validation refits TF-IDF on the same words fold after fold."""
-    return stem(token)
-
-
 def stem_analyzer(text: str) -> list[str]:
     """Stems of ``text`` (stop words kept: negations matter) plus stem bigrams, for TF-IDF."""
-    stems = [_stem(t) for t in tokenize(text)]
+    stems = [stem(t) for t in tokenize(text)]
     return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
 
 
 def _content_stems(text: str) -> list[str]:
-    return [_stem(t) for t in tokenize(text) if t not in _STOP and len(t) > 2 and not t.isdigit()]
+    return [stem(t) for t in tokenize(text) if t not in _STOP and len(t) > 2 and not t.isdigit()]
 
 
 def training_labels(labels: pd.DataFrame, train_on: str, auto: str = "auto") -> pd.DataFrame:
@@ -135,11 +128,12 @@ def cross_validate_suggestions(
         raise ValueError(f"coder {coder!r} coded {len(set(groups))} interview(s); grouped CV needs at least 2")
     folds = list(GroupKFold(n_splits=k).split(train, groups=groups))  # the same folds for every code
     features: dict[int, tuple] = {}  # fold -> TF-IDF fitted on its training part: (train, test) matrices
+    analysed = {t: stem_analyzer(t) for t in dict.fromkeys(train["text"])}  # each text stemmed once, not per fold
 
     def fold_features(i: int) -> tuple:
         if i not in features:
             tr, te = folds[i]
-            vec = TfidfVectorizer(analyzer=stem_analyzer, sublinear_tf=True)
+            vec = TfidfVectorizer(analyzer=analysed.__getitem__, sublinear_tf=True)
             features[i] = (vec.fit_transform(train["text"].iloc[tr]), vec.transform(train["text"].iloc[te]))
         return features[i]
 
