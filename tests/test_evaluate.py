@@ -195,3 +195,27 @@ def test_cli_cross_section_and_did(files: dict[str, Path], tmp_path: Path) -> No
     assert eff.loc["callaway_santanna_simple", "att"] == pytest.approx(-0.03995, abs=5e-4)
     assert eff.loc["callaway_santanna_dynamic", "se"] == pytest.approx(0.019965, abs=5e-4)
     assert (tmp_path / "did" / "event_study.png").stat().st_size > 0
+
+
+def test_did_with_covariates_through_the_api_equals_r_did(tmp_path: Path) -> None:
+    # R did::att_gt(xformla = ~X, est_method = "dr") + aggte(type = "simple") on csdid's sim_data (tests/data/did).
+    ref = pd.read_csv(DID_DATA / "ref_aggte.csv").query("scenario == 'sim_nev_dr' and type == 'simple'").iloc[0]
+    data = pd.read_csv(DID_DATA / "sim_data.csv.gz")
+    data.loc[data.index[:5], "Y"] = np.nan  # missing outcomes are allowed and counted
+    res = evaluate(data, outcome="Y", design="did", time="period", group="G", unit="id", covariates=["X"])
+    assert res.counts["n_missing_outcome"] == 5
+    full = evaluate(
+        pd.read_csv(DID_DATA / "sim_data.csv.gz"),
+        outcome="Y",
+        design="did",
+        time="period",
+        group="G",
+        unit="id",
+        formula="~ X",
+    )
+    simple = full.effects.set_index("estimator").loc["callaway_santanna_simple"]
+    assert simple["att"] == pytest.approx(ref["overall_att"], abs=5e-4)
+    assert simple["se"] == pytest.approx(ref["overall_se"], abs=5e-4)
+    assert full.covariates == ["X"]
+    out = write_result(full, tmp_path / "did")
+    assert {"did_group_time.csv", "did_aggregates.csv", "event_study.png"} <= {p.name for p in out.iterdir()}
