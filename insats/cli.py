@@ -395,7 +395,7 @@ def evaluate(
     data: Annotated[Path, typer.Argument(help="Data file: .dta, .sav, .csv or .parquet.")],
     outcome: Annotated[str, typer.Option(help="Outcome column.")],
     treatment: Annotated[str | None, typer.Option(help="Treatment column, coded 0/1.")] = None,
-    covariates: Annotated[list[str] | None, typer.Option(help="Covariate column (repeat the option).")] = None,
+    covariates: Annotated[list[str] | None, typer.Option(help='Covariates: "a b c" or repeat the option.')] = None,
     formula: Annotated[str | None, typer.Option(help='E.g. "treat ~ age + I(age**2) + educ*re74".')] = None,
     estimator: Annotated[str, typer.Option(help="psm, ipw, aipw or all.")] = "all",
     caliper: Annotated[str, typer.Option(help="Caliper in SDs of the propensity logit, or none.")] = "0.2",
