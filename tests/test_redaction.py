@@ -59,6 +59,23 @@ R: Klara besked är viktigt för nyanlända.
 R: Stark rygg behövs i lagret.
 """
 
+# Written after the lists and rules were final and run once, untuned: the honest estimate. Firms and places that
+# are rare words mid-sentence (Visma, Fortnox, Bilia) are redacted too: recall 1.0, precision 0.67 on first run.
+HELD_OUT = """
+R: Vi tog in [[Yusuf]] efter en praktik via Navigatorcentrum i Uppsala.
+R: [[Marianne]] på personalavdelningen sköter allt med Visma och Fortnox.
+R: Det var [[Goran Milić]] som lärde upp honom på Bilia i Kungälv.
+R: Jag hade ett möte med [[Sofie Wennerström]] från Jobb och kunskapstorget förra veckan.
+R: Truckkortet tog han hos Lernia, och sen började han hos DSV i Jönköping.
+R: Många kommer från Eritrea och Afghanistan, [[Selam]] till exempel.
+R: [[Rasmus]] och [[Tove]] på kontoret har hand om schemat.
+R: Handledaren heter [[Bengt-Åke]] och han har varit här i trettio år.
+R: Vi fick hjälp av Stadsmissionen och Röda Korset med språkcafé.
+R: [[Khadija Osman]] kom till oss via Rusta och Swedbank-projektet.
+R: Fråga [[Nils-Erik]] eller [[Pernilla]] på Stena Recycling.
+R: Min förra chef på Systembolaget, [[Lotta Engström]], tipsade om henne.
+"""
+
 
 def _gold(marked: str) -> tuple[str, list[tuple[int, int]]]:
     text, spans, pos = "", [], 0
@@ -81,6 +98,14 @@ def test_name_recall_and_precision_on_marked_sentences():
     assert recall >= 0.98, f"recall {recall:.3f}, missed {missed}"
     assert precision >= 0.95, f"precision {precision:.3f}: {[text[a:b] for a, b in found if (a, b) not in true]}"
     assert len(gold) >= 40
+
+
+def test_held_out_sentences_lose_every_name():
+    text, gold = _gold(HELD_OUT)
+    found = [(a, b) for a, b, _rule in find_names(text)]
+    assert all(any(a <= g[0] and g[1] <= b for a, b in found) for g in gold)
+    true = [f for f in found if any(f[0] <= g[0] and g[1] <= f[1] for g in gold)]
+    assert len(true) / len(found) >= 0.6  # rare firm names go too: privacy first
 
 
 def test_ordinary_words_places_and_firms_are_kept():
