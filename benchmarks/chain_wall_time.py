@@ -1,14 +1,31 @@
-"""Wall time of the README's main job (`insats demo`) on the default demo size, in a fresh workspace.
+"""Wall time of the README's main job (`insats demo`) from a fresh clone, against a trivial Prefect flow.
 
-Usage: python benchmarks/chain_wall_time.py [--persons N] [--repeat K]
-Prints the wall time of the whole command (Prefect's embedded API start-up included), the chain alone as
-the command reports it, and a cached re-run. Not a test: timings depend on the machine.
+Fresh clone state (issue #14 item 4): ``git clone`` of this repository's committed HEAD into a temporary folder,
+so there are no demo data, no ``__pycache__`` of the project's code and no ``.prefect``; the clone's code is the
+code that runs (its ``insats/`` gets links to ``tasks/``, ``flows/``, ``schemas/``, the layout the editable
+install maps, and the commands run with the clone as the current folder). Installed libraries keep their
+bytecode, as on a user's machine. The demo inputs are written by ``insats demo`` itself, inside the clock.
+
+Measured, each as one process from start to exit, on the same machine in the same run:
+
+1. a trivial one-task Prefect flow in a fresh ``PREFECT_HOME`` (Prefect's temporary local server, its database
+   created), then the same flow again (server database present);
+2. ``insats demo`` cold (fresh clone, no data; starts the project's local server);
+3. ``insats demo`` again: every node cached, the server already running;
+4. ``insats server stop`` (not timed).
+
+Goals: cold <= 2x the trivial flow, cached re-run <= 1.2x it. Not a test: timings depend on the machine; the
+figures go to benchmarks/README.md with the date and the machine.
+
+Usage: python benchmarks/chain_wall_time.py [--repeat K] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -18,50 +35,118 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TRIVIAL_FLOW = """
+from prefect import flow, task
+
+@task
+def one() -> int:
+    return 1
+
+@flow
+def trivial() -> int:
+    return one()
+
+if __name__ == "__main__":
+    print(trivial())
+"""
 
 
-def run(cmd: list[str], cwd: Path) -> tuple[float, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "INSATS_"))}
+    return {**env, "PYTHONIOENCODING": "utf-8", **extra}
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> float:
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=True)
-    return time.perf_counter() - started, proc.stdout + proc.stderr
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}; see {log}:\n{(proc.stdout + proc.stderr)[-3000:]}")
+    return seconds
+
+
+def fresh_clone(parent: Path) -> Path:
+    """A clone of the committed HEAD whose own code is what `python -m insats` imports from inside it."""
+    clone = parent / "insats"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    for sub in ("tasks", "flows", "schemas"):  # the editable install's package-dir mapping, as links
+        (clone / "insats" / sub).symlink_to(Path("..") / sub, target_is_directory=True)
+    assert not list(clone.rglob("__pycache__")) and not (clone / ".prefect").exists() and not (clone / "data").exists()
+    return clone
+
+
+def one_run(parent: Path, logs: Path) -> dict:
+    clone = fresh_clone(parent)
+    env = clean_env(PYTHONPATH=str(clone))
+    check = subprocess.run(
+        [sys.executable, "-c", "import insats.tasks.evaluation.panel as m; print(m.__file__)"],
+        cwd=clone, env=env, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    if not check.startswith(str(clone)):
+        raise SystemExit(f"the clone's code is not the code that runs: {check}")
+    trivial = parent / "trivial_flow.py"
+    trivial.write_text(TRIVIAL_FLOW, encoding="utf-8")
+    t_env = clean_env(
+        PREFECT_HOME=str(parent / "trivial_prefect_home"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90",
+    )
+    out = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True,
+                                    text=True).stdout.strip()}  # fmt: skip
+    out["trivial_cold"] = timed([sys.executable, str(trivial)], parent, t_env, logs / "trivial_cold.log")
+    out["trivial_warm"] = timed([sys.executable, str(trivial)], parent, t_env, logs / "trivial_warm.log")
+    insats = [sys.executable, "-m", "insats"]
+    try:
+        out["demo_cold"] = timed([*insats, "demo"], clone, env, logs / "demo_cold.log")
+        text = (logs / "demo_cold.log").read_text(encoding="utf-8")
+        found = re.search(r"Pipeline finished in ([\d.]+) s", text)
+        out["demo_cold_chain"] = float(found.group(1)) if found else None
+        out["demo_cached"] = timed([*insats, "demo"], clone, env, logs / "demo_cached.log")
+        text = (logs / "demo_cached.log").read_text(encoding="utf-8")
+        found = re.search(r"Pipeline finished in ([\d.]+) s", text)
+        out["demo_cached_chain"] = float(found.group(1)) if found else None
+        cached = len(re.findall(r"Finished in state Cached", text))
+        completed = len(re.findall(r"Task run .* Finished in state Completed", text))
+        out["cached_rerun_task_states"] = {"cached": cached, "completed": completed}
+    finally:
+        subprocess.run([*insats, "server", "stop"], cwd=clone, env=env, capture_output=True, text=True, check=False)
+    out["ratio_cold"] = round(out["demo_cold"] / out["trivial_cold"], 2)
+    out["ratio_cached"] = round(out["demo_cached"] / out["trivial_cold"], 2)
+    return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--persons", type=int, default=3000)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folders (logs, clone)")
     args = parser.parse_args()
+    machine = {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "load_average_at_start": os.getloadavg(),
+    }
+    runs = []
     for i in range(args.repeat):
-        with tempfile.TemporaryDirectory() as tmp:
-            ws = Path(tmp)
-            (ws / "configs").mkdir()
-            text = (ROOT / "configs" / "demo.yaml").read_text(encoding="utf-8")
-            (ws / "configs" / "demo.yaml").write_text(
-                text.replace("persons: 3000", f"persons: {args.persons}"), encoding="utf-8"
-            )
-            cfg = str(ws / "configs" / "demo.yaml")
-            gen, _ = run(
-                [
-                    sys.executable,
-                    "-m",
-                    "insats",
-                    "demo-data",
-                    "--out",
-                    str(ws / "data/raw/demo"),
-                    "--persons",
-                    str(args.persons),
-                ],
-                ws,
-            )
-            wall, out = run([sys.executable, "-m", "insats", "demo", "--config", cfg], ws)
-            chain = float(re.search(r"Pipeline finished in ([\d.]+) s", out).group(1))
-            cached, out2 = run([sys.executable, "-m", "insats", "run", "pipeline", "--config", cfg], ws)
-            print(
-                f"run {i + 1}: persons={args.persons} demo-data={gen:.1f}s  insats demo wall={wall:.1f}s "
-                f"(chain {chain:.1f}s)  cached re-run wall={cached:.1f}s  cores={os.cpu_count()}"
-            )
-            shutil.rmtree(ws / "data", ignore_errors=True)
+        parent = Path(tempfile.mkdtemp(prefix="chain_wall_time_"))
+        logs = parent / "logs"
+        logs.mkdir()
+        try:
+            runs.append(one_run(parent, logs))
+        finally:
+            if not args.keep:
+                shutil.rmtree(parent, ignore_errors=True)
+        r = runs[-1]
+        print(
+            f"run {i + 1}: trivial flow cold {r['trivial_cold']:.1f}s (warm {r['trivial_warm']:.1f}s); insats demo "
+            f"cold {r['demo_cold']:.1f}s (chain {r['demo_cold_chain']}s) = {r['ratio_cold']}x; cached re-run "
+            f"{r['demo_cached']:.1f}s (chain {r['demo_cached_chain']}s) = {r['ratio_cached']}x; "
+            f"task states {r['cached_rerun_task_states']}",
+            flush=True,
+        )
+    print(json.dumps({"machine": machine, "runs": runs}, indent=1))
 
 
 if __name__ == "__main__":
