@@ -228,3 +228,34 @@ def test_review_project_codes_turns_or_sentences_and_carries_human_coders(study,
     )
     assert len(human) == 9 and len(whole) == 9
     assert qdpx_bytes(project)  # still valid after the round trip
+
+
+def test_foreign_qde_with_the_coder_on_the_selection_and_codes_by_label(study, tmp_path: Path):
+    """As some tools write it: the user on <PlainTextSelection creatingUser>, none on <Coding>, the code known
+    only by its name (the codebook's label), the text inline; the sheet is read through human_spans."""
+    from xml.sax.saxutils import escape
+
+    meta, originals = read_interviews(**study["files"])
+    text = originals["E02"]
+    start = text.index("Noggrannhet")
+    end = start + len("Noggrannhet och tålamod.")
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="atlas">
+  <Users><User guid="aaaaaaaa-0000-0000-0000-000000000001" name="Märta"/></Users>
+  <CodeBook><Codes><Code guid="bbbbbbbb-0000-0000-0000-000000000001" name="Övriga förmågor" isCodable="true"/></Codes>
+  </CodeBook>
+  <Sources><TextSource guid="cccccccc-0000-0000-0000-000000000001" name="E02.txt">
+    <PlainTextContent>{escape(text)}</PlainTextContent>
+    <PlainTextSelection guid="dddddddd-0000-0000-0000-000000000001" startPosition="{start}" endPosition="{end}"
+        creatingUser="aaaaaaaa-0000-0000-0000-000000000001">
+      <Coding guid="eeeeeeee-0000-0000-0000-000000000001">
+        <CodeRef targetGUID="bbbbbbbb-0000-0000-0000-000000000001"/></Coding>
+    </PlainTextSelection>
+  </TextSource></Sources>
+</Project>"""
+    path = tmp_path / "atlas.qde"
+    path.write_text(qde, encoding="utf-8")
+    spans = human_spans(path, study["segments"], study["book"], originals, meta)
+    assert spans.iloc[0][["interview_id", "code", "coder"]].tolist() == ["E02", "KOMP.ÖVRIGT", "Märta"]
+    redacted = redact(text)[0]
+    assert redacted[spans.loc[0, "start"] : spans.loc[0, "end"]] == "Noggrannhet och tålamod."

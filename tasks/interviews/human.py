@@ -8,8 +8,9 @@ Three formats, chosen by the file (:func:`read_human_coding`):
   (``interview_id`` or ``document`` also name the interview; ``code_id`` the code). ``turn`` is the turn's
   number in the transcript (1 = the first speaker label, as ``segment_turns`` counts); several codes in one
   cell are separated by ``;``. Without a ``coder`` column the file's stem names the coder.
-- **REFI-QDA project** (``.qdpx`` from NVivo, ATLAS.ti, MAXQDA, QualCoder): every ``<Coding>``'s
-  ``<CodeRef>`` of a text selection, its coder the ``creatingUser``'s name. A source's text must equal the
+- **REFI-QDA project** (``.qdpx`` from NVivo, ATLAS.ti, MAXQDA, QualCoder, or a bare ``.qde`` with
+  ``PlainTextContent``): every ``<Coding>``'s ``<CodeRef>`` of a text selection, its coder the name of the
+  ``creatingUser`` of the coding (or of the selection). A source's text must equal the
   transcript as read (offsets are moved onto the redacted text) or the redacted text itself (a review
   project coded further).
 
@@ -198,7 +199,7 @@ def qdpx_spans(
 def is_turn_sheet(path: Path) -> bool:
     """True when a CSV/XLSX coding file has a ``turn`` column (a turn sheet), False for a span sheet."""
     path = Path(path)
-    if path.suffix.lower() == ".qdpx":
+    if path.suffix.lower() in (".qdpx", ".qde"):
         return False
     head = pd.read_excel(path, dtype=str, nrows=0) if path.suffix.lower() == ".xlsx" else _read_sheet(path).head(0)
     return "turn" in head.columns
@@ -215,7 +216,7 @@ def human_spans(
     """Human coding from ``path`` (span sheet, turn sheet or ``.qdpx``) as :data:`SPAN_COLUMNS` on the
     redacted transcripts ``segments`` were cut from."""
     path = Path(path)
-    if path.suffix.lower() == ".qdpx":
+    if path.suffix.lower() in (".qdpx", ".qde"):
         return qdpx_spans(path, codebook, originals, employers, names)
     if is_turn_sheet(path):
         return turns_to_spans(read_turn_coding(path), segments, employers)

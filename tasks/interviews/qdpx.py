@@ -225,7 +225,9 @@ def read_qdpx(path: Path) -> QdaProject:
             for c in codings:
                 ref_el = c.find(_q("CodeRef"))
                 target = ref_el.get("targetGUID", "") if ref_el is not None else ""
-                selections.append([*base, c.get("guid", ""), target, c.get("creatingUser", "")])
+                # The coder: the Coding's creatingUser, else the selection's (how some tools export it).
+                user = c.get("creatingUser", "") or pts.get("creatingUser", "")
+                selections.append([*base, c.get("guid", ""), target, user])
             if not codings:
                 selections.append([*base, "", "", ""])
     return QdaProject(
