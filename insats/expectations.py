@@ -13,7 +13,7 @@ from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
 
-from insats.tasks.register.standardise import normalise_identity_numbers
+from insats.tasks.register.pseudonymise import normalise_identity_numbers
 
 
 class ColumnValuesValidIdentityNumber(ColumnMapMetricProvider):
@@ -26,8 +26,7 @@ class ColumnValuesValidIdentityNumber(ColumnMapMetricProvider):
         # A register repeats each person many times (one row per month): check each distinct value once.
         text = column.astype(str)
         distinct = pd.unique(text)
-        checked = normalise_identity_numbers(pd.Series(distinct, dtype="string"))
-        valid = set(distinct[checked.notna().to_numpy(dtype=bool)])
+        valid = {value for value, n in zip(distinct, normalise_identity_numbers(distinct), strict=True) if n}
         return text.isin(valid)
 
 

@@ -8,8 +8,6 @@ A value that is not a valid identity number has no pseudonym: it is written mask
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from insats.tasks.identity import is_identity_number, mask_identity_number
-from insats.tasks.register.pseudonymise import _encode, load_key
-from insats.tasks.register.standardise import normalise_identity_numbers
+from insats.tasks.register.pseudonymise import load_key, normalise_identity_numbers, pseudonyms
 
 ID_NAMES = ("personnummer", "pnr", "personnr", "person_nr", "personal_identity_number")
 SNIFF_VALUES = 1000  # values looked at to find identity numbers in a column no mapping names
@@ -54,20 +51,16 @@ def identity_columns(source: pd.DataFrame, mapped: str | None) -> list[str]:
     return found
 
 
-def _letters(normalised: str, key: bytes) -> str:
-    """The pipeline's pseudonym (``pseudonymise.pseudonym``) of an already normalised 12-digit identity number:
-    HMAC-SHA256 with ``key``, as 16 letters (normalising again would cost ~0.1 ms a value)."""
-    return _encode(hmac.new(key, normalised.encode("ascii"), hashlib.sha256).digest())
-
-
 def pseudonymised(values: pd.Series, key: bytes) -> pd.Series:
     """Each identity number replaced by its pseudonym (16 letters); invalid values masked; missing stay missing.
     Distinct values are hashed once."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    normalised = normalise_identity_numbers(pd.Series(uniques, dtype="string"))
+    normalised = normalise_identity_numbers([str(v).strip() for v in uniques])
+    valid = [n for n in normalised if n is not None]
+    letters = iter(pseudonyms(valid, key))
     table = [
-        _letters(n, key) if isinstance(n, str) else mask_identity_number(str(v))
-        for v, n in zip(uniques, normalised.astype(object).where(normalised.notna(), None), strict=True)
+        next(letters) if n is not None else mask_identity_number(str(v))
+        for v, n in zip(uniques, normalised, strict=True)
     ]
     table.append(None)  # the NA sentinel (-1)
     return pd.Series(np.asarray(table, dtype=object)[codes], index=values.index, dtype="string")
