@@ -80,12 +80,17 @@ def main() -> None:
     parser.add_argument("--gb", type=float, default=0.5, help="size of the generated CSV in GB (1e9 bytes)")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/insats_validate_bench"))
     parser.add_argument("--keep", action="store_true", help="keep the generated CSV and outputs")
+    parser.add_argument("--reuse", action="store_true", help="validate the CSV a --keep run left in --dir")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     csv = args.dir / "utbetalningar.csv"
     t0 = time.perf_counter()
-    rows = write_csv(csv, int(args.gb * 1e9))
-    print(f"wrote {csv}: {csv.stat().st_size / 1e9:.2f} GB, {rows:,} rows in {time.perf_counter() - t0:.0f} s")
+    if args.reuse and csv.is_file():
+        with open(csv, "rb") as fh:
+            rows = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 24), b"")) - 1
+    else:
+        rows = write_csv(csv, int(args.gb * 1e9))
+    print(f"CSV {csv}: {csv.stat().st_size / 1e9:.2f} GB, {rows:,} rows ({time.perf_counter() - t0:.0f} s)", flush=True)
     command = [
         str(Path(sys.executable).parent / "insats"), "validate", str(csv), "--suite", "input.assistance",
         "--config", str(ROOT / "configs" / "demo.yaml"), "--out", str(args.dir / "out"),
