@@ -57,6 +57,7 @@ R: Vi har B-körkort som krav för alla som kör ut varor.
 R: Arbetsförmedlingen och Försäkringskassan ringer ofta.
 R: Klara besked är viktigt för nyanlända.
 R: Stark rygg behövs i lagret.
+R: Vi har ett lager ute i Kjula och ett kontor i Hällbybrunn.
 """
 
 # Written after the lists and rules were final and run once, untuned: the honest estimate. Firms and places that

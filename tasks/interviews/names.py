@@ -9,8 +9,8 @@ A capitalised token (first letter upper case, not all capitals) is a name when
 1. it is in the name lists (a genitive ``-s`` is allowed): anywhere but at a sentence start; at a sentence
    start too unless it is an ordinary word (``ordinary_names.txt``) or the text uses it in lower case
    elsewhere ("Inga av dem ..." beside "inga"), or
-2. it is in no list, not at a sentence start, and rare in Swedish (not in ``common_words.txt``): a name
-   the lists miss ("Ionut", "Zeynep"); or
+2. it is in no list, not at a sentence start, not right after the locative "i" ("ute i Kjula" is a place),
+   and rare in Swedish (not in ``common_words.txt``): a name the lists miss ("Ionut", "Zeynep"); or
 3. it stands right next to a name found by 1 or 2 ("Göran Lund", "Anna-Karin Berg"): the whole run is one
    name.
 
@@ -174,7 +174,8 @@ def find_names(text: str, extra: frozenset[str] = frozenset()) -> list[tuple[int
             and token.lower() not in common
             and token.lower().rstrip("s") not in common
             and all(_capitalised(part) and len(part) > 1 for part in token.split("-"))  # not "B-körkort"
-        ):
+            and not (i > 0 and tokens[i - 1].group() == "i" and text[tokens[i - 1].end() : m.start()] == " ")
+        ):  # "ute i Kjula": after the locative "i" an unlisted word is a place, not a person
             found.append([m.start(), m.end(), "rare", i, True])
     return _merge_runs(text, tokens, found, common)
 
