@@ -232,6 +232,8 @@ def run(args: argparse.Namespace) -> dict:
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
     info: dict = {"commands": {}, "nodes": {}}
+    for folder in (ws / ".prefect", ws / "data" / "interim", ws / "data" / "processed", ws / "reports"):
+        shutil.rmtree(folder, ignore_errors=True)  # every run starts cold: no cache, no published tables
     sav = [str(ws / "data" / "raw" / "demo" / "register" / f"{k}.sav") for k in KINDS]
     deadline = None
     if args.deadline:  # HH:MM UTC today
