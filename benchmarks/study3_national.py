@@ -260,6 +260,11 @@ def run(args: argparse.Namespace) -> dict:
         for name, cmd in steps:
             if name == "intervention-mapping" and info["commands"]["employer-interviews"]["exit_code"]:
                 continue
+            if name == "outcome-evaluation" and info["commands"]["register"]["stopped_at_deadline"]:
+                info["commands"][name] = {"seconds": float("nan"), "peak_tree_gb": float("nan"),
+                                          "peak_one_gb": float("nan"), "exit_code": None,
+                                          "stopped_at_deadline": True}  # fmt: skip
+                continue
             print(f"== insats {' '.join(cmd)}  ({time.strftime('%H:%M:%S', time.gmtime())} UTC)", flush=True)
             log = logs / f"{name.replace(' ', '_')}.log"
             info["commands"][name] = monitored(
@@ -267,7 +272,7 @@ def run(args: argparse.Namespace) -> dict:
                 ws,
                 log,
                 check=name not in upstream,
-                deadline=deadline if name == "outcome-evaluation" else None,
+                deadline=deadline if name in ("register", "outcome-evaluation") else None,
             )
             print(f"   {info['commands'][name]}", flush=True)
             if name in upstream:
@@ -350,7 +355,7 @@ def main() -> None:
         default="study2",
         help="study2: run studies 1 and 2 for study 3's candidates; fixture: publish INS01 as the candidate",
     )
-    parser.add_argument("--deadline", default=None, help="HH:MM UTC: stop the outcome evaluation then (reported)")
+    parser.add_argument("--deadline", default=None, help="HH:MM UTC: stop the register/evaluation then (reported)")
     args = parser.parse_args()
     Path(args.workdir).mkdir(parents=True, exist_ok=True)
     if args.step == "all":
