@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from insats.cli import app
 from insats.evaluate import evaluate, read_dataset, write_result
 from insats.provenance import sha256_file
+from tests.helpers.did_data import selection_panel, staggered_panel
 
-DID_DATA = Path(__file__).parent / "data" / "did"
 VALUE_LABELS = {
     "region": {1: "Norrland", 2: "Svealand", 3: "Götaland"},
     "treat": {0: "ingen insats", 1: "påbörjad insats"},
@@ -141,7 +141,17 @@ def test_bad_column_is_one_line_listing_the_columns(files: dict[str, Path]) -> N
     assert "unknown column(s): incme" in first and "treat, age, educ, region, income" in first
 
 
+def _csdid(data: pd.DataFrame, **kwargs):
+    """csdid's ATTgt (port of R did::att_gt), doubly robust, analytic SEs (bstrap=False), never-treated."""
+    att_gt = pytest.importorskip("csdid.att_gt", reason="reference implementation: pip install -e '.[dev]'").ATTgt
+    ref = att_gt(yname="y", tname="year", idname="unit", gname="first_treat", data=data, **kwargs)
+    return ref.fit(est_method="dr", bstrap=False)
+
+
 def test_cli_cross_section_and_did(files: dict[str, Path], tmp_path: Path) -> None:
+    """The DiD part's reference: csdid 0.4.3 (PyPI), ``ATTgt(...).fit(est_method="dr", bstrap=False)`` and
+    ``aggte("simple" | "dynamic")``, a port of R ``did::att_gt`` / ``did::aggte`` (analytic SEs), on the
+    simulated balanced panel of tests/helpers/did_data.py written to CSV."""
     runner = CliRunner()
     out = tmp_path / "cs"
     r = runner.invoke(
@@ -168,54 +178,60 @@ def test_cli_cross_section_and_did(files: dict[str, Path], tmp_path: Path) -> No
     eff = pd.read_csv(out / "effects.csv")
     assert list(eff["estimator"]) == ["naive_difference", "psm_nn1_norepl"]
     assert eff["variance_method"].iloc[1].startswith("bootstrap")
-    mpdta = tmp_path / "mpdta.csv"
-    pd.read_csv(DID_DATA / "mpdta.csv.gz").to_csv(mpdta, index=False)
+    panel = tmp_path / "panel.csv"
+    staggered_panel().to_csv(panel, index=False)
     r = runner.invoke(
         app,
         [
             "evaluate",
-            str(mpdta),
+            str(panel),
             "--outcome",
-            "lemp",
+            "y",
             "--design",
             "did",
             "--time",
             "year",
             "--group",
-            "first.treat",
+            "first_treat",
             "--id",
-            "countyreal",
+            "unit",
             "--out",
             str(tmp_path / "did"),
         ],
     )
     assert r.exit_code == 0, r.output
     eff = pd.read_csv(tmp_path / "did" / "effects.csv").set_index("estimator")
-    # R did on mpdta (tests/test_did_reference.py): simple -0.0400 (0.0120), dynamic -0.0772 (0.0200).
-    assert eff.loc["callaway_santanna_simple", "att"] == pytest.approx(-0.03995, abs=5e-4)
-    assert eff.loc["callaway_santanna_dynamic", "se"] == pytest.approx(0.019965, abs=5e-4)
+    # Reference: csdid 0.4.3 (port of R did::att_gt / did::aggte, analytic SEs) on the same simulated panel.
+    ref = _csdid(staggered_panel())
+    simple, dynamic = (ref.aggte(typec=k, bstrap=False).atte for k in ("simple", "dynamic"))
+    assert eff.loc["callaway_santanna_simple", "att"] == pytest.approx(simple["overall_att"], abs=5e-4)
+    assert eff.loc["callaway_santanna_simple", "se"] == pytest.approx(simple["overall_se"], abs=5e-4)
+    assert eff.loc["callaway_santanna_dynamic", "att"] == pytest.approx(dynamic["overall_att"], abs=5e-4)
+    assert eff.loc["callaway_santanna_dynamic", "se"] == pytest.approx(dynamic["overall_se"], abs=5e-4)
     assert (tmp_path / "did" / "event_study.png").stat().st_size > 0
 
 
-def test_did_with_covariates_through_the_api_equals_r_did(tmp_path: Path) -> None:
-    # R did::att_gt(xformla = ~X, est_method = "dr") + aggte(type = "simple") on csdid's sim_data (tests/data/did).
-    ref = pd.read_csv(DID_DATA / "ref_aggte.csv").query("scenario == 'sim_nev_dr' and type == 'simple'").iloc[0]
-    data = pd.read_csv(DID_DATA / "sim_data.csv.gz")
-    data.loc[data.index[:5], "Y"] = np.nan  # missing outcomes are allowed and counted
-    res = evaluate(data, outcome="Y", design="did", time="period", group="G", unit="id", covariates=["X"])
+def test_did_with_covariates_through_the_api_equals_csdid(tmp_path: Path) -> None:
+    """Reference: csdid 0.4.3 ``ATTgt(xformla="~x").fit(est_method="dr", bstrap=False).aggte("simple")``, a
+    port of R ``did::att_gt(xformla = ~x, est_method = "dr")`` + ``did::aggte(type = "simple")``, analytic SE,
+    on a simulated panel where x drives adoption and trends (tests/helpers/did_data.py)."""
+    ref = _csdid(selection_panel(), xformla="~x").aggte(typec="simple", bstrap=False).atte
+    data = selection_panel()
+    data.loc[data.index[:5], "y"] = np.nan  # missing outcomes are allowed and counted
+    res = evaluate(data, outcome="y", design="did", time="year", group="first_treat", unit="unit", covariates=["x"])
     assert res.counts["n_missing_outcome"] == 5
     full = evaluate(
-        pd.read_csv(DID_DATA / "sim_data.csv.gz"),
-        outcome="Y",
+        selection_panel(),
+        outcome="y",
         design="did",
-        time="period",
-        group="G",
-        unit="id",
-        formula="~ X",
+        time="year",
+        group="first_treat",
+        unit="unit",
+        formula="~ x",
     )
     simple = full.effects.set_index("estimator").loc["callaway_santanna_simple"]
     assert simple["att"] == pytest.approx(ref["overall_att"], abs=5e-4)
     assert simple["se"] == pytest.approx(ref["overall_se"], abs=5e-4)
-    assert full.covariates == ["X"]
+    assert full.covariates == ["x"]
     out = write_result(full, tmp_path / "did")
     assert {"did_group_time.csv", "did_aggregates.csv", "event_study.png"} <= {p.name for p in out.iterdir()}
