@@ -123,7 +123,7 @@ class _Pass1:
         self.keys: list[np.ndarray] = []
         self.frame_positions: list[np.ndarray] = []  # source position per validated row, only where not i+offset
         self.tallies: list[_Tally] = []
-        self.problems: dict[str, tuple[str, list[np.ndarray]]] = {}
+        self.problems: dict[str, tuple[str, list[np.ndarray], str]] = {}  # head -> (message, rows, reason)
         self.template: dict[str, Any] | None = None
         self.chunks = 0
 
@@ -143,7 +143,8 @@ def _pass1(
         header = repeated_header_rows(chunk)
         state.header.append(np.flatnonzero(header) + offset)
         for message, rows in thousands_problems(chunk, layout.separator, offset):
-            _add_problem(state, message.split(", data row(s)")[0], message, rows)
+            head = message.split(", data row(s)")[0]
+            _add_problem(state, head, message, rows, head)
         body_pos = np.flatnonzero(~header)
         body = chunk.iloc[body_pos].reset_index(drop=True) if header.any() else chunk
         frame, parse_problems = standardise_checked(body, kind, mapping, source=file.name)
@@ -152,7 +153,7 @@ def _pass1(
             head = message.partition("; bad value(s)")[0]
             listed = renumber_rows(message, body_pos + offset + 1)
             text = "values cannot be parsed: " + re.sub(r" and \d+ more$", "", listed)
-            _add_problem(state, head, text, body_pos[bad] + offset)
+            _add_problem(state, head, text, body_pos[bad] + offset, "cannot be parsed: " + head.split(": ", 1)[-1])
             unparsed |= bad
         if unparsed.any():
             frame = frame.loc[~unparsed].reset_index(drop=True)
@@ -165,10 +166,10 @@ def _pass1(
     return state
 
 
-def _add_problem(state: _Pass1, head: str, message: str, rows: np.ndarray) -> None:
+def _add_problem(state: _Pass1, head: str, message: str, rows: np.ndarray, reason: str) -> None:
     """Problems of the same kind (same column) are joined over the chunks; the first message is kept."""
-    first, rows_so_far = state.problems.get(head, (message, []))
-    state.problems[head] = (first, [*rows_so_far, np.asarray(rows, dtype=np.int64)])
+    first, rows_so_far, _ = state.problems.get(head, (message, [], reason))
+    state.problems[head] = (first, [*rows_so_far, np.asarray(rows, dtype=np.int64)], reason)
 
 
 def _tally(state: _Pass1, report: ValidationReport, positions: np.ndarray) -> None:
@@ -291,8 +292,7 @@ def validate_in_chunks(
         report = _merged_report(state, suite, version)
     if state.n_rows == 0:
         raise UnreadableExtractError(f"Cannot read register extract {file.name} ({file}): the table has no rows")
-    for first, rows in state.problems.values():
-        reason = "cannot be parsed: " + first.split(": ", 2)[-1].split("; bad value")[0]
+    for first, rows, reason in state.problems.values():
         where = np.unique(np.concatenate(rows))
         problems.append(TableProblem(f"{first} ({where.size:,} row(s) in all)", where, reason[:160]))
     n = state.n_rows

@@ -306,7 +306,10 @@ def validate_extract(
         header = repeated_header_rows(source)
         prepared = prepare(file, suite, config, source, header)
         params = {**codelists(), **(parameters if parameters is not None else _default_parameters(config, prepared))}
-        read_problems = [TableProblem(p.message, p.rows, p.message.split(":")[0]) for p in read.problems]
+        read_problems = [
+            TableProblem(p.message, p.rows, p.message.split(", data row(s)")[0].split(" (a reader")[0])
+            for p in read.problems
+        ]
         checked = _check(prepared, header, suite, params, validate, read_problems)
         extras = extra_columns(source, suite, prepared.mapping) if suite not in PARTICIPANT_SUITES else []
         notes = [*read.warnings] + (
