@@ -19,6 +19,8 @@ _OFFLINE_DEFAULTS = {
     "GX_ANALYTICS_ENABLED": "false",
     "MPLBACKEND": "Agg",
     "TQDM_DISABLE": "1",
+    # The pipeline's own warnings (logger "insats.*", e.g. "nothing to suggest") reach each run's Prefect log.
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "insats",
 }
 for _name, _value in _OFFLINE_DEFAULTS.items():
     os.environ.setdefault(_name, _value)
