@@ -1,0 +1,164 @@
+"""Fault injection (issue #15 item 5): SIGKILL the CLI at random points of `insats run register` 20 times;
+every rerun must complete with outputs identical to an undisturbed run, leave no debris, and leave no run of a
+killed command 'Running'.
+
+Cost: workspace A makes the reference (one undisturbed, uncached run); workspace B takes the kills. Both use
+200 persons and share A's PREFECT_HOME (one local server, started once). Most reruns hit the node cache, so
+before about half of the killed attempts one node output is deleted: the killed run then recomputes that node,
+and the kill can land inside a node's write as well as in ingestion, the gate or the publication swap.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.helpers.workspace import Workspace, clean_env, make_workspace
+
+pytestmark = pytest.mark.slow
+
+KILLS = 20
+SEED = 15
+PERSONS = 200
+STAGE = "register"
+
+
+def _start(ws: Workspace, log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "insats", "run", STAGE, "--config", str(ws.config)],
+            cwd=ws.root,
+            env=clean_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _run(ws: Workspace, log: Path) -> tuple[int, float]:
+    """Run the stage to completion; returns (exit code, wall seconds)."""
+    started = time.monotonic()
+    proc = _start(ws, log)
+    code = proc.wait(timeout=600)
+    return code, time.monotonic() - started
+
+
+def _published(ws: Workspace) -> Path:
+    return ws.root / "data" / "interim" / STAGE / "published"
+
+
+def _node_outputs(ws: Workspace) -> list[Path]:
+    return sorted((ws.root / "data" / "interim" / STAGE).glob("*.parquet"))
+
+
+def _debris(ws: Workspace) -> list[str]:
+    """Leftovers of interrupted writes anywhere under data/: staging or old publication folders, temp files."""
+    return sorted(
+        str(p.relative_to(ws.root))
+        for p in (ws.root / "data").rglob("*")
+        if ".staging-" in p.name or ".old-" in p.name or p.name.endswith(".tmp")
+    )
+
+
+def _dead_command_records(home: Path) -> list[str]:
+    """Command records (insats.runtime.command_record) of processes that ended: a rerun must have marked
+    their runs Crashed and removed them."""
+    from insats.runtime import RUNS_DIR
+
+    return sorted(p.name for p in (home / RUNS_DIR).glob("*.json"))
+
+
+def _reference(ws: Workspace) -> dict[str, object]:
+    manifest = json.loads((_published(ws) / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        "sha256": {name: entry["sha256"] for name, entry in manifest["tables"].items()},
+        "files": {name: entry["file"] for name, entry in manifest["tables"].items()},
+    }
+
+
+def _assert_same_outputs(a: Workspace, b: Workspace, reference: dict[str, object], context: str) -> None:
+    got = _reference(b)
+    assert got["files"] == reference["files"], context
+    for name, file in reference["files"].items():  # type: ignore[union-attr]
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(_published(b) / file), pd.read_parquet(_published(a) / file), obj=f"{name} ({context})"
+        )
+    # Published files carry no run id, so the bytes (and the manifest's checksums) match the reference too.
+    assert got["sha256"] == reference["sha256"], context
+    names = [p.name for p in _node_outputs(a)]
+    assert [p.name for p in _node_outputs(b)] == names, context
+    for name in names:
+        path_a = a.root / "data" / "interim" / STAGE / name
+        path_b = b.root / "data" / "interim" / STAGE / name
+        pd.testing.assert_frame_equal(pd.read_parquet(path_b), pd.read_parquet(path_a), obj=f"{name} ({context})")
+
+
+def test_sigkill_at_random_points_then_rerun_gives_the_undisturbed_outputs(tmp_path_factory):
+    started = time.monotonic()
+    base = tmp_path_factory.mktemp("faults")
+    a = make_workspace(base, "A")
+    a.cli("demo-data", "--out", str(a.raw), "--persons", str(PERSONS))
+    b = make_workspace(base, "B", raw_from=a.raw)
+    home = a.root / ".prefect"
+    text = b.config.read_text(encoding="utf-8")
+    assert "prefect_home: .prefect" in text
+    b.config.write_text(text.replace("prefect_home: .prefect", f"prefect_home: {home}"), encoding="utf-8")
+    logs = base / "logs"
+    logs.mkdir()
+    try:
+        code, reference_seconds = _run(a, logs / "reference.log")
+        assert code == 0, (logs / "reference.log").read_text(encoding="utf-8")
+        reference = _reference(a)
+
+        rng = random.Random(SEED)
+        typical = reference_seconds  # replaced by the median completed rerun once there is one
+        durations: list[float] = []
+        # very early and very late points first, then uniform over the run's duration
+        fractions = iter([0.0, 0.97, 0.01] + [rng.uniform(0.02, 0.97) for _ in range(3 * KILLS)])
+        kills, attempts, forced = 0, 0, 0
+        while kills < KILLS:
+            attempts += 1
+            assert attempts <= 2 * KILLS, f"only {kills} of {attempts} attempts were still running when killed"
+            outputs = _node_outputs(b)
+            if outputs and rng.random() < 0.5:  # make the killed run recompute one node
+                rng.choice(outputs).unlink()
+                forced += 1
+            delay = next(fractions) * typical
+            log = logs / f"attempt{attempts:02d}.log"
+            proc = _start(b, log)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            code = proc.wait(timeout=60)
+            if code != -signal.SIGKILL:  # it finished before the kill: not a fault, draw another point
+                continue
+            kills += 1
+            context = f"rerun after kill {kills} at {delay:.2f} s (attempt {attempts}, log {log})"
+            code, seconds = _run(b, logs / f"rerun{kills:02d}.log")
+            assert code == 0, f"{context}:\n{(logs / f'rerun{kills:02d}.log').read_text(encoding='utf-8')}"
+            durations.append(seconds)
+            typical = sorted(durations)[len(durations) // 2]
+            assert _debris(b) == [], context
+            assert _dead_command_records(home) == [], context
+            _assert_same_outputs(a, b, reference, context)
+
+        history = json.loads(b.cli("history", "--format", "json").stdout)
+        states = pd.Series([r["state"] for r in history]).value_counts().to_dict()
+        assert not {"Running", "Pending", "Scheduled"} & set(states), states
+        completed_b = [r for r in history if r["state"] == "Completed" and str(b.root) in r["input_checksums"]]
+        assert len(completed_b) >= KILLS, states
+        print(
+            f"\nfault injection: {kills} kills in {attempts} attempts ({forced} with a node forced to recompute); "
+            f"reference run {reference_seconds:.1f} s, median rerun {typical:.1f} s; history states {states}; "
+            f"wall time {time.monotonic() - started:.0f} s"
+        )
+    finally:
+        from insats.local_server import stop_server
+
+        stop_server(home)
