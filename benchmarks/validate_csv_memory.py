@@ -2,7 +2,7 @@
 
 Setup and fairness notes:
 - The CSV has the demo generator's assistance columns (``insats.demo.register``: personnummer, hushall_id,
-  manad, belopp; comma-separated, UTF-8), about 45 bytes a row. Persons are drawn from a pool of valid
+  manad, belopp; comma-separated, UTF-8), about 37 bytes a row. Persons are drawn from a pool of valid
   identity numbers, one row per person and month (so the person-month uniqueness check has real work), with
   a handful of planted faults (an amount above the ceiling, a duplicated person-month, an unparseable month)
   so the run exercises the failure paths, not only the happy path. Months lie in the demo config's period.
@@ -53,7 +53,7 @@ def write_csv(path: Path, target_bytes: int, seed: int = 15) -> int:
     """Write the assistance CSV in blocks of person-months until ``target_bytes``; return the data rows."""
     rng = np.random.default_rng(seed)
     months = np.array([f"{y}{m:02d}" for y in range(2021, 2025) for m in range(1, 13)])  # the demo period
-    pool = _identity_numbers(int(target_bytes / 45 / months.size * 1.2) + 20_000, rng)  # no person twice
+    pool = _identity_numbers(int(target_bytes / 30 / months.size) + 20_000, rng)  # rows are >= 30 bytes: no wrap
     rows = 0
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write("personnummer,hushall_id,manad,belopp\n")

@@ -108,7 +108,8 @@ def _member(keys: np.ndarray, values: np.ndarray, shift: int, block: int = 1 << 
 
 def _too_few_months(keys: np.ndarray, months: int) -> np.ndarray:
     """Bool per person-month key: its person has fewer than ``months`` rows."""
-    persons = np.sort(keys) >> _MONTH_BITS
+    persons = np.sort(keys)
+    np.right_shift(persons, _MONTH_BITS, out=persons)  # in place: one copy of the keys, not two
     uniques, counts = np.unique(persons, return_counts=True)
     del persons
     return _member(keys, uniques[(counts < int(months)) & (uniques >= 0)], shift=_MONTH_BITS)
@@ -120,8 +121,9 @@ class _Pass1:
     def __init__(self) -> None:
         self.n_rows = 0
         self.header: list[np.ndarray] = []
-        self.keys: list[np.ndarray] = []
-        self.frame_positions: list[np.ndarray] = []  # source position per validated row, only where not i+offset
+        self.keys = np.zeros(0, dtype=np.int64)  # one key per validated row, filled up to n_validated
+        self.n_validated = 0
+        self.excluded: list[np.ndarray] = []  # source positions NOT validated (header lines, unparseable rows)
         self.tallies: list[_Tally] = []
         self.problems: dict[str, tuple[str, list[np.ndarray], str]] = {}  # head -> (message, rows, reason)
         self.template: dict[str, Any] | None = None
@@ -158,12 +160,38 @@ def _pass1(
         if unparsed.any():
             frame = frame.loc[~unparsed].reset_index(drop=True)
         positions = body_pos[~unparsed] + offset
-        state.frame_positions.append(positions)
-        state.keys.append(_keys(frame, offset))
+        state.excluded.append(np.setdiff1d(np.arange(offset, state.n_rows), positions, assume_unique=True))
+        _append_keys(state, _keys(frame, offset), file, chunk_rows)
         with identity_values_masked(identity_values(chunk, id_columns)):
             report = validate_frame(frame, suite, params)
         _tally(state, report, positions)
     return state
+
+
+def _append_keys(state: _Pass1, keys: np.ndarray, file: Path, chunk_rows: int) -> None:
+    """Keys go into one preallocated array (sized from the file's bytes per row in the first chunk, grown by
+    half when short), so no list of chunks is concatenated into a second copy at the end."""
+    end = state.n_validated + keys.size
+    if end > state.keys.size:
+        if state.keys.size == 0:
+            per_row = max(file.stat().st_size / max(state.n_rows, 1), 1.0) if state.chunks == 1 else 1.0
+            estimate = int(file.stat().st_size / per_row * 1.02) + chunk_rows if state.chunks == 1 else 0
+            capacity = max(end, estimate)
+        else:
+            capacity = max(end, int(state.keys.size * 1.5))
+        grown = np.empty(capacity, dtype=np.int64)
+        grown[: state.n_validated] = state.keys[: state.n_validated]
+        state.keys = grown
+    state.keys[state.n_validated : end] = keys
+    state.n_validated = end
+
+
+def _source_positions(state: _Pass1, frame_rows: np.ndarray) -> np.ndarray:
+    """Source positions of validated rows given by their index among the validated rows (the few excluded
+    source positions shift the rest)."""
+    excluded = np.concatenate(state.excluded) if state.excluded else np.zeros(0, dtype=np.int64)
+    shifted = excluded - np.arange(excluded.size)  # validated rows before each excluded position
+    return frame_rows + np.searchsorted(shifted, frame_rows, side="right")
 
 
 def _add_problem(state: _Pass1, head: str, message: str, rows: np.ndarray, reason: str) -> None:
@@ -189,9 +217,7 @@ def _tally(state: _Pass1, report: ValidationReport, positions: np.ndarray) -> No
 
 def _whole_table(state: _Pass1, params: dict[str, Any]) -> None:
     """The expectations that need every row, from the keys of every validated row."""
-    keys = np.concatenate(state.keys) if state.keys else np.zeros(0, dtype=np.int64)
-    state.keys = []
-    positions = np.concatenate(state.frame_positions) if state.frame_positions else np.zeros(0, dtype=np.int64)
+    keys = state.keys[: state.n_validated]
     for tally in state.tallies:
         cfg = (tally.raw or {}).get("expectation_config", {})
         kind = cfg.get("type")
@@ -206,7 +232,7 @@ def _whole_table(state: _Pass1, params: dict[str, Any]) -> None:
             continue
         else:
             continue
-        tally.rows = [positions[bad]]
+        tally.rows = [_source_positions(state, np.flatnonzero(bad))]
         tally.outcome_count = int(bad.sum())
         tally.samples = ["****"] * min(N_SAMPLES, tally.outcome_count)  # identity values: never in clear
 
@@ -234,7 +260,7 @@ def _merged_report(state: _Pass1, suite: str, version: str) -> ValidationReport:
                 unexpected_index_list=rows[:1000].tolist(),
             )  # fmt: skip
         if cfg.get("type") == "expect_table_row_count_to_be_between":
-            result["observed_value"] = int(sum(k.size for k in state.frame_positions))
+            result["observed_value"] = state.n_validated
         entry.update(success=success, result=result)
         results.append(entry)
         column = kw.get("column") or ",".join(kw.get("column_list", []) or []) or None
@@ -249,7 +275,7 @@ def _merged_report(state: _Pass1, suite: str, version: str) -> ValidationReport:
         "unsuccessful_expectations": len(results) - n_ok,
         "success_percent": 100.0 * n_ok / len(results) if results else 100.0,
     }  # fmt: skip
-    n = int(sum(k.size for k in state.frame_positions))
+    n = state.n_validated
     return ValidationReport(suite, version, n, n_ok == len(results), outcomes, raw)
 
 
