@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -126,16 +127,26 @@ def publish_folder(target: Path, fill: Callable[[Path], None]) -> Path:
     return target
 
 
+# atomic_path's temp files: ``.<target name>.<8 random characters from mkstemp>.tmp``
+_TEMP_FILE = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+
 def recover_publications(root: Path) -> list[str]:
-    """Repair what a killed publication left below ``root``; returns one line per action taken.
+    """Repair what a killed publication or write left below ``root``; returns one line per action taken.
 
     For each ``.<name>.staging-*`` / ``.<name>.old-*`` pair: if ``<name>`` is missing, the newest complete
-    staging folder is renamed into place, else the old folder is; then every leftover is removed.
+    staging folder is renamed into place, else the old folder is; then every leftover is removed. Temp files of
+    :func:`atomic_path` whose writer was killed before the rename are removed (their target, if any, is the
+    earlier, whole file). Call it only while holding the data tree's lock (insats.locking), so no live writer
+    owns what it removes.
     """
     root = Path(root)
     if not root.is_dir():
         return []
     actions: list[str] = []
+    for temp in sorted(p for p in root.rglob(".*.tmp") if p.is_file() and _TEMP_FILE.match(p.name)):
+        temp.unlink(missing_ok=True)
+        actions.append(f"removed leftover {temp}")
     leftovers = sorted(p for p in root.rglob(".*") if p.is_dir() and (".staging-" in p.name or ".old-" in p.name))
     for folder in {p.parent for p in leftovers}:
         names = {p.name[1:].rsplit(".staging-", 1)[0].rsplit(".old-", 1)[0] for p in leftovers if p.parent == folder}
