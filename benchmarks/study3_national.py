@@ -57,7 +57,9 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def monitored(cmd: list[str], cwd: Path, log: Path, check: bool = True, deadline: float | None = None) -> dict:
+def monitored(
+    cmd: list[str], cwd: Path, log: Path, check: bool = True, deadline: float | None = None, max_gb: float = 0.0
+) -> dict:
     """Run ``cmd``; wall seconds, peak RSS (GB) of its whole process tree and of its largest process, exit code.
 
     ``deadline`` (UNIX time): the command's process group is stopped then (SIGTERM, SIGKILL after 20 s) and
@@ -71,7 +73,8 @@ def monitored(cmd: list[str], cwd: Path, log: Path, check: bool = True, deadline
         )
         root = psutil.Process(proc.pid)
         while proc.poll() is None:
-            if deadline is not None and time.time() > deadline and not stopped:
+            over_memory = max_gb > 0 and peak_tree > max_gb * 1e9  # a shared machine: never swap it to death
+            if (deadline is not None and time.time() > deadline or over_memory) and not stopped:
                 stopped = True
                 os.killpg(proc.pid, signal.SIGTERM)
                 try:
@@ -99,6 +102,7 @@ def monitored(cmd: list[str], cwd: Path, log: Path, check: bool = True, deadline
         "peak_one_gb": round(peak_one / 1e9, 2),
         "exit_code": code,
         "stopped_at_deadline": stopped,
+        "stopped_at_memory_cap": stopped and max_gb > 0 and peak_tree > max_gb * 1e9,
     }
 
 
@@ -273,6 +277,7 @@ def run(args: argparse.Namespace) -> dict:
                 log,
                 check=name not in upstream,
                 deadline=deadline if name in ("register", "outcome-evaluation") else None,
+                max_gb=args.max_gb,
             )
             print(f"   {info['commands'][name]}", flush=True)
             if name in upstream:
@@ -328,6 +333,7 @@ def report(args: argparse.Namespace) -> None:
     print(f"{'command':<24}{'seconds':>10}{'peak tree GB':>14}{'largest proc GB':>17}")
     for name, c in info["commands"].items():
         note = " STOPPED at the deadline" if c.get("stopped_at_deadline") else f" exit {c.get('exit_code')}"
+        note = " STOPPED at the memory cap" if c.get("stopped_at_memory_cap") else note
         print(f"{name:<24}{c['seconds']:>10.1f}{c['peak_tree_gb']:>14.2f}{c['peak_one_gb']:>17.2f}{note}")
     s = info["summary"]
     print(
@@ -355,6 +361,7 @@ def main() -> None:
         default="study2",
         help="study2: run studies 1 and 2 for study 3's candidates; fixture: publish INS01 as the candidate",
     )
+    parser.add_argument("--max-gb", type=float, default=12.0, help="stop a command whose tree exceeds this RSS")
     parser.add_argument("--deadline", default=None, help="HH:MM UTC: stop the register/evaluation then (reported)")
     args = parser.parse_args()
     Path(args.workdir).mkdir(parents=True, exist_ok=True)
