@@ -220,7 +220,7 @@ def demo(
         result = _run_flow(Target.pipeline, config, task_runner, dask_address, lang)
         typer.echo(f"Pipeline finished in {time.perf_counter() - started:.1f} s. Outputs:")
         _print_outputs(result)
-        typer.secho(f"Seminar brief: {result['seminar']['brief']}", fg=typer.colors.GREEN)
+        typer.secho(f"Seminar brief: {result['seminar_brief']['brief']}", fg=typer.colors.GREEN)
 
 
 @app.command()
