@@ -152,7 +152,7 @@ def test_study_3_counts_hidden_across_effects_and_subgroups() -> None:
             "intervention_id": "A", "outcome": [o for o, _ in rows], "horizon_months": 12,
             "estimator": [e for _, e in rows], "att": 0.1, "n_treated": 40, "n_controls": 120,
             "n_treated_unmatched": 3, "n_later_starter_controls": 9, "n_eligible_controls": 800,
-            "n_control_persons": 700,
+            "n_control_persons": 700, "n_controls_dropped": 0,
         }
     )  # fmt: skip
     groups = [("sex", "man", 25), ("sex", "woman", 15), ("born_abroad", "yes", 3), ("born_abroad", "no", 37)]
