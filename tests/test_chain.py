@@ -79,11 +79,17 @@ def test_no_identity_number_leaves_ingestion(chain):
 
 def test_raw_inputs_are_checksummed_and_untouched(chain):
     ws, _ = chain
-    manifest = json.loads((ws.processed / "outcome_evaluation" / "manifest.json").read_text(encoding="utf-8"))
+    # The register stage read the raw extracts; study 3 read what the register stage published.
+    register = ws.root / "data" / "interim" / "register" / "published"
+    manifest = json.loads((register / "manifest.json").read_text(encoding="utf-8"))
     recorded = {Path(i["path"]).name: i["sha256"] for i in manifest["inputs"] if "raw" in i["path"]}
     assert {"persons.sav", "assistance.sav", "spells.sav", "outcomes.sav"} <= set(recorded)
     for name, digest in recorded.items():
         assert sha256_file(ws.raw / "register" / name) == digest
+    study3 = json.loads((ws.processed / "outcome_evaluation" / "manifest.json").read_text(encoding="utf-8"))
+    read = {Path(i["path"]).name: i["sha256"] for i in study3["inputs"]}
+    for kind in ("persons", "assistance", "spells", "outcomes"):
+        assert read[f"{kind}.parquet"] == manifest["tables"][kind]["sha256"]
 
 
 def test_notebook_executes_on_the_demo_outputs(chain, monkeypatch):

@@ -55,7 +55,7 @@ def _task_runs(ws, study: str) -> int:
         "c = get_client(sync_client=True).__enter__(); "
         f"print(len(c.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID('{run['flow_run_id']}')])))))"
     )
-    env = {**clean_env(), "PREFECT_API_URL": record["url"]}
+    env = {**clean_env(), "PREFECT_API_URL": record["api_url"]}
     return int(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
 
 

@@ -123,6 +123,8 @@ def test_rules_choose_candidates_with_reasons() -> None:
     assert got["reason_codes"].str.fullmatch(r"chosen|[a-z_]+(;[a-z_]+)*").all()
     assert set(got["support"]) == {"evidence"} and set(got["max_mde"]) == {0.12}
     assert list(got.loc["C", "reason_codes"].split(";")) == ["too_few_comparison", "mde_too_large", "no_support"]
+    # The contract guards the published table, which carries disclosure control's flag column.
+    cand = cand.assign(suppressed=False)
     report = validate_frame(cand, "intervention_mapping.candidates")
     assert report.success, report.summary("candidates")
     bad = cand.assign(reason_codes=["chosen", "too few starters", *cand["reason_codes"][2:]])

@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from insats.demo import write_demo_data
+from insats.studies import STUDIES
 from tests.helpers.workspace import clean_env, make_workspace
 
 pytestmark = pytest.mark.slow
@@ -107,7 +108,7 @@ def test_insats_serve_serves_the_deployments_of_prefect_yaml(server, tmp_path_fa
         )
         try:
             deployments = _wait(
-                lambda: ds if len(ds := _api(server, "/deployments/filter", {})) >= 6 else None,
+                lambda: ds if len(ds := _api(server, "/deployments/filter", {})) >= len(STUDIES) + 1 else None,
                 120,
                 "the served deployments",
             )

@@ -239,11 +239,13 @@ def code_comments(survey: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
 
 
 def comment_themes(coded: pd.DataFrame, survey: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Frequency of each coded theme (affirmative mentions only): columns :data:`THEME_COLUMNS`;
+    """Frequency of each coded theme (every mention: a comment is about a theme whether or not it is negated,
+    e.g. "the results cannot be entered in the case system" is a documentation theme): columns
+    :data:`THEME_COLUMNS`;
     ``n_comments`` = comments mentioning the code, ``share_respondents`` = respondents mentioning it over all
     respondents. Every code with keywords appears (0 when never mentioned), in codebook order."""
     total = survey["respondent_id"].nunique()
-    aff = coded[~coded["negated"]]
+    aff = coded
     rows = []
     for code in codebook.codes:
         if not code.keywords:
