@@ -100,7 +100,10 @@ class NodeCachePolicy(CachePolicy):
             "libraries": package_versions(),
             "inputs": fingerprint_value({k: v for k, v in inputs.items() if k not in self.ignore}),
         }
-        return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+        key = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+        if os.environ.get("INSATS_EXPLAIN_CACHE"):  # what a key was made of, to explain an unexpected re-run
+            write_json(material, _ledger(key).parent / "explain" / f"{name}-{key[:12]}.json")
+        return key
 
     def compute_key(
         self, task_ctx: TaskRunContext, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any

@@ -9,15 +9,18 @@ Third-party code enters the key through the library versions recorded elsewhere,
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import inspect
+import re
 import threading
 import types
 from collections.abc import Iterator
 from typing import Any
 
 PROJECT = "insats"
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # object addresses in reprs differ in every process
 
 
 def _is_project(obj: Any) -> bool:
@@ -122,7 +125,10 @@ class _Walker:
             self.parts.setdefault(where, text)
         elif _is_project(type(value)):  # an instance of a project class (e.g. a dataclass constant)
             self.klass(type(value))
-            self.parts.setdefault(where, repr(value))
+            if dataclasses.is_dataclass(value):
+                for item in dataclasses.fields(value):
+                    self.value(getattr(value, item.name), names, f"{where}.{item.name}")
+            self.parts.setdefault(where, _ADDRESS.sub("", repr(value)))
 
 
 def code_parts(fn: Any) -> dict[str, str]:

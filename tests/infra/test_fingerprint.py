@@ -80,15 +80,36 @@ def test_study_three_panel_does_not_depend_on_the_brief_labels() -> None:
     assert not any(k.startswith("insats.tasks.reporting") for k in parts)
 
 
+_EVERY_TASK = """
+import importlib, json, pkgutil
+import insats.flows
+from prefect import Task
+from insats.fingerprint import function_fingerprint
+keys = {}
+for info in pkgutil.iter_modules(insats.flows.__path__, "insats.flows."):
+    module = importlib.import_module(info.name)
+    for name, value in vars(module).items():
+        if isinstance(value, Task):
+            keys[f"{info.name}.{name}"] = function_fingerprint(value.fn)
+print(json.dumps(keys, sort_keys=True))
+"""
+
+
 def test_fingerprint_is_the_same_in_every_process() -> None:
-    """Dataclass-generated methods have no source: their stand-in must not hold a memory address."""
+    """Every task's code key (nodes and the publish gate) is the same in a new process: no memory address or
+    hash-seeded ordering may enter it, or every run recomputes the whole chain."""
+    import json
+    import os
     import subprocess
     import sys
 
-    code = (
-        "from insats.fingerprint import function_fingerprint as f; "
-        "from insats.tasks.register.ingest import ingest_extract as g; print(f(g))"
-    )
-    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-            for _ in range(2)}  # fmt: skip
-    assert len(runs) == 1
+    def keys(seed: str) -> dict[str, str]:
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", _EVERY_TASK], capture_output=True, text=True, env=env, check=True)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first, second = keys("1"), keys("2")
+    assert "insats.flows.steps.publish_study" in first
+    assert len(first) > 20
+    changed = sorted(k for k in first if first[k] != second.get(k))
+    assert not changed, f"code keys differ between processes: {changed}"
