@@ -9,8 +9,7 @@ import yaml
 
 from insats.config import ConfigError, load_config
 from insats.flows.steps import load_study_config
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 
 def _only(tmp_path: Path, *sections: str) -> Path:

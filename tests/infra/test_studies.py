@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
 from insats.studies import PIPELINE, STUDIES, flow_names, get_study
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 
 def test_prefect_yaml_declares_exactly_the_registry() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +20,9 @@ from insats.tasks.reporting.i18n import (
     yes_no,
 )
 from insats.validation import codelists_dir
+from tests.helpers import ROOT
 
-TASKS = Path(__file__).resolve().parents[1] / "tasks"
+TASKS = ROOT / "tasks"
 
 
 def _flat(tree: dict, prefix: str = "") -> dict[str, str]:

@@ -10,8 +10,9 @@ import pytest
 
 from insats.tasks.interviews.names import find_addresses, find_names, name_lists
 from insats.tasks.interviews.redaction import KINDS, find_personal_data, map_offsets, redact, redaction_counts
+from tests.helpers import ROOT
 
-CORPUS = Path(__file__).resolve().parents[1] / "benchmarks" / "coding_corpus"
+CORPUS = ROOT / "benchmarks" / "coding_corpus"
 # Sentences written for this test (not from any transcript). [[...]] marks a person name; every other word must
 # stay. They mix listed and unlisted names, sentence starts, genitives, double names, titles, places and firms.
 MARKED = """

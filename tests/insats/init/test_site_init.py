@@ -23,6 +23,7 @@ from insats.init import init_site, scan_site
 from insats.init.sniff import detect_encoding, sniff_file
 from insats.tasks.register.readers import read_extract
 from insats.tasks.register.standardise import standardise
+from tests.helpers import ROOT
 
 PERSONS_SV = {  # demo column -> the Swedish spelling a municipality's Excel export might use
     "personnummer": "Pnr",
@@ -276,7 +277,7 @@ def test_participant_documentation_and_yaml_by_their_keys(tmp_path):
     """Participants (XLSX), a wide status sheet, ladder/targets/indicator YAMLs and responses -> participant_flow."""
     site = tmp_path / "deltagare"
     site.mkdir()
-    repo = Path(__file__).resolve().parents[1] / "configs"
+    repo = ROOT / "configs"
     shutil.copy(repo / "ladder.sv.yaml", site / "stege.yaml")
     shutil.copy(repo / "targets.template.yaml", site / "mål.yaml")
     shutil.copy(repo / "indicators.template.yaml", site / "indikatorer.yaml")

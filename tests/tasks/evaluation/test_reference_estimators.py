@@ -14,7 +14,8 @@ References, each named in its test:
 * independent computations written here: the stacked estimating-equation sandwich of IPW (numerical
   derivatives), and a loop-by-loop Abadie-Imbens (2006) variance.
 No published Abadie-Imbens (2016) SE could be reproduced offline (Stata's ``cattaneo2`` example data are not on
-PyPI); the 2016 adjustment is checked by the Monte Carlo coverage test (tests/test_inference_coverage.py).
+PyPI); the 2016 adjustment is checked by the Monte Carlo coverage test
+(tests/tasks/evaluation/test_inference_coverage.py).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import pytest
 
 from insats.provenance import sha256_file
 from insats.tasks.identity import find_identity_numbers
+from tests.helpers import ROOT
 from tests.helpers.prefect_log import cached, recomputed, task_states
 
 pytestmark = pytest.mark.slow
@@ -98,10 +99,9 @@ def test_notebook_executes_on_the_demo_outputs(chain, monkeypatch):
 
     ws, _ = chain
     monkeypatch.setenv("INSATS_CONFIG", str(ws.config))
-    root = Path(__file__).resolve().parents[1]
-    nb = nbformat.read(root / "notebooks" / "demo_outputs.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "notebooks" / "demo_outputs.ipynb", as_version=4)
     NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(root / "notebooks")}}
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}
     ).execute()
     images = [
         o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})

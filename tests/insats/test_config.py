@@ -1,10 +1,7 @@
-from pathlib import Path
-
 import pytest
 
 from insats.config import ConfigError, load_config
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 
 def test_demo_and_template_configs_load_with_paths_resolved_against_root():

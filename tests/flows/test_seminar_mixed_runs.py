@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from insats.flows.seminar_brief import mixed_runs
+from tests.helpers import ROOT
 
 
 def _publish(folder: Path, study: str, run: str, tables: dict[str, str], inputs: list[dict]) -> dict:
@@ -60,8 +61,7 @@ def test_seminar_flow_refuses_before_writing_anything(tmp_path: Path) -> None:
     from insats.flows import seminar_brief as sb
     from insats.flows.steps import published_dir
 
-    root = Path(__file__).resolve().parents[1]
-    cfg_text = (root / "configs" / "demo.yaml").read_text(encoding="utf-8")
+    cfg_text = (ROOT / "configs" / "demo.yaml").read_text(encoding="utf-8")
     config_path = tmp_path / "demo.yaml"
     config_path.write_text(cfg_text, encoding="utf-8")
     config = load_config(config_path)

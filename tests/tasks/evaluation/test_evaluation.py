@@ -446,9 +446,9 @@ def test_evaluation_figures_one_png_of_each_kind_per_intervention(chain: Chain) 
 
 def test_panel_and_design_equal_the_pandas_reference(chain: Chain) -> None:
     """The polars-coded panel and the reshaped design give exactly the frames of the pandas implementation
-    they replaced (tests/reference_pandas.py) on the demo register, every horizon, and for a shuffled panel
+    they replaced (tests/helpers/reference_pandas.py) on the demo register, every horizon, and for a shuffled panel
     (the general scatter path of the design)."""
-    from tests import reference_pandas as ref
+    from tests.helpers import reference_pandas as ref
 
     t = chain.tables
     expected = ref.build_person_month_panel(t["persons"], t["assistance"], t["outcomes"], "2021-01", "2024-12")

@@ -28,8 +28,8 @@ from insats.tasks.participants.readers import (
     read_participants,
     read_status_documentation,
 )
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 LAD = ladder_from_dict(LADDER)
 
 

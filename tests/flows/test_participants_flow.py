@@ -25,8 +25,8 @@ from insats.tasks.participants.study import (
     status_png,
 )
 from insats.tasks.participants.tables import INDICATOR_COLUMNS, SUPPRESSION
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2023-12-31"  # configs/demo.yaml's participant_flow.as_of
 FLOW_TABLES = {"measures", "enrolment", "time_to_step", "transitions", "status_by_quarter", "goal_attainment"}
 TABLES = FLOW_TABLES | set(INDICATOR_TABLES)

@@ -14,6 +14,7 @@ from insats.tasks.identity import luhn_check_digit
 from insats.tasks.register.pseudonymise import DEMO_KEY, PSEUDONYM_PATTERN, load_key, pseudonymise
 from insats.tasks.register.readers import read_extract, read_value_labels
 from insats.tasks.register.standardise import DEFAULT_COLUMNS, standardise
+from tests.helpers import ROOT
 
 KEY_A = b"0123456789abcdef-key-a"
 KEY_B = b"0123456789abcdef-key-b"
@@ -291,7 +292,7 @@ def test_end_before_start_is_rejected_by_the_input_suite() -> None:
     from insats.config import load_config
     from insats.validation import input_parameters
 
-    params = input_parameters(load_config(Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"))
+    params = input_parameters(load_config(ROOT / "configs" / "demo.yaml"))
     report = validate_frame(standardise(spells, "spells", DEFAULT_COLUMNS["spells"], "s.csv"), "input.spells", params)
     assert [(o.expectation, o.unexpected_count) for o in report.failures] == [
         ("expect_column_pair_values_a_to_be_greater_than_b", 1)

@@ -2,7 +2,7 @@
 person-clustered SEs): over 60 seeded small datasets with selection on observables and a known ATT, the
 matching (Abadie-Imbens 2016, clustered) and AIPW (person-clustered sandwich) intervals cover the truth in
 88-99 % of the datasets, and their estimates are centred on the truth while the naive difference is not.
-Cross-sections over several processes: tests/test_inference_coverage.py."""
+Cross-sections over several processes: tests/tasks/evaluation/test_inference_coverage.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from insats.tasks.evaluation.estimators import NaiveDifference, PropensityScoreMatching
 from insats.tasks.evaluation.weighting import AugmentedIPW
-from tests.test_estimators import simulate_sample
+from tests.helpers.estimator_data import simulate_sample
 
 pytestmark = pytest.mark.slow
 

@@ -1,12 +1,9 @@
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from insats.tasks.identity import luhn_check_digit
 from insats.validation import GateError, gate, list_suites, validate_frame
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 
 def _pnr(yymmdd: str, serial: str) -> str:

@@ -25,9 +25,10 @@ from insats.tasks.interviews.qdpx import (
 )
 from insats.tasks.interviews.redaction import redact
 from insats.tasks.interviews.transcripts import read_transcript, segment_turns
+from tests.helpers import ROOT
 
 XSD = REFI_QDA_XSD  # the copy shipped in schemas/
-SHARED_XSD = Path(__file__).resolve().parents[2] / "shared" / "refi-qda" / "Project-mrt2019.xsd"
+SHARED_XSD = ROOT.parent / "shared" / "refi-qda" / "Project-mrt2019.xsd"
 BOOK = parse_codebook(CODEBOOK, source="demo-codebook")
 needs_xsd = pytest.mark.skipif(not XSD.is_file(), reason="REFI-QDA XSD not available")
 

@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 from insats.cli import app
 from insats.demo.register import make_register, write_register
 from insats.tasks.identity import luhn_check_digit
+from tests.helpers import ROOT
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def sha(path: Path) -> str:
@@ -126,7 +126,7 @@ def test_quarantine_splits_exactly_with_reasons_and_pseudonymised_identity_numbe
 def test_quarantine_may_not_go_under_the_raw_folder(sav_files, tmp_path):
     from insats.config import load_config
 
-    raw = load_config(Path(__file__).resolve().parents[1] / "configs" / "demo.yaml").paths.raw
+    raw = load_config(ROOT / "configs" / "demo.yaml").paths.raw
     result = runner.invoke(
         app,
         [
@@ -354,7 +354,7 @@ def test_two_million_rows_exactly_three_quarantined(tmp_path):
     df.to_parquet(file)
     q = tmp_path / "q"
     config = tmp_path / "forty_months.yaml"  # the extract states a 40-month period: 2021-01 .. 2024-04
-    demo = (Path(__file__).resolve().parents[1] / "configs" / "demo.yaml").read_text(encoding="utf-8")
+    demo = (ROOT / "configs" / "demo.yaml").read_text(encoding="utf-8")
     config.write_text(
         demo.replace('last_month: "2024-12"', 'last_month: "2024-04"').replace("root: ..", f"root: {ROOT}"),
         encoding="utf-8",
