@@ -13,9 +13,10 @@ import pandas as pd
 from insats.config import InterventionMapping
 from insats.tasks.interviews.codebook import load_codebook
 from insats.tasks.mapping.candidates import CandidateRules
+from insats.tasks.mapping.deduplication import deduplicate
 from insats.tasks.mapping.figures import timeline_figure
 from insats.tasks.mapping.inventory import check_inventory, read_inventory
-from insats.tasks.mapping.references import deduplicate, read_references
+from insats.tasks.mapping.references import read_references
 from insats.tasks.mapping.survey import code_comments, comment_themes, read_survey, tool_usage
 from insats.validation import gate
 
