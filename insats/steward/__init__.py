@@ -25,7 +25,9 @@ read: its sha256 is taken before and after, and nothing is written beside it or 
 
 Modules: ``reading`` (files, columns, output folders), ``prepare`` (the frame a suite checks), ``reasons``
 (why a row failed), ``outputs`` (pseudonymised split files), ``docs`` (Data Docs), ``run`` (one run, its
-summary and provenance), ``chunked`` (large CSVs in bounded memory).
+summary and provenance), ``chunked`` (large CSVs in bounded memory: the run and its split files),
+``chunked_validation`` (its first pass: chunks validated and summed into one report), ``row_keys`` (the
+whole-table checks over a compact key per row).
 """
 
 from insats.steward.docs import build_data_docs
