@@ -218,7 +218,8 @@ def _greedy_reference(score: np.ndarray, treated: np.ndarray, caliper: float) ->
 
 def peers(args: argparse.Namespace) -> dict:
     from insats.tasks.evaluation.estimators import fit_logit, nearest_neighbour_match
-    from insats.tasks.evaluation.event_study import event_study, start_month_index
+    from insats.tasks.evaluation.event_study import event_study
+    from insats.tasks.evaluation.panel_matrix import start_month_index
 
     work = Path(args.workdir)
     info: dict = {}

@@ -9,7 +9,8 @@ import pandas as pd
 
 from insats.tasks.evaluation.conditional_event_study import conditional_event_study
 from insats.tasks.evaluation.design import first_starts
-from insats.tasks.evaluation.event_study import event_study, matched_event_study
+from insats.tasks.evaluation.event_study import event_study
+from insats.tasks.evaluation.matched_event_study import matched_event_study
 from insats.tasks.evaluation.survival import cox_model, kaplan_meier, matched_survival_data
 
 EVENT_COLUMNS = ["rel_month", "att", "se", "ci_low", "ci_high", "p_value", "n_treated"]

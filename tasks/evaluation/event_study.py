@@ -3,7 +3,7 @@
 This is the register's fast path (complete monthly person panel, no covariates, sufficient statistics). The
 general estimator, for unbalanced panels, missing outcomes, yearly or other periods, varying base periods,
 covariates (doubly robust) and the four aggregations, is ``insats.tasks.evaluation.did`` (equal to this one
-on a complete panel: tests/test_event_study.py).
+on a complete panel: tests/tasks/evaluation/test_event_study.py).
 
 Estimator: Callaway & Sant'Anna (2021) group-time ATTs without covariates, aggregated to event time
 ("dynamic" aggregation), NOT a two-way fixed-effects regression with relative-time dummies (which mixes
@@ -42,6 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from insats.tasks.evaluation.panel_matrix import outcome_matrix, start_month_index
+
 Z_95 = float(stats.norm.ppf(0.975))
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 
@@ -72,67 +74,6 @@ class EventStudyResult:
     n_dropped_no_pre_period: int
     vcov: np.ndarray = field(repr=False)
     variance_method: str = "analytic influence function, clustered by person, cohort weights estimated"
-
-
-def outcome_matrix(panel: pd.DataFrame, outcome: str) -> tuple[np.ndarray, pd.Index, pd.DatetimeIndex]:
-    """Person x month array of ``outcome`` (float64) from a rectangular long panel.
-
-    ``panel``: columns person_id, month (first day of month) and ``outcome`` (numeric, no missing values),
-    exactly one row per person and month over consecutive months (as ``build_person_month_panel`` makes).
-    Returns ``(Y, person_ids, months)`` with ``Y[i, t]`` the outcome of ``person_ids[i]`` in ``months[t]``.
-    """
-    missing = [c for c in ("person_id", "month", outcome) if c not in panel.columns]
-    if missing:
-        raise ValueError(f"panel lacks column(s): {', '.join(missing)}")
-    values = panel[outcome]
-    if values.isna().any():
-        raise ValueError(
-            f"panel: outcome {outcome!r} has {int(values.isna().sum())} missing value(s); this fast path needs a "
-            "complete person x month panel: use insats.tasks.evaluation.did.att_gt (missing outcomes allowed)"
-        )
-    p_codes, ids = pd.factorize(panel["person_id"])
-    m_codes, months = pd.factorize(panel["month"], sort=True)
-    if not pd.api.types.is_datetime64_any_dtype(months):
-        raise ValueError(
-            f"panel: column 'month' holds {months.dtype} values, not dates; for years, quarters or other whole-"
-            "number periods use insats.tasks.evaluation.did.att_gt"
-        )
-    months = pd.DatetimeIndex(months)
-    expected = pd.period_range(months[0].to_period("M"), months[-1].to_period("M"), freq="M")
-    if len(expected) != len(months):
-        raise ValueError(
-            f"panel: the {len(months)} months are not consecutive calendar months ({len(expected)} from first to "
-            "last); use insats.tasks.evaluation.did.att_gt for gaps, unbalanced panels or other periods"
-        )
-    n_p, n_m = len(ids), len(months)
-    flat = p_codes.astype(np.int64) * n_m + m_codes
-    if len(panel) != n_p * n_m or np.bincount(flat, minlength=n_p * n_m).max(initial=0) > 1:
-        raise ValueError(f"panel: expected one row per person and month ({n_p} x {n_m}), got {len(panel)} rows")
-    y = np.empty(n_p * n_m, dtype=np.float64)
-    y[flat] = values.to_numpy(dtype=np.float64)
-    ids = pd.Index(np.asarray(ids))  # plain (not categorical) index for look-ups
-    return y.reshape(n_p, n_m), ids, months
-
-
-def start_month_index(starts: pd.Series, ids: pd.Index, months: pd.DatetimeIndex) -> np.ndarray:
-    """Month index (0 = ``months[0]``) of each person's first start; ``len(months)`` or more = never.
-
-    ``starts``: first start date per person_id (Series indexed by person_id, e.g. ``design.first_starts``);
-    persons not in ``ids`` are ignored, persons without an entry are never treated. Starts before the
-    panel get a negative index.
-    """
-    never = np.full(len(ids), np.iinfo(np.int32).max, dtype=np.int64)
-    if len(starts) == 0:
-        return never
-    dates = pd.DatetimeIndex(pd.to_datetime(starts.to_numpy()))
-    if dates.isna().any():
-        raise ValueError("starts: missing start date(s); pass only persons who started")
-    codes = ids.get_indexer(pd.Index(starts.index))
-    known = codes >= 0
-    first = months[0].year * 12 + months[0].month - 1
-    idx = (dates.year * 12 + dates.month - 1 - first).to_numpy().astype(np.int64)
-    never[codes[known]] = idx[known]
-    return never
 
 
 def event_study(
@@ -290,122 +231,3 @@ def event_study(
         n_dropped_no_pre_period=int(no_pre.sum()),
         vcov=vcov_kept,
     )
-
-
-def twfe_event_study(
-    panel: pd.DataFrame,
-    starts: pd.Series,
-    outcome: str = "on_assistance",
-    leads: int = 12,
-    lags: int = 24,
-    tol: float = 1e-10,
-    max_iter: int = 1000,
-) -> pd.DataFrame:
-    """Naive dynamic two-way fixed-effects event study, for comparison only (biased under staggered entry
-    with heterogeneous effects).
-
-    OLS of ``outcome`` on relative-month dummies ``-leads .. lags`` (-1 omitted; months outside the window
-    binned into the end dummies) with person and calendar-month fixed effects, by alternating-projection
-    demeaning of the rectangular panel; SEs clustered by person (CR0). Returns rel_month, att, se.
-    """
-    y, ids, months = outcome_matrix(panel, outcome)
-    n_p, n_t = y.shape
-    g_idx = start_month_index(starts, ids, months)
-    rel_all = np.arange(n_t)[None, :] - g_idx[:, None]
-    treated = g_idx < n_t
-    rel = np.arange(-leads, lags + 1)
-    rel = rel[rel != -1]
-    binned = np.clip(rel_all, -leads, lags)
-    x_cols = []
-    for e in rel:
-        x_cols.append(((binned == e) & treated[:, None]).astype(np.float64))
-
-    def demean(a: np.ndarray) -> np.ndarray:
-        a = a - a.mean(axis=1, keepdims=True)
-        for _ in range(max_iter):
-            col = a.mean(axis=0, keepdims=True)
-            a = a - col
-            row = a.mean(axis=1, keepdims=True)
-            a = a - row
-            if max(np.abs(col).max(), np.abs(row).max()) < tol:
-                break
-        return a
-
-    yd = demean(y).reshape(-1)
-    xd = np.column_stack([demean(x).reshape(-1) for x in x_cols])
-    keep = np.abs(xd).sum(axis=0) > 0
-    xd = xd[:, keep]
-    xtx_inv = np.linalg.pinv(xd.T @ xd)
-    beta = xtx_inv @ xd.T @ yd
-    resid = yd - xd @ beta
-    scores = (xd * resid[:, None]).reshape(n_p, n_t, -1).sum(axis=1)
-    v = xtx_inv @ (scores.T @ scores) @ xtx_inv
-    return pd.DataFrame({"rel_month": rel[keep], "att": beta, "se": np.sqrt(np.diag(v))})
-
-
-def matched_event_study(
-    panel: pd.DataFrame,
-    sample: pd.DataFrame,
-    pairs: pd.DataFrame,
-    outcome: str = "on_assistance",
-    leads: int = 12,
-    lags: int = 24,
-) -> pd.DataFrame:
-    """Event study on the MATCHED sample: each treated starter against its matched control(s), both followed
-    around the treated's start month (the control's matching month is its pseudo-start), stacked by pair.
-
-    This is the dynamic counterpart of the matched estimate: the pair difference removes calendar-month
-    effects, the difference to relative month -1 removes fixed person differences, and each pair is compared
-    at its own event time (no comparisons with already-treated units, so staggered entry is no problem).
-    Selection on the observed history is handled by the matching, which is why the pre-period estimates
-    should be close to zero (a check of the design, not a proof).
-
-    ``sample``: the sequential matching sample (person_id, month, treated, ...), ``pairs``: treated_index,
-    control_index, weight (row labels of ``sample``; the weights of one treated's controls sum to 1), as in
-    ``EffectEstimate.pairs``. Returns one row per relative month -leads..lags: rel_month, att, se, ci_low,
-    ci_high, p_value, n_treated (treated persons observed at that relative month). SE: between treated persons
-    of their weighted pair differences (each starter is one person); treats the matched controls as fixed.
-    """
-    for col in ("treated_index", "control_index", "weight"):
-        if col not in pairs.columns:
-            raise ValueError(f"pairs lack column {col!r}")
-    y, ids, months = outcome_matrix(panel, outcome)
-    rel = np.arange(-leads, lags + 1)
-    ref = int(np.flatnonzero(rel == -1)[0])
-
-    def path(rows: pd.Index) -> np.ndarray:
-        part = sample.loc[rows, ["person_id", "month"]]
-        who = ids.get_indexer(pd.Index(part["person_id"].astype(str).to_numpy()))
-        when = months.get_indexer(pd.DatetimeIndex(part["month"]))
-        if (who < 0).any() or (when < 0).any():
-            raise ValueError("matched rows refer to persons or months not in the panel")
-        cols = when[:, None] + rel[None, :]
-        inside = (cols >= 0) & (cols < len(months))
-        out = np.full(cols.shape, np.nan)
-        out[inside] = y[np.broadcast_to(who[:, None], cols.shape)[inside], cols[inside]]
-        return out
-
-    diff = path(pd.Index(pairs["treated_index"])) - path(pd.Index(pairs["control_index"]))
-    diff -= diff[:, [ref]]
-    weighted = diff * pairs["weight"].to_numpy(dtype=float)[:, None]
-    by_treated = pd.DataFrame(weighted).groupby(pairs["treated_index"].to_numpy()).sum(min_count=1).to_numpy()
-    n = np.sum(~np.isnan(by_treated), axis=0)
-    att = np.nanmean(np.where(n > 0, by_treated, 0.0), axis=0, where=~np.isnan(by_treated))
-    sd = np.array([np.nanstd(by_treated[:, j], ddof=1) if n[j] > 1 else np.nan for j in range(len(rel))])
-    se = sd / np.sqrt(np.maximum(n, 1))
-    se[ref] = 0.0
-    z = np.divide(att, se, out=np.zeros_like(att), where=se > 0)
-    p = 2 * stats.norm.sf(np.abs(z))
-    p[ref] = 1.0
-    table = pd.DataFrame(
-        {
-            "rel_month": rel,
-            "att": att,
-            "se": se,
-            "ci_low": att - 1.959963984540054 * se,
-            "ci_high": att + 1.959963984540054 * se,
-            "p_value": p,
-            "n_treated": n.astype(np.int64),
-        }
-    )
-    return table[table["n_treated"] > 0].reset_index(drop=True)

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from insats.tasks.evaluation.cox import fit_cox
-from insats.tasks.evaluation.event_study import outcome_matrix, start_month_index
+from insats.tasks.evaluation.panel_matrix import outcome_matrix, start_month_index
 
 Z_95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975), without importing scipy.stats
 
