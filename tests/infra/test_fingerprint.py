@@ -103,12 +103,17 @@ def test_fingerprint_is_the_same_in_every_process() -> None:
     import subprocess
     import sys
 
-    def keys(seed: str) -> dict[str, str]:
+    def start(seed: str) -> subprocess.Popen[str]:
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        done = subprocess.run([sys.executable, "-c", _EVERY_TASK], capture_output=True, text=True, env=env, check=True)
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return subprocess.Popen([sys.executable, "-c", _EVERY_TASK], stdout=subprocess.PIPE, text=True, env=env)
 
-    first, second = keys("1"), keys("2")
+    def keys(proc: subprocess.Popen[str]) -> dict[str, str]:
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out
+        return json.loads(out.strip().splitlines()[-1])
+
+    runs = [start("1"), start("2")]  # side by side: each imports every flow module
+    first, second = (keys(p) for p in runs)
     assert "insats.flows.steps.publish_study" in first
     assert len(first) > 20
     changed = sorted(k for k in first if first[k] != second.get(k))
