@@ -13,7 +13,6 @@ import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from scipy.optimize import linprog
 
 from insats.tasks.disclosure.relations import Relation
 
@@ -88,6 +87,8 @@ class Auditor:
                     const += k * self.values[c]
             (a_eq if rel.kind == "eq" else a_ub).append(row)
             (b_eq if rel.kind == "eq" else b_ub).append(-const)
+        from scipy.optimize import linprog  # here, not at import: a stage that publishes nothing skips ~1 s
+
         kwargs = {
             "A_eq": np.array(a_eq) if a_eq else None,
             "b_eq": np.array(b_eq) if b_eq else None,
