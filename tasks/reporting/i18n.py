@@ -4,9 +4,10 @@ Texts live in data files, one per language: ``tasks/reporting/texts/<lang>.yaml`
 key in every language with the same ``{placeholders}``, checked by tests/tasks/reporting/test_texts.py). Code lists
 (method family, yes/no) come from ``schemas/codelists/<name>.csv`` (columns code, label_sv, label_en), the same
 files the validation suites use. Numbers, percentages and dates are formatted by Babel with the catalogue's
-``locale`` (``en_GB``, ``sv_SE``): Swedish output has a decimal comma, a no-break space as thousands separator (``12
-345,6``) and a space before the percent sign (``12,5 %``). Missing values (including suppressed cells) are written
-with an en dash unless the caller says otherwise. Unknown languages raise ValueError. """
+``locale`` (``en_GB``, ``sv_SE``): Swedish output has a decimal comma, a no-break space as thousands separator
+(``12 345,6``) and a space before the percent sign (``12,5 %``). Missing values (including suppressed cells) are
+written with an en dash unless the caller says otherwise. Unknown languages raise ValueError.
+"""
 
 from __future__ import annotations
 
