@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from insats.tasks.evaluation.event_study import event_study, outcome_matrix, twfe_event_study
+from insats.tasks.evaluation.event_study import event_study
+from insats.tasks.evaluation.panel_matrix import outcome_matrix
+from insats.tasks.evaluation.twfe_event_study import twfe_event_study
 from insats.tasks.reporting.evaluation_figures import event_study_plot
 
 MONTH0 = pd.Timestamp("2021-01-01")
@@ -200,7 +202,7 @@ def test_plot_is_png_and_deterministic() -> None:
 
 
 def test_matched_event_study_equals_a_hand_computed_pair_difference():
-    from insats.tasks.evaluation.event_study import matched_event_study
+    from insats.tasks.evaluation.matched_event_study import matched_event_study
 
     months = pd.date_range("2021-01-01", periods=6, freq="MS")
     # Person a starts in month 3 (index 2): assistance 1,1,1,0,0,0. Control b matched in month 3: 1,1,1,1,1,0.

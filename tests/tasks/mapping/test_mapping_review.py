@@ -11,16 +11,10 @@ import pandas as pd
 import pytest
 
 from insats.demo.mapping_extra import write_mapping_extras
+from insats.tasks.mapping.deduplication import deduplicate
 from insats.tasks.mapping.evidence import evidence_from_extraction, evidence_table, read_extraction
-from insats.tasks.mapping.references import (
-    deduplicate,
-    fold_text,
-    normalise_doi,
-    read_bibtex,
-    read_references,
-    read_references_csv,
-    read_ris,
-)
+from insats.tasks.mapping.reference_records import fold_text, normalise_doi
+from insats.tasks.mapping.references import read_bibtex, read_references, read_references_csv, read_ris
 from insats.tasks.mapping.screening import (
     CURVE_COLUMNS,
     expected_random_screened,

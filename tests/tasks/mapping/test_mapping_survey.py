@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from insats.demo.inventory import make_inventory
-from insats.demo.mapping_extra import SURVEY_TOOLS, write_mapping_extras
+from insats.demo.mapping_extra import write_mapping_extras
+from insats.demo.mapping_survey import SURVEY_TOOLS
 from insats.tasks.interviews.codebook import load_codebook
 from insats.tasks.mapping.figures import (
     alignment_heatmap,
