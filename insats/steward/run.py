@@ -128,7 +128,8 @@ class StewardRun:
             everywhere = any(p.rows is None for p in self.table_problems)
             lines.append(
                 "The whole file is NOT fit for use: whole-file checks failed ("
-                + ("every row is quarantined" if everywhere else "the rows they concern are quarantined") + ")"
+                + ("every row is quarantined" if everywhere else "the rows they concern are quarantined")
+                + ")"
             )
         lines += [f"Warning: {note}" for note in self.notes]
         lines += [f"Note: {note}" for note in self.info]

@@ -165,7 +165,8 @@ def code_suggestions(
     if found.empty:
         logging.getLogger("insats.interviews").warning(
             "no code suggestions: every uncoded segment scored below the confidence threshold, or no segment "
-            "is left uncoded by the human coders (training on %s)", train_on
+            "is left uncoded by the human coders (training on %s)",
+            train_on,
         )
     return found.astype({"confidence": "float64"})
 

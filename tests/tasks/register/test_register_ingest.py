@@ -508,6 +508,7 @@ def test_vectorised_pseudonyms_are_the_scalar_ones() -> None:
     for key in (DEMO_KEY, b"k" * 100):  # what pseudonymise wrote before: hmac.new and _encode per value
         scalar = [_encode(hmac.new(key, v.encode("ascii"), hashlib.sha256).digest()) for v in valid]
         assert list(pseudonyms(valid, key)) == scalar
-        assert pseudonyms([v for v in valid if v[:2] in ("19", "20")][:50], key).tolist() == [
-            pseudonym(v, key) for v in valid if v[:2] in ("19", "20")
-        ][:50]
+        assert (
+            pseudonyms([v for v in valid if v[:2] in ("19", "20")][:50], key).tolist()
+            == [pseudonym(v, key) for v in valid if v[:2] in ("19", "20")][:50]
+        )
