@@ -99,22 +99,21 @@ def _data_tree(config_path: Path) -> Iterator[None]:
 
 
 def _run_flow(target: Target, config_path: Path, runner: Runner, dask_address: str | None, lang: str | None) -> Any:
-    from insats.flows.pipeline import pipeline
     from insats.runtime import dask_scheduler, make_task_runner, prefect_api
 
     study = get_study(target.value)
+    flow = study.load_flow()  # imports this stage's flow module only (the chain's imports them all)
     extra = {"lang": lang} if study.name in ("pipeline", "seminar_brief") else {}
     with _data_tree(config_path), prefect_api():
         if runner is Runner.dask:
             with dask_scheduler(dask_address) as address:
                 if target is Target.pipeline:
-                    return pipeline(str(config_path), task_runner="dask", dask_address=address, **extra)
-                flow = study.load_flow().with_options(task_runner=make_task_runner("dask", address))
-                return flow(str(config_path), **extra)
+                    return flow(str(config_path), task_runner="dask", dask_address=address, **extra)
+                return flow.with_options(task_runner=make_task_runner("dask", address))(str(config_path), **extra)
         if target is Target.pipeline:
-            return pipeline(str(config_path), **extra)
+            return flow(str(config_path), **extra)
         # the chain's runner (2 threads), not Prefect's default pool of cpu + 4: each task may hold a panel
-        return study.load_flow().with_options(task_runner=make_task_runner("thread"))(str(config_path), **extra)
+        return flow.with_options(task_runner=make_task_runner("thread"))(str(config_path), **extra)
 
 
 def _print_outputs(result: dict[str, Any]) -> None:
