@@ -1,5 +1,6 @@
 """Seminar-brief fixtures shared by the reporting tests: the demo brief content (with and without every
-optional table) and its HTML."""
+optional table) and its HTML. Session-scoped: built once for the four brief test modules, and no test changes
+them (a test that needs other content builds a new BriefContent)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from insats.tasks.reporting.brief import (
 from tests.helpers.brief_content import RULES, SHA
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def content() -> BriefContent:
     profile = pd.DataFrame(
         {
@@ -129,12 +130,12 @@ def content() -> BriefContent:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def html_en(content: BriefContent) -> str:
     return render_brief(content, "en")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def html_sv(content: BriefContent) -> str:
     return render_brief(content, "sv")
 
@@ -147,7 +148,7 @@ PUBLISHED_CODES = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def full(content: BriefContent) -> BriefContent:
     """The base content with every optional table (issues 6-8) and the candidates as study 2 now publishes them.
 
@@ -289,6 +290,6 @@ def full(content: BriefContent) -> BriefContent:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def full_html(full: BriefContent) -> dict[str, str]:
     return {lang: render_brief(full, lang) for lang in ("en", "sv")}
