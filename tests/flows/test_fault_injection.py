@@ -7,9 +7,10 @@ Cost: workspace A makes the reference (one undisturbed, uncached run); workspace
 before about half of the killed attempts one node output is deleted: the killed run then recomputes that node,
 and the kill can land inside a node's write as well as in ingestion, the gate or the publication swap.
 
-Measured (2 shared cores, load 4-7): 598 s wall - reference run 56 s (server start, uncached), median cached
-rerun 14.7 s. Each CLI run has a fixed floor (Python/Prefect import, server check, the GX gate's import), so
-fewer persons or another stage would not make it cheaper; only fewer kills would.
+Measured: 598 s wall on 2 shared cores at load 4-7 (reference run 56 s with the server start, median cached
+rerun 14.7 s); 321 s and 344 s in the full suite on an otherwise idle 2-core machine (2026-12-01). Each CLI
+run has a fixed floor (Python/Prefect import, server check, the GX gate's import), so fewer persons or another
+stage would not make it cheaper; only fewer kills would.
 """
 
 from __future__ import annotations
