@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -26,14 +27,23 @@ def _free_port() -> int:
 
 
 def _api(url: str, path: str, body: dict | None = None) -> object:
+    """One API call, retried on 429/502/503 as Prefect's own client does: a SQLite-backed server answers 503
+    while another writer (here `insats serve` registering deployments) holds the database."""
     request = urllib.request.Request(
         url + path,
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json"},
         method="POST" if body is not None else "GET",
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # loopback only
-        return json.loads(response.read())
+    for attempt in range(6):
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # loopback only
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            if error.code not in (429, 502, 503) or attempt == 5:
+                raise
+            time.sleep(2**attempt)
+    raise AssertionError("unreachable")
 
 
 def _wait(check, timeout: float, what: str):  # noqa: ANN001, ANN202
