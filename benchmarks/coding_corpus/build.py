@@ -4,8 +4,9 @@ Source format (UTF-8): ``# iNN | sector | style`` starts an interview; ``I:``/``
 without a label continues the turn); ``@ CODE=stance, ...`` after a respondent turn is the human coding of
 that turn; ``@names A, B`` lists the person names written in that turn. Writes ``transcripts/iNN.txt``,
 ``gold.csv`` (interview, turn, code, stance), ``names.csv`` (interview, turn, name), ``employers.csv``
-(interview_id, employer_id, sector) and ``split.csv`` (interview, part; dev/test alternating within each
-sector, so both halves cover every sector with two or more interviews).
+(interview_id, employer_id, sector) and ``split.csv`` (interview, part). Split rule, fixed before the
+interviews were written: i01-i24 (the first set) alternate dev/test within each sector, so both halves cover
+every sector with two or more of them; from i25 on, odd numbers are dev and even numbers test.
 
 Run: ``python benchmarks/coding_corpus/build.py`` (idempotent; checks every coded turn is a respondent turn).
 """
@@ -20,6 +21,7 @@ from insats.tasks.interviews.transcripts import segment_turns
 
 HERE = Path(__file__).resolve().parent
 STANCES = {"krav", "inte_krav", "neutral"}
+FIRST_SET = 24  # i01-i24: the first set, split within sectors; later interviews split by number
 
 
 def parse(path: Path) -> list[dict]:
@@ -72,13 +74,15 @@ def main() -> None:
         employers.append((iv["id"], f"E{iv['id'][1:]}", iv["sector"]))
     by_sector: dict[str, list[str]] = {}
     for iid, _, sector in employers:
-        by_sector.setdefault(sector, []).append(iid)
+        if int(iid[1:]) <= FIRST_SET:
+            by_sector.setdefault(sector, []).append(iid)
     split, toggle = [], 0
     for sector in sorted(by_sector):
         for k, iid in enumerate(sorted(by_sector[sector])):
             part = (k + toggle) % 2
             split.append((iid, ("dev", "test")[part]))
         toggle += len(by_sector[sector]) % 2
+    split += [(iid, "dev" if int(iid[1:]) % 2 else "test") for iid, _, _ in employers if int(iid[1:]) > FIRST_SET]
     for name, header, rows in [
         ("gold.csv", ["interview", "turn", "code", "stance"], gold),
         ("names.csv", ["interview", "turn", "name"], names),
@@ -89,7 +93,8 @@ def main() -> None:
             w = csv.writer(fh)
             w.writerow(header)
             w.writerows(rows)
-    print(f"{len(interviews)} interviews, {len(gold)} coded turns, {len(names)} names, {len(by_sector)} sectors")
+    sectors = len({sector for _, _, sector in employers})
+    print(f"{len(interviews)} interviews, {len(gold)} coded turns, {len(names)} names, {sectors} sectors")
 
 
 if __name__ == "__main__":
