@@ -7,6 +7,7 @@ It refuses to combine studies from different runs (:func:`mixed_runs`) unless to
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from insats.catalog import table_spec
 from insats.config import Config, load_config
 from insats.flows.steps import MANIFEST, published_dir, read_published, run_record
 from insats.history import current_quarter, quarter_bounds, read_history
-from insats.provenance import checksum_inputs
+from insats.provenance import checksum_inputs, sha256_file
 from insats.storage import write_json, write_parquet, write_text
 from insats.studies import get_study, study_names
 from insats.tasks.disclosure import suppress_small_counts
@@ -182,6 +183,52 @@ def mixed_runs(manifests: dict[str, dict], folders: dict[str, Path]) -> list[str
     return problems
 
 
+UNSTAMPED = datetime(2000, 1, 1, tzinfo=UTC)  # the "generated" time while the content is compared
+CHAIN_RUNS = ("pipeline", STUDY)  # runs that compute nothing themselves: shown only when they failed
+FAILED = ("FAILED", "CRASHED")
+
+
+def runs_shown(history: pd.DataFrame) -> pd.DataFrame:
+    """The runs a brief lists: every run of a stage that computes (the studies, the register), and runs of the
+    chain or of the brief itself only when they failed or crashed.
+
+    A completed chain run is there through the stage runs it made; a chain run that found every stage unchanged
+    made none and changed nothing, and the brief's own run is still running while it renders. So a re-run with
+    nothing changed gives the same list, and the same brief (``insats history`` lists every run)."""
+    if history.empty:
+        return history
+    chain = history["study"].isin(CHAIN_RUNS)
+    failed = history["state"].astype(str).str.upper().isin(FAILED)
+    return history[~chain | failed].reset_index(drop=True)
+
+
+def content_digest(html: str, snapshot: dict[str, pd.DataFrame], record: dict) -> str:
+    """sha256 of what a brief says, apart from when it was generated: its HTML rendered with ``UNSTAMPED``,
+    the snapshot it keeps for the next quarter, and its manifest's content fields (inputs, comparison, warnings)."""
+    digest = hashlib.sha256(html.encode("utf-8"))
+    for name, df in sorted(snapshot.items()):
+        digest.update(name.encode())
+        digest.update(df.to_json(orient="split", date_format="iso", force_ascii=False).encode("utf-8"))
+    digest.update(json.dumps(record, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _unchanged_brief(
+    brief: Path, manifest: Path, digest: str, snapshot: Path, frames: dict[str, pd.DataFrame]
+) -> str | None:
+    """The run that wrote the brief if it says what it would say now and its files are as written, else None."""
+    try:
+        written = json.loads(manifest.read_text(encoding="utf-8"))
+        if written.get("content_sha256") != digest or written.get("brief_sha256") != sha256_file(brief):
+            return None
+        if any(written["snapshot"][name] != sha256_file(snapshot / f"{name}.parquet") for name in frames):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    run = written.get("run", {})
+    return f"{run.get('flow_run_name') or 'unnamed'} ({run.get('flow_run_id') or 'no id'})"
+
+
 @task
 def write_brief(
     config_path: str,
@@ -197,7 +244,7 @@ def write_brief(
     studies = list(dict.fromkeys(s for s, _ in [*SOURCES.values(), *OPTIONAL_SOURCES.values()]))
     manifests = _manifests(config, studies)
     frames = {name: _for_brief(name, pd.read_parquet(path), config) for name, path in {**tables, **optional}.items()}
-    history = read_history(since=since, until=until)
+    history = runs_shown(read_history(since=since, until=until))
     # A study without validated outputs is None in the brief ("not yet available"); the snapshot keeps no estimates.
     effects = (
         pd.read_parquet(tables["effects"])
@@ -221,7 +268,7 @@ def write_brief(
     }
     content = BriefContent(
         quarter=quarter,
-        generated_at=datetime.now(UTC),
+        generated_at=UNSTAMPED,
         history=history,
         manifests={
             study: {
@@ -238,21 +285,30 @@ def write_brief(
         **extra,
     )
     folder = config.paths.reports / "seminar" / quarter
-    brief = write_text(render_brief(content, lang=lang), folder / f"brief.{lang}.html")
+    target, manifest_path = folder / f"brief.{lang}.html", folder / f"brief.{lang}.manifest.json"
+    record = {
+        "brief": target.name,
+        "quarter": quarter,
+        "lang": lang,
+        "compared_with": before[0] if before else None,
+        "mixed_runs": list(warnings or []),
+        "inputs": checksum_inputs([*tables.values(), *optional.values()]),
+    }
+    digest = content_digest(render_brief(content, lang=lang), now, record)
+    unchanged = _unchanged_brief(target, manifest_path, digest, folder / SNAPSHOT, now)
+    if unchanged is not None:
+        get_run_logger().info("brief %s unchanged since run %s: not rewritten", target, unchanged)
+        return {"brief": str(target)}
+    content.generated_at = datetime.now(UTC)
+    brief = write_text(render_brief(content, lang=lang), target)
     for name, df in now.items():
         write_parquet(df, folder / SNAPSHOT / f"{name}.parquet")
+    snapshot = {name: sha256_file(folder / SNAPSHOT / f"{name}.parquet") for name in now}
     write_json(
-        {
-            "brief": brief.name,
-            "quarter": quarter,
-            "lang": lang,
-            "compared_with": before[0] if before else None,
-            "mixed_runs": list(warnings or []),
-            "inputs": checksum_inputs([*tables.values(), *optional.values()]),
-            "run": run_record(config),
-        },
-        folder / f"brief.{lang}.manifest.json",
-    )
+        {**record, "content_sha256": digest, "brief_sha256": sha256_file(brief), "snapshot": snapshot,
+         "run": run_record(config)},
+        manifest_path,
+    )  # fmt: skip
     return {"brief": str(brief)}
 
 

@@ -23,6 +23,7 @@ from insats.flows.nodes import NodeCachePolicy, remember_outputs
 from insats.provenance import (
     checksum_inputs,
     code_version,
+    content_hash,
     package_versions,
     sha256_file,
 )
@@ -33,6 +34,7 @@ from insats.tasks.register.pseudonymise import check_pseudonym_key
 from insats.validation import gate
 
 MANIFEST = "manifest.json"
+DECLARED_INPUTS = "declared-inputs.json"  # the inputs a study run named, folders as folders (flows/unchanged.py)
 
 
 def load_study_config(config_path: str | Path, study: str) -> Config:
@@ -88,11 +90,28 @@ def run_record(config: Config) -> dict[str, Any]:
     }
 
 
+def input_hashes(inputs: Iterable[str | Path]) -> dict[str, str]:
+    """Input as named (a folder as a folder) -> its content hash now (:func:`insats.provenance.content_hash`:
+    a folder by its file names and bytes), or ``missing``."""
+    return {str(p): content_hash(Path(p)) if Path(p).exists() else "missing" for p in inputs}
+
+
+def declare_inputs(config: Config, study: str, inputs: Iterable[Path]) -> Path:
+    """Write ``<work dir>/declared-inputs.json``: the config's sha256 and :func:`input_hashes` of ``inputs``."""
+    declared = {"config_sha256": config.sha256, "inputs": input_hashes(inputs)}
+    return write_json(declared, work_dir(config, study) / DECLARED_INPUTS)
+
+
 def record_inputs(study: str, config: Config, inputs: Iterable[Path]) -> list[dict[str, Any]]:
     """Checksum every raw input a study reads and attach the list to the flow run as an artifact.
 
-    ``insats history`` reads this artifact back, so even a failed run says which data it read.
+    ``insats history`` reads this artifact back, so even a failed run says which data it read. The list as
+    given, with each input's content hash as the run read it (a folder by its file names and bytes, so a file
+    added later counts) and the config's sha256, is kept in the study's work folder for the chain's
+    "unchanged since" check (flows/unchanged.py).
     """
+    inputs = [Path(p) for p in inputs]
+    declare_inputs(config, study, inputs)
     records = checksum_inputs(inputs)
     version = code_version()
     commit = f"{version['git_commit'] or 'unknown'}{' (uncommitted changes)' if version['git_dirty'] else ''}"

@@ -9,12 +9,16 @@ Third-party code enters the key through the library versions recorded elsewhere,
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import hashlib
 import inspect
+import os
 import re
+import sys
 import threading
+import tokenize
 import types
 from collections.abc import Iterator
 from typing import Any
@@ -36,9 +40,85 @@ def _code_names(code: types.CodeType) -> Iterator[str]:
             yield from _code_names(const)
 
 
+@dataclasses.dataclass(frozen=True)
+class _FileIndex:
+    """One source file's lines and where each def/class block lies: (first line incl. decorators, last line)."""
+
+    lines: list[str]
+    by_line: dict[int, int]  # first line of a def (its first decorator, as ``co_firstlineno``) -> last line
+    by_qualname: dict[str, tuple[int, int]]  # class qualname -> (first line, last line)
+
+
+@functools.lru_cache(maxsize=512)
+def _file_index(filename: str, size: int, mtime_ns: int) -> _FileIndex | None:
+    """Parse a source file once per version (size, mtime) instead of once per object, as ``inspect`` does."""
+    try:
+        with tokenize.open(filename) as handle:
+            text = handle.read()
+        tree = ast.parse(text)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    by_line: dict[int, int] = {}
+    by_qualname: dict[str, tuple[int, int]] = {}
+
+    def visit(body: list[Any], prefix: str) -> None:  # statement lists only: a def is a statement
+        for child in body:
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                end = child.end_lineno or child.lineno
+                by_line.setdefault(first, end)
+                by_line.setdefault(child.lineno, end)
+                qualname = f"{prefix}{child.name}"
+                if isinstance(child, ast.ClassDef):
+                    by_qualname.setdefault(qualname, (first, end))
+                    visit(child.body, qualname + ".")
+                else:
+                    visit(child.body, qualname + ".<locals>.")
+                continue
+            for name in ("body", "orelse", "finalbody", "handlers", "cases"):  # if/for/with/try/match blocks
+                inner = getattr(child, name, None)
+                if isinstance(inner, list):
+                    visit(inner, prefix)
+
+    visit(tree.body, "")
+    return _FileIndex(text.splitlines(keepends=True), by_line, by_qualname)
+
+
+def _index_of(filename: str | None) -> _FileIndex | None:
+    if not filename or not filename.endswith(".py"):
+        return None
+    try:
+        st = os.stat(filename)
+    except OSError:
+        return None
+    return _file_index(filename, st.st_size, st.st_mtime_ns)
+
+
+def _fast_source(obj: Any) -> str | None:
+    """The block of ``obj`` (function or class) from its file's index; None where ``inspect`` must decide."""
+    if inspect.isclass(obj):
+        module = sys.modules.get(obj.__module__)
+        index = _index_of(getattr(module, "__file__", None))
+        span = index.by_qualname.get(obj.__qualname__) if index else None
+    else:
+        code = getattr(obj, "__code__", None)
+        if code is None or code.co_name == "<lambda>":
+            return None
+        index = _index_of(code.co_filename)
+        end = index.by_line.get(code.co_firstlineno) if index else None
+        span = (code.co_firstlineno, end) if end is not None else None
+    if index is None or span is None:
+        return None
+    return "".join(index.lines[span[0] - 1 : span[1]])
+
+
 def _source(obj: Any) -> str:
-    """The source text; code made at run time (dataclass methods) is named instead, since its repr holds a
+    """The source text (the def or class block with its decorators, read from a per-file index; ``inspect``
+    for anything else); code made at run time (dataclass methods) is named instead, since its repr holds a
     memory address that would change the key in every process (its class's source covers it)."""
+    fast = _fast_source(obj)
+    if fast is not None:
+        return fast
     try:
         return inspect.getsource(obj)
     except (OSError, TypeError):
