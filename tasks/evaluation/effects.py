@@ -117,26 +117,65 @@ def bootstrap_chunk(
 
     Each seed draws one person resample (``cluster_resample_positions``) shared by all estimators, which
     also share its propensity scores (one ``Design`` per replicate and outcome group). Equivalent to
-    ``bootstrap_replicates`` per estimator with the same seeds; a failing replicate gives NaN."""
+    ``bootstrap_replicates`` per estimator with the same seeds (a replicate is the sample's rows at the drawn
+    positions; a failing replicate gives NaN), but a replicate is built by indexing the sample's arrays, not
+    by copying the data frame, and its logit starts from the full sample's fit (``Design.subset``)."""
     boot = [e.without_bootstrap() for e in estimators if e.uses_bootstrap]
     rows: list[dict] = []
-    if boot:
-        codes = pd.factorize(sample[cluster])[0]
-        with threadpool_limits(limits=1):
-            for seed in seeds:
-                replicate = sample.iloc[cluster_resample_positions(codes, seed)].reset_index(drop=True)
-                for outs, part in _outcome_groups(replicate, outcomes):
-                    design = None
-                    for est in boot:
-                        try:
-                            design = design or est._design(part, covariates, outs)
-                            atts = est.point_estimates(part, covariates, outs, design=design)
-                        except ValueError:
-                            atts = {}
-                        rows += [
-                            {"estimator": est.label, "seed": int(seed), "outcome": o, "att": atts.get(o, np.nan)}
-                            for o in outs
-                        ]
+    if not boot:
+        return _replicate_table(rows)
+    codes = pd.factorize(sample[cluster])[0]
+    ys = {o: sample[o].to_numpy(dtype=float) for o in outcomes}
+    known = {o: ~np.isnan(y) for o, y in ys.items()}
+    with threadpool_limits(limits=1):
+        try:
+            full = boot[0]._design(sample, covariates, [])
+        except ValueError:  # no treated or controls, missing covariates: every replicate fails
+            full = None
+        starts = _full_sample_fits(full, boot, known) if full is not None else {}
+        for seed in seeds:
+            positions = cluster_resample_positions(codes, seed)
+            complete = [o for o in outcomes if known[o][positions].all()]
+            groups = ([(complete, positions, None)] if complete else []) + [
+                ([o], positions[known[o][positions]], (o,)) for o in outcomes if o not in complete
+            ]
+            for outs, pos, start in groups:
+                design = None
+                frame = pd.DataFrame({o: ys[o][pos] for o in outs})
+                for est in boot:
+                    try:
+                        if full is None:
+                            raise ValueError("the sample has no design")
+                        design = design or full.subset(pos, starts.get(start))
+                        atts = est.point_estimates(frame, covariates, outs, design=design)
+                    except ValueError:
+                        atts = {}
+                    rows += [
+                        {"estimator": est.label, "seed": int(seed), "outcome": o, "att": atts.get(o, np.nan)}
+                        for o in outs
+                    ]
+    return _replicate_table(rows)
+
+
+def _full_sample_fits(full: Design, boot: Sequence[EffectEstimator], known: dict[str, np.ndarray]) -> dict:
+    """The logit fit on the whole sample (key None) and on each incomplete outcome's known rows (key
+    (outcome,)): the warm starts of the replicates' fits. Empty when no estimator uses a logit score or the
+    fit fails (the replicates then start cold and fail or not on their own)."""
+    penalties = [getattr(e, "ps_penalty_c", None) for e in boot if getattr(e, "ps_model", "logit") == "logit"]
+    if not penalties:
+        return {}
+    starts: dict = {}
+    try:
+        starts[None] = full.logit_fit(penalties[0])
+        for o, mask in known.items():
+            if not mask.all():
+                starts[(o,)] = full.subset(np.flatnonzero(mask)).logit_fit(penalties[0])
+    except ValueError:
+        pass
+    return starts
+
+
+def _replicate_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["estimator", "seed", "outcome", "att"]).astype(
         {"estimator": object, "seed": np.int64, "outcome": object, "att": float}
     )

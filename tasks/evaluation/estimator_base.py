@@ -16,7 +16,7 @@ import pandas as pd
 from threadpoolctl import ThreadpoolController
 
 from insats.tasks.evaluation.bootstrap import bootstrap_replicates, bootstrap_se, replicate_seeds
-from insats.tasks.evaluation.inference import EffectEstimate, difference_in_means_se, normal_inference
+from insats.tasks.evaluation.inference import EffectEstimate, Neighbours, difference_in_means_se, normal_inference
 from insats.tasks.evaluation.propensity import LogitFit, fit_propensity, propensity_logit
 
 # One controller, created after numpy / scikit-learn loaded their BLAS / OpenMP: ``threadpool_limits`` would
@@ -37,12 +37,33 @@ class Design:
     names: list[str] = field(default_factory=list)  # covariate names (error messages)
     clustered: bool = True  # False: every row its own cluster (no person column)
     cache: dict = field(default_factory=dict)  # propensity scores shared by estimators on the same design
+    start: LogitFit | None = None  # a related fit (the full sample's) that starts a replicate's logit fit
+
+    def subset(self, positions: np.ndarray, start: LogitFit | None = None) -> Design:
+        """The design of the rows at ``positions`` (in that order, repeats allowed: a bootstrap replicate),
+        equal to ``EffectEstimator._design`` of those rows of the sample: strata and clusters renumbered as
+        there. Raises ValueError when the rows lack treated or controls."""
+        treated = self.treated[positions]
+        if not treated.any() or treated.all():
+            raise ValueError("sample needs both treated and control rows")
+        n = len(positions)
+        return Design(
+            x=self.x[positions],
+            treated=treated,
+            stratum=np.unique(self.stratum[positions], return_inverse=True)[1].astype(np.int64).reshape(n),
+            clusters=(pd.factorize(self.clusters[positions])[0].astype(np.int64) if self.clustered else np.arange(n)),
+            later=self.later[positions],
+            index=pd.RangeIndex(n),
+            names=self.names,
+            clustered=self.clustered,
+            start=start,
+        )
 
     def logit_fit(self, penalty_c: float | None = None) -> LogitFit:
         """The logit propensity model (``fit_propensity``), fitted once per penalty."""
         key = ("logit_fit", penalty_c)
         if key not in self.cache:
-            self.cache[key] = fit_propensity(self.x, self.treated.astype(float), penalty_c, self.names)
+            self.cache[key] = fit_propensity(self.x, self.treated.astype(float), penalty_c, self.names, self.start)
         return self.cache[key]
 
     def propensity(self, model: str = "logit", seed: int = 0, penalty_c: float | None = None) -> np.ndarray:
@@ -53,6 +74,15 @@ class Design:
         if key not in self.cache:
             self.cache[key] = propensity_logit(self.x, self.treated, model, seed, penalty_c, self.names)
         return self.cache[key]
+
+    def neighbours(self, score: np.ndarray) -> Neighbours:
+        """The memoised nearest-neighbour lists on ``score`` (one of this design's scores): estimators and
+        outcomes that match on the same score array share them."""
+        key = ("neighbours", id(score))
+        found = self.cache.get(key)
+        if found is None or found.score is not score:
+            found = self.cache[key] = Neighbours(score, self.stratum, self.treated)
+        return found
 
 
 @dataclass

@@ -175,13 +175,14 @@ class PropensityScoreMatching(EffectEstimator):
         """Abadie-Imbens (2006) variance, plus the 2016 adjustment for the estimated logit score by default."""
         if not self.replace:
             return None
-        sigma2 = same_arm_variance(y, adj.score, d.treated, d.stratum, self.var_matches)
+        neighbours = d.neighbours(adj.score)
+        sigma2 = same_arm_variance(y, adj.score, d.treated, d.stratum, self.var_matches, neighbours)
         v = abadie_imbens_2006_variance(y, adj.w, adj.pairs, sigma2, d.clusters, att)
         method = "abadie_imbens_2006"
         if self.variance == "ai2016" and self.ps_model == "logit":
             fit = d.logit_fit(self.ps_penalty_c)
             adjustment = abadie_imbens_2016_adjustment(
-                fit, y, d.treated, d.stratum, att, self.k, self.var_matches, score=adj.score
+                fit, y, d.treated, d.stratum, att, self.k, self.var_matches, score=adj.score, neighbours=neighbours
             )
             adjusted = v + adjustment
             if adjusted > 0:  # a negative total (tiny samples) falls back to the 2006 variance, named so

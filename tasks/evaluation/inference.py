@@ -125,15 +125,52 @@ def difference_in_means_se(y: np.ndarray, treated: np.ndarray, clusters: np.ndar
     return float(np.sqrt(np.sum(per_person**2)))
 
 
+class Neighbours:
+    """``k_nearest`` on one matching score, memoised: the same-arm and cross-arm neighbour lists that the
+    Abadie-Imbens variances need, shared by every outcome and every estimator matching on that score.
+
+    ``score``: n floats; ``stratum``: n integer codes; ``treated``: n bools. ``of(arm, within, k)`` are the
+    ``k`` nearest rows of ``arm`` (True = treated) of every row in ``arm`` (``within``, itself excluded) or
+    of every row not in it; a call with a smaller ``k`` reuses a larger one's first columns (``k_nearest``
+    fills column j the same way whatever k is)."""
+
+    def __init__(self, score: np.ndarray, stratum: np.ndarray, treated: np.ndarray) -> None:
+        self.score, self.stratum, self.treated = score, stratum, np.asarray(treated, dtype=bool)
+        self._found: dict[tuple[bool, bool], np.ndarray] = {}
+
+    def of(self, arm: bool, within: bool, k: int) -> np.ndarray:
+        in_arm = self.treated if arm else ~self.treated
+        have = self._found.get((arm, within))
+        if have is None or have.shape[1] < k:
+            have = k_nearest(self.score, self.stratum, in_arm if within else ~in_arm, in_arm, k)
+            self._found[(arm, within)] = have
+        return have[:, :k]
+
+
+def _neighbours(
+    score: np.ndarray, stratum: np.ndarray, treated: np.ndarray, neighbours: Neighbours | None
+) -> Neighbours:
+    if neighbours is not None and neighbours.score is score and neighbours.stratum is stratum:
+        return neighbours
+    return Neighbours(score, stratum, treated)
+
+
 def same_arm_variance(
-    y: np.ndarray, score: np.ndarray, treated: np.ndarray, stratum: np.ndarray, j: int = 2
+    y: np.ndarray,
+    score: np.ndarray,
+    treated: np.ndarray,
+    stratum: np.ndarray,
+    j: int = 2,
+    neighbours: Neighbours | None = None,
 ) -> np.ndarray:
     """sigma^2_i = J_i / (J_i + 1) (y_i - mean of its J_i <= ``j`` nearest same-arm, same-stratum neighbours on
-    ``score``)^2 for every row (n floats); a row without a neighbour gets its arm's variance."""
+    ``score``)^2 for every row (n floats); a row without a neighbour gets its arm's variance. ``neighbours``:
+    a ``Neighbours`` of this very ``score`` to reuse (computed here otherwise)."""
+    nbs = _neighbours(score, stratum, treated, neighbours)
     sigma2 = np.empty(y.size)
-    for arm in (treated, ~treated):
+    for flag, arm in ((True, treated), (False, ~treated)):
         rows = np.flatnonzero(arm)
-        nb = k_nearest(score, stratum, arm, arm, j)
+        nb = nbs.of(flag, True, j)
         found = (nb >= 0).sum(axis=1)
         mean_nb = np.where(nb >= 0, y[np.clip(nb, 0, None)], 0.0).sum(axis=1) / np.maximum(found, 1)
         s2 = found / (found + 1.0) * (y[rows] - mean_nb) ** 2
@@ -169,18 +206,20 @@ def abadie_imbens_2006_variance(
     return (treated_term + control_term + float(np.sum(cross))) / n1**2
 
 
-def _local_cov(x: np.ndarray, y: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """Covariance (ddof 1) of every column of ``x`` with ``y`` over each row's ``members`` (m x L positions,
-    -1 = missing); m x k, zeros where fewer than 2 members."""
+def _local_cov_sum(x: np.ndarray, y: np.ndarray, members: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """sum_i g_i cov_i(x, y) (k floats), cov_i the covariance (ddof 1) of every column of ``x`` (n x k) with
+    ``y`` (n) over row i's ``members`` (m x L positions, -1 = missing; 0 when fewer than 2 members).
+
+    Uses sum_l (x_l - x_bar)(y_l - y_bar) = sum_l x_l (y_l - y_bar): the weighted member rows are summed
+    per position (``bincount``) and multiplied by ``x`` once, with no m x L x k array."""
     ok = members >= 0
     cnt = ok.sum(axis=1)
     idx = np.clip(members, 0, None)
-    xm = np.where(ok[:, :, None], x[idx], 0.0)
     ym = np.where(ok, y[idx], 0.0)
-    x_bar = xm.sum(axis=1) / np.maximum(cnt, 1)[:, None]
     y_bar = ym.sum(axis=1) / np.maximum(cnt, 1)
-    dev = np.where(ok[:, :, None], (xm - x_bar[:, None, :]) * (ym - y_bar[:, None])[:, :, None], 0.0)
-    return np.where((cnt >= 2)[:, None], dev.sum(axis=1) / np.maximum(cnt - 1, 1)[:, None], 0.0)
+    scale = np.where(cnt >= 2, g / np.maximum(cnt - 1, 1), 0.0)
+    coef = np.where(ok, (ym - y_bar[:, None]) * scale[:, None], 0.0)
+    return np.bincount(idx.ravel(), weights=coef.ravel(), minlength=x.shape[0]) @ x
 
 
 def abadie_imbens_2016_adjustment(
@@ -192,32 +231,37 @@ def abadie_imbens_2016_adjustment(
     m: int = 1,
     j: int = 2,
     score: np.ndarray | None = None,
+    neighbours: Neighbours | None = None,
 ) -> float:
     """Change in the variance of a matching ATT from estimating the logit score ``fit`` (module docstring;
     may be negative). ``m``: matches per row for the imputed effects Dhat; ``j``: neighbours for the
-    conditional covariances (J + 1 rows per arm); ``score``: the matching score (default the logit)."""
+    conditional covariances (J + 1 rows per arm); ``score``: the matching score (default the logit);
+    ``neighbours``: a ``Neighbours`` of this very score to reuse."""
     x, p = fit.design, fit.p
     score = fit.eta if score is None else score
     n, n1 = y.size, int(treated.sum())
     f = p * (1 - p)
+    nbs = _neighbours(score, stratum, treated, neighbours)
+    odds = p / (1 - p)
     y_hat = {True: y.astype(float).copy(), False: y.astype(float).copy()}
-    cov = {}
+    cov_sum = np.zeros(x.shape[1])
     for arm in (True, False):
         in_arm = treated if arm else ~treated
         # Impute the other arm's outcome for the rows not in this arm (mean of m nearest of this arm).
-        nb = k_nearest(score, stratum, ~in_arm, in_arm, m)
+        across = nbs.of(arm, False, max(m, j + 1))
+        nb = across[:, :m]
         found = (nb >= 0).sum(axis=1)
         imputed = np.where(nb >= 0, y[np.clip(nb, 0, None)], 0.0).sum(axis=1) / np.maximum(found, 1)
         y_hat[arm][~in_arm] = np.where(found > 0, imputed, np.nan)
         # cov(X, mu_arm | p) near every row: its J + 1 nearest rows of the arm (itself included when in it).
         members = np.full((n, j + 1), -1, dtype=np.int64)
-        members[~in_arm] = k_nearest(score, stratum, ~in_arm, in_arm, j + 1)
+        members[~in_arm] = across[:, : j + 1]
         members[in_arm, 0] = np.flatnonzero(in_arm)
-        members[in_arm, 1:] = k_nearest(score, stratum, in_arm, in_arm, j)
-        cov[arm] = _local_cov(x, y, members)
+        members[in_arm, 1:] = nbs.of(arm, True, j)
+        cov_sum += _local_cov_sum(x, y, members, f if arm else f * odds)
     effect = np.nan_to_num(y_hat[True] - y_hat[False] - att)  # rows without a comparison add nothing
     d = (f * effect) @ x / n1
-    c = d + (f[:, None] * (cov[True] + (p / (1 - p))[:, None] * cov[False])).sum(axis=0) / n1
+    c = d + cov_sum / n1
     info = (x * f[:, None]).T @ x / n
     info_inv = np.linalg.pinv(info)
     return float(d @ info_inv @ d - c @ info_inv @ c) / n

@@ -29,9 +29,12 @@ class OutcomeFit:
         """z: m x (k + 1)."""
         return np.column_stack([np.ones(len(x)), (x - self.mean) / self.sd])
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        eta = self.design(x) @ self.beta
+    def link(self, eta: np.ndarray) -> np.ndarray:
+        """The prediction from the linear predictor ``eta`` = design @ beta."""
         return 1.0 / (1.0 + np.exp(-eta)) if self.binary else eta
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.link(self.design(x) @ self.beta)
 
     def gradient(self, x: np.ndarray) -> np.ndarray:
         """d prediction / d beta per row: m x (k + 1)."""

@@ -42,10 +42,20 @@ class LogitFit:
     eta: np.ndarray
     converged: bool
     iterations: int
+    mean: np.ndarray | None = None  # the standardisation of x (k), for ``start_from``
+    sd: np.ndarray | None = None
 
     @property
     def p(self) -> np.ndarray:
         return 0.5 * (1.0 + np.tanh(0.5 * self.eta))
+
+    def start_from(self, mean: np.ndarray, sd: np.ndarray) -> np.ndarray | None:
+        """These coefficients re-expressed for covariates standardised with ``mean`` / ``sd`` (the same linear
+        predictor on raw x): a warm start for a fit on resampled rows. None without a standardisation."""
+        if self.mean is None or self.sd is None:
+            return None
+        slopes = self.beta[1:] / self.sd
+        return np.r_[self.beta[0] - slopes @ self.mean + slopes @ mean, slopes * sd]
 
 
 def standardise(x: np.ndarray) -> np.ndarray:
@@ -60,11 +70,12 @@ def _names(k: int, names: Sequence[str] | None) -> list[str]:
 
 
 def logistic_newton(
-    xs: np.ndarray, y: np.ndarray, c: float | None = None, max_iter: int = 100
+    xs: np.ndarray, y: np.ndarray, c: float | None = None, max_iter: int = 100, start: np.ndarray | None = None
 ) -> tuple[np.ndarray, bool, int]:
     """(coefficients with intercept first, converged, iterations) minimising sum logloss (+ ||slopes||^2 / (2c)
-    when ``c`` is given) by Newton-Raphson with step halving. Converged: the objective changed by < 1e-10
-    (relative) and the step was < 1e-7 in every coefficient."""
+    when ``c`` is given) by Newton-Raphson with step halving, from ``start`` (k + 1 coefficients; default the
+    intercept-only fit). Converged: the objective changed by < 1e-10 (relative) and the step was < 1e-7 in
+    every coefficient."""
     n, k = xs.shape
     design = np.column_stack([np.ones(n), xs])
     design_t = np.ascontiguousarray(design.T)
@@ -73,14 +84,15 @@ def logistic_newton(
     p0 = np.clip(y.mean(), 1e-6, 1 - 1e-6)
     beta = np.zeros(k + 1)
     beta[0] = np.log(p0 / (1 - p0))
+    if start is not None and start.shape == beta.shape and np.all(np.isfinite(start)):
+        beta = np.asarray(start, dtype=float).copy()
 
-    def objective(b: np.ndarray) -> float:
+    def objective(b: np.ndarray) -> tuple[float, np.ndarray]:
         eta = design @ b
-        return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * np.sum(penalty * b * b))
+        return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * np.sum(penalty * b * b)), eta
 
-    current = objective(beta)
+    current, eta = objective(beta)
     for it in range(1, max_iter + 1):
-        eta = design @ beta
         p = 0.5 * (1.0 + np.tanh(0.5 * eta))  # logistic without overflow
         grad = design.T @ (p - y) + penalty * beta
         # Floor the curvature weights: subnormal p(1-p) makes the matrix product ~10x slower.
@@ -90,11 +102,11 @@ def logistic_newton(
         t = 1.0
         while t > 1e-8:
             candidate = beta - t * step
-            value = objective(candidate)
+            value, candidate_eta = objective(candidate)  # the accepted step's eta is the next iteration's
             if value <= current + 1e-12:
                 break
             t /= 2
-        beta, previous, current = candidate, current, value
+        beta, previous, current, eta = candidate, current, value, candidate_eta
         if abs(previous - current) < 1e-10 * (1 + abs(current)) and np.max(np.abs(t * step)) < 1e-7:
             return beta, True, it
     return beta, False, max_iter
@@ -133,16 +145,24 @@ def separating_columns(xs: np.ndarray, y: np.ndarray, names: Sequence[str]) -> l
 
 
 def fit_propensity(
-    x: np.ndarray, y: np.ndarray, penalty_c: float | None = None, names: Sequence[str] | None = None
+    x: np.ndarray,
+    y: np.ndarray,
+    penalty_c: float | None = None,
+    names: Sequence[str] | None = None,
+    start: LogitFit | None = None,
 ) -> LogitFit:
     """Logistic regression of 0/1 ``y`` on ``x`` (n x k, standardised inside): maximum likelihood by default,
     L2-penalised with ``penalty_c`` (see the module docstring). ``names``: the covariates, for error messages.
+    ``start``: a fit of the same model on related rows (the full sample, for a bootstrap replicate) whose
+    coefficients start the Newton iterations; the optimum, and every check, are the same.
 
     Raises ``PropensityModelError`` (ML only) for collinear covariates, separation and non-convergence.
     A constant ``y`` gives a constant logit at the logit of its mean (clipped)."""
     y = np.asarray(y, dtype=float)
     x = np.asarray(x, dtype=float).reshape(len(y), -1)
-    xs = standardise(x)
+    mean, sd = x.mean(axis=0), x.std(axis=0)
+    sd[sd == 0] = 1.0
+    xs = (x - mean) / sd  # ``standardise``
     if y.min() == y.max():
         p = np.clip(y.mean(), 1e-6, 1 - 1e-6)
         design = np.column_stack([np.ones(len(y)), xs])
@@ -156,8 +176,10 @@ def fit_propensity(
                 f"propensity model: covariate(s) {', '.join(collinear)} are linear combinations of the others "
                 f"(and the intercept); drop them"
             )
-    beta, converged, iterations = logistic_newton(xs, y, penalty_c)
-    fit = LogitFit(np.column_stack([np.ones(len(y)), xs]), beta, beta[0] + xs @ beta[1:], converged, iterations)
+    beta0 = start.start_from(mean, sd) if start is not None else None
+    beta, converged, iterations = logistic_newton(xs, y, penalty_c, start=beta0)
+    design = np.column_stack([np.ones(len(y)), xs])
+    fit = LogitFit(design, beta, beta[0] + xs @ beta[1:], converged, iterations, mean, sd)
     if penalty_c is None:
         extreme = bool(np.any(np.abs(fit.eta) > 30))  # fitted probabilities within 1e-13 of 0 or 1
         if not converged or extreme:

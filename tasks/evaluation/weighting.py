@@ -123,11 +123,13 @@ def weighting_sandwich_se(
     if outcome is not None:
         model, xo, yo, rows = outcome
         used = w != 0
-        d = w[used] @ model.gradient(xo[used])
-        z = model.design(xo[rows])
-        jac = model.gradient(xo[rows])
+        z_all = model.design(xo)  # one design, prediction and gradient for every row
+        pred_all = model.link(z_all @ model.beta)
+        grad_all = z_all * (pred_all * (1 - pred_all))[:, None] if model.binary else z_all
+        d = w[used] @ grad_all[used]
+        z, jac = z_all[rows], grad_all[rows]
         h_m = jac.T @ z
-        resid = yo[rows] - model.predict(xo[rows])
+        resid = yo[rows] - pred_all[rows]
         psi[rows] -= (z * resid[:, None]) @ np.linalg.lstsq(h_m, d, rcond=None)[0]
     per_cluster = np.bincount(clusters, weights=psi)
     return float(np.sqrt(np.sum(per_cluster**2)) / n1)
@@ -188,7 +190,7 @@ class InverseProbabilityWeighting(EffectEstimator):
         if self.uses_bootstrap:
             return None
         fitted = self._outcome_fit(d, adj, y)
-        r = y if fitted is None else y - fitted[0].predict(d.x)
+        r = self._residualise(d, adj, y)
         outcome = None if fitted is None else (fitted[0], d.x, y, fitted[1])
         fit = d.logit_fit(self.ps_penalty_c)
         se = weighting_sandwich_se(adj.w, r, d.stratum, d.clusters, att, fit, d.treated.astype(float), outcome)
@@ -206,11 +208,22 @@ class AugmentedIPW(InverseProbabilityWeighting):
     name = "aipw_att"
 
     def _outcome_fit(self, d: Design, adj: Adjustment, y: np.ndarray) -> tuple[OutcomeFit, np.ndarray] | None:
+        """Fitted once per (adjustment, outcome array): the ATT and its sandwich SE both use it."""
+        key = ("outcome_fit", id(y))
+        cached = adj.info.get(key)
+        if cached is not None and cached[0] is y:
+            return cached[1]
         controls = np.flatnonzero((~d.treated) & (adj.w != 0))
-        if controls.size == 0:
-            return None
-        return fit_outcome_model(d.x[controls], y[controls]), controls
+        fitted = None if controls.size == 0 else (fit_outcome_model(d.x[controls], y[controls]), controls)
+        adj.info[key] = (y, fitted)
+        return fitted
 
     def _residualise(self, d: Design, adj: Adjustment, y: np.ndarray) -> np.ndarray:
+        key = ("residual", id(y))
+        cached = adj.info.get(key)
+        if cached is not None and cached[0] is y:
+            return cached[1]
         fitted = self._outcome_fit(d, adj, y)
-        return y if fitted is None else y - fitted[0].predict(d.x)
+        r = y if fitted is None else y - fitted[0].predict(d.x)
+        adj.info[key] = (y, r)
+        return r
