@@ -11,12 +11,19 @@ inte_krav / krav), the demand profile (share of employers requiring each KOMP co
 coding's, and name-redaction recall (a gold name counts as redacted when it no longer occurs as a
 word in its redacted turn).
 
-Usage: ``python benchmarks/coding_quality.py [--part test|dev|all] [--corpus DIR] [--json]``
+``--supervised`` adds the classifier of ``tasks/interviews/classifier.py``: on ``--part test`` it is trained on
+the whole dev half's human coding (``gold.csv``) and applied to the test half; on ``--part dev`` it is scored
+out of fold (grouped 5-fold CV by interview). ``--select`` prints the dev-only model-selection grid. ``--set
+first`` restricts to i01-i24 (the original 12-interview test half), ``--set second`` to i25-i40.
+
+Usage: ``python benchmarks/coding_quality.py [--part test|dev|all] [--set all|first|second] [--supervised]
+[--codebook FILE] [--question-context] [--select] [--corpus DIR] [--json]``
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import re
@@ -26,33 +33,116 @@ from pathlib import Path
 import pandas as pd
 
 from insats.tasks.interviews import redaction
-from insats.tasks.interviews.codebook import load_codebook
+from insats.tasks.interviews.classifier import (
+    MODE,
+    MODES,
+    THRESHOLD,
+    combine_with_rules,
+    fit_turn_coder,
+    grouped_oof,
+    predict_proba,
+    training_shortfall,
+    turn_table,
+)
+from insats.tasks.interviews.codebook import Codebook, load_codebook
 from insats.tasks.interviews.coding import code_segments
 from insats.tasks.interviews.profile import demand_profile
 from insats.tasks.interviews.stance import combine
 from insats.tasks.interviews.transcripts import read_transcript, segment_turns
 
 CORPUS = Path(__file__).resolve().parent / "coding_corpus"
+FIRST_SET = 24  # i01-i24: the first set (its 12-interview test half was reported before the corpus grew)
 
 
-def run(corpus: Path, part: str, question_context: bool = False, codebook: str = "codebook.yaml") -> dict:
-    """Scores on the interviews of ``part`` ("dev", "test" or "all"); see the module docstring."""
-    book = load_codebook(corpus / codebook)
+def interview_ids(corpus: Path, part: str, which: str = "all") -> list[str]:
+    """Interviews of ``part`` (dev / test / all) in ``which`` set: first (i01-i24), second (i25-), all."""
     split = pd.read_csv(corpus / "split.csv", dtype=str)
     ids = sorted(split["interview"] if part == "all" else split.loc[split["part"] == part, "interview"])
+    if which == "all":
+        return ids
+    return [i for i in ids if (int(i[1:]) <= FIRST_SET) == (which == "first")]
+
+
+def code_corpus(corpus: Path, ids: list[str], book: Codebook, question_context: bool) -> tuple[pd.DataFrame, ...]:
+    """(segments of the redacted transcripts, the dictionary coding, seconds) for interviews ``ids``."""
+    started = time.perf_counter()
+    segs = []
+    for iid in ids:
+        text = read_transcript(corpus / "transcripts" / f"{iid}.txt")
+        segs.append(segment_turns(redaction.redact(text)[0], iid))
+    segments = pd.concat(segs, ignore_index=True)
+    coded = code_segments(segments, book, question_context=question_context)
+    return segments, coded, time.perf_counter() - started
+
+
+def gold_labels(corpus: Path, segments: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    """The human turn coding of ``gold.csv`` as training labels: every respondent segment x code, value 0/1."""
+    gold = pd.read_csv(corpus / "gold.csv", dtype={"interview": str})
+    coded = {f"{i}-{int(t):03d}_{c}" for i, t, c in zip(gold["interview"], gold["turn"], gold["code"], strict=True)}
+    resp = segments.loc[segments["speaker_role"] == "respondent", ["interview_id", "segment_id"]]
+    grid = resp.merge(pd.DataFrame({"code_id": codes}), how="cross")
+    grid["value"] = [int(f"{s}_{c}" in coded) for s, c in zip(grid["segment_id"], grid["code_id"], strict=True)]
+    return grid
+
+
+def supervise(
+    corpus: Path,
+    book: Codebook,
+    segments: pd.DataFrame,
+    coded: pd.DataFrame,
+    question_context: bool,
+    part: str,
+    fit: dict,
+    threshold: float,
+    mode: str,
+) -> tuple[pd.DataFrame, str]:
+    """``coded`` combined with the classifier: trained on the whole dev half and applied to ``segments``
+    (test), or grouped 5-fold out-of-fold on ``segments`` (dev). Returns (coded, shortfall message)."""
+    leaves = [c.id for c in book.codes if not book.children(c.id)]
+    turns = turn_table(segments, coded, book)
+    if part == "dev":
+        labels = gold_labels(corpus, segments, leaves)
+        proba = grouped_oof(turns, labels, leaves, n_splits=5, **fit)
+    else:
+        dev_segments, dev_coded, _ = code_corpus(corpus, interview_ids(corpus, "dev"), book, question_context)
+        labels = gold_labels(corpus, dev_segments, leaves)
+        model = fit_turn_coder(turn_table(dev_segments, dev_coded, book), labels, leaves, **fit)
+        proba = predict_proba(model, turns)
+    return combine_with_rules(coded, proba, turns, threshold, mode), training_shortfall(labels, leaves)
+
+
+def run(
+    corpus: Path,
+    part: str,
+    question_context: bool = False,
+    codebook: str = "codebook.yaml",
+    which: str = "all",
+    supervised: bool = False,
+    fit: dict | None = None,
+    threshold: float = THRESHOLD,
+    mode: str = MODE,
+) -> dict:
+    """Scores on the interviews of ``part`` ("dev", "test" or "all") in set ``which``; see the module
+    docstring. ``supervised``: on test, the classifier trained on the dev half; on dev, grouped CV."""
+    book = load_codebook(corpus / codebook)
+    ids = interview_ids(corpus, part, which)
+    if supervised and part not in ("dev", "test"):
+        raise ValueError("--supervised needs --part test (trained on dev) or --part dev (grouped CV on dev)")
     gold = pd.read_csv(corpus / "gold.csv", dtype={"interview": str})
     gold = gold[gold["interview"].isin(ids)]
     names = pd.read_csv(corpus / "names.csv", dtype={"interview": str})
     names = names[names["interview"].isin(ids)]
-    segs = []
-    started = time.perf_counter()
-    for iid in ids:
-        text = read_transcript(corpus / "transcripts" / f"{iid}.txt")
-        redacted = redaction.redact(text)[0]
-        segs.append(segment_turns(redacted, iid))
-    segments = pd.concat(segs, ignore_index=True)
-    coded = code_segments(segments, book, question_context=question_context)
-    seconds = time.perf_counter() - started
+    segments, coded, seconds = code_corpus(corpus, ids, book, question_context)
+    shortfall = ""
+    if supervised:
+        coded, shortfall = supervise(corpus, book, segments, coded, question_context, part, fit or {}, threshold, mode)
+    return {"part": part, "seconds": seconds, "shortfall": shortfall, **score(book, ids, gold, names, segments, coded)}
+
+
+def score(
+    book: Codebook, ids: list[str], gold: pd.DataFrame, names: pd.DataFrame, segments: pd.DataFrame, coded: pd.DataFrame
+) -> dict:
+    """Turn-level scores of ``coded`` against ``gold`` (and name recall in ``segments``) on interviews ``ids``."""
     turn_of = dict(zip(segments["segment_id"], segments["turn"], strict=True))
     coded = coded.assign(turn=coded["segment_id"].map(turn_of))
     if "stance" in coded.columns:
@@ -105,7 +195,6 @@ def run(corpus: Path, part: str, question_context: bool = False, codebook: str =
     return {
         "profile": profile,
         "profile_mae": float((profile["auto_share_krav"] - profile["human_share_krav"]).abs().mean()),
-        "part": part,
         "interviews": len(ids),
         "per_code": per_code,
         "macro_f1": float(per_code["f1"].mean()),
@@ -117,8 +206,29 @@ def run(corpus: Path, part: str, question_context: bool = False, codebook: str =
         "name_recall": found / len(names) if len(names) else float("nan"),
         "names_n": len(names),
         "names_missed": missed,
-        "seconds": seconds,
     }
+
+
+def select(corpus: Path, codebook: str, question_context: bool) -> pd.DataFrame:
+    """Model selection on the DEV half only: dev macro-/micro-F1 of grouped 5-fold out-of-fold predictions for
+    each C x rule_weight x mode x threshold (the test half is not read)."""
+    book = load_codebook(corpus / codebook)
+    ids = interview_ids(corpus, "dev")
+    leaves = [c.id for c in book.codes if not book.children(c.id)]
+    gold = pd.read_csv(corpus / "gold.csv", dtype={"interview": str})
+    gold = gold[gold["interview"].isin(ids)]
+    names = pd.read_csv(corpus / "names.csv", dtype={"interview": str}).iloc[:0]
+    segments, coded, _ = code_corpus(corpus, ids, book, question_context)
+    turns, labels = turn_table(segments, coded, book), gold_labels(corpus, segments, leaves)
+    rows = [{"c": "rules only", "rule_weight": "", "mode": "", "threshold": "",
+             **{k: score(book, ids, gold, names, segments, coded)[k] for k in ("macro_f1", "micro_f1")}}]  # fmt: skip
+    for c, weight in itertools.product((1.0, 10.0), (0.5, 1.0)):
+        proba = grouped_oof(turns, labels, leaves, n_splits=5, c=c, rule_weight=weight)
+        for mode, threshold in itertools.product(MODES, (0.3, 0.4, 0.5, 0.6)):
+            r = score(book, ids, gold, names, segments, combine_with_rules(coded, proba, turns, threshold, mode))
+            rows.append({"c": c, "rule_weight": weight, "mode": mode, "threshold": threshold,
+                         "macro_f1": r["macro_f1"], "micro_f1": r["micro_f1"]})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
@@ -128,17 +238,50 @@ def main() -> None:
     ap.add_argument("--question-context", action="store_true", help="code_segments(question_context=True)")
     ap.add_argument("--codebook", default="codebook.yaml", help="codebook file in the corpus folder")
     ap.add_argument("--json", action="store_true", help="print the summary figures as JSON")
+    ap.add_argument(
+        "--set",
+        dest="which",
+        choices=["all", "first", "second"],
+        default="all",
+        help="interviews i01-i24 (first: the original 12-interview test half), i25- (second), or all",
+    )
+    ap.add_argument(
+        "--supervised",
+        action="store_true",
+        help="add the classifier (tasks/interviews/classifier.py): trained on dev for --part test, "
+        "grouped 5-fold CV for --part dev",
+    )
+    ap.add_argument("--mode", choices=list(MODES), default=MODE, help="how classifier and rules combine")
+    ap.add_argument("--threshold", type=float, default=THRESHOLD, help="classifier probability threshold")
+    ap.add_argument("--select", action="store_true", help="model selection table on the dev half (grouped CV)")
     args = ap.parse_args()
-    r = run(args.corpus, args.part, args.question_context, args.codebook)
+    if args.select:
+        table = select(args.corpus, args.codebook, args.question_context)
+        print(f"grouped 5-fold CV on the dev half, codebook {args.codebook}, question_context={args.question_context}")
+        print(table.sort_values("macro_f1", ascending=False).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        return
+    r = run(
+        args.corpus,
+        args.part,
+        args.question_context,
+        args.codebook,
+        args.which,
+        args.supervised,
+        threshold=args.threshold,
+        mode=args.mode,
+    )
     if args.json:
-        keys = ["part", "interviews", "macro_f1", "micro_f1", "stance_accuracy", "stance_n", "stance_end_to_end",
-                "name_recall", "names_n", "profile_mae", "seconds"]  # fmt: skip
+        keys = ["part", "shortfall", "interviews", "macro_f1", "micro_f1", "stance_accuracy", "stance_n",
+                "stance_end_to_end", "name_recall", "names_n", "profile_mae", "seconds"]  # fmt: skip
         print(json.dumps({k: r[k] for k in keys}, indent=1))
         return
     print(
         f"coding quality on the {r['part']} half ({r['interviews']} interviews), {platform.node()}, "
-        f"question_context={args.question_context}, codebook {args.codebook}"
+        f"question_context={args.question_context}, codebook {args.codebook}, set {args.which}, "
+        f"supervised={args.supervised} (mode {args.mode}, threshold {args.threshold})"
     )
+    if r["shortfall"]:
+        print(f"classifier: {r['shortfall']}")
     print(r["per_code"].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print(f"macro-F1 {r['macro_f1']:.3f}  micro-F1 {r['micro_f1']:.3f}")
     print(f"stance accuracy (KOMP, matched turns) {r['stance_accuracy']:.3f} of {r['stance_n']}; "

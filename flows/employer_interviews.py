@@ -23,6 +23,7 @@ from insats.tasks.interviews.study import (
     review_export,
     segment_interviews,
     suggestion_quality,
+    supervised_coding,
 )
 from insats.tasks.interviews.suggest import discover_themes
 
@@ -32,6 +33,7 @@ N_BOOT = 1000  # bootstrap resamples of interviews behind the reliability CIs
 
 segment = node(segment_interviews, "segments")
 code = node(code_interviews, "coded_segments")
+supervise = node(supervised_coding, "coded_segments_supervised")  # only with employer_interviews.supervised_coding
 profile = node(profile_demand, ("code_frequencies", "demand_profile", "demand_by_sector"))
 label = node(coder_labels, "labels")
 agree = node(coder_agreement, ("reliability", "coding_quality"))
@@ -64,9 +66,6 @@ def employer_interviews(config_path: str) -> dict[str, Path]:
         out_dir=out,
     )
     coded = code(segments=segments, codebook=cfg.codebook, out_dir=out)
-    demand = profile.submit(
-        coded_segments=coded, employers=cfg.employers, codebook=cfg.codebook, parent=cfg.demand_parent, out_dir=out
-    )
     labels = label(
         segments=segments,
         coded_segments=coded,
@@ -78,6 +77,14 @@ def employer_interviews(config_path: str) -> dict[str, Path]:
     )
     agreement = agree.submit(labels=labels, n_boot=N_BOOT, seed=SEED, out_dir=out)
     train_on = cfg.suggestions_train_on
+    if cfg.supervised_coding:  # the classifiers recode the segments no human coded; reliability stays rules-only
+        coded = supervise(
+            segments=segments, coded_segments=coded, labels=labels, codebook=cfg.codebook, train_on=train_on,
+            seed=SEED, out_dir=out,
+        )  # fmt: skip
+    demand = profile.submit(
+        coded_segments=coded, employers=cfg.employers, codebook=cfg.codebook, parent=cfg.demand_parent, out_dir=out
+    )
     quality = check_suggestions.submit(segments=segments, labels=labels, seed=SEED, train_on=train_on, out_dir=out)
     found = themes.submit(segments=segments, coded=coded, seed=SEED, out_dir=out)
     bank = quotes.submit(coded=coded, segments=segments, seed=SEED, out_dir=out)

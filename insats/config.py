@@ -50,6 +50,10 @@ class EmployerInterviews(_Section):
     # code, coder) or a REFI-QDA .qdpx from NVivo / ATLAS.ti / MAXQDA / QualCoder.
     human_coding: Path | None = None
     suggestions_train_on: str = "consensus"  # consensus | all | <a coder's name>: what suggestions learn from
+    # Supervised layer (tasks/interviews/classifier.py): per-code classifiers trained on human_coding (as
+    # suggestions_train_on says) recode the segments no human coded, over the dictionary coder's hits. Needs
+    # human_coding. Off by default: see benchmarks/README.md "Study 1 coding quality" for what it adds.
+    supervised_coding: bool = False
     review_unit: Literal["turn", "sentence"] = "turn"  # what the auto-coder's codings cover in review.qdpx
     speaker_pattern: str | None = None  # regex with a group "speaker" (default: I:/R:, Intervjuare:/Respondent:, R1:)
     speaker_roles: dict[str, str] = {}  # speaker label -> interviewer | respondent, for named speakers

@@ -12,6 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from insats.tasks.interviews.classifier import (
+    combine_with_rules,
+    fit_turn_coder,
+    predict_proba,
+    training_shortfall,
+    turn_table,
+)
 from insats.tasks.interviews.codebook import Codebook, load_codebook
 from insats.tasks.interviews.coding import code_segments
 from insats.tasks.interviews.human import human_spans
@@ -147,6 +154,45 @@ def coder_labels(
         used = set(human["code"].astype(str))
         labels.append(spans_to_labels(human, segments, [c for c in book.ids if c in used or c in auto_codes]))
     return pd.concat(labels, ignore_index=True)
+
+
+def supervised_coding(
+    segments: pd.DataFrame,
+    coded_segments: pd.DataFrame,
+    labels: pd.DataFrame,
+    codebook: Path,
+    train_on: str = "consensus",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The dictionary coding with the supervised layer (:mod:`.classifier`, config
+    ``employer_interviews.supervised_coding``): per-code classifiers trained on the human coding in ``labels``
+    (``train_on`` as for suggestions) recode the respondent segments no human coded; segments a human coded
+    keep the dictionary coding. Same columns as ``coded_segments``; added codes have matched
+    "classifier p=...". Codes with too little human coding are named in a warning (logger
+    ``insats.interviews``) and keep the dictionary coding. Raises ValueError without human coding."""
+    log = logging.getLogger("insats.interviews")
+    train = training_labels(labels, train_on, auto=AUTO_CODER)
+    if train.empty:
+        raise ValueError(
+            "employer_interviews.supervised_coding is on but there is no human coding to train on: set "
+            "employer_interviews.human_coding to a coding sheet (or turn supervised_coding off)"
+        )
+    codes = _human_codes(labels)
+    turns = turn_table(segments, coded_segments, load_codebook(codebook))
+    model = fit_turn_coder(turns, train, codes, seed=seed)
+    shortfall = training_shortfall(train, codes)
+    if shortfall:
+        log.warning("supervised coding: %s", shortfall)
+    uncoded = turns[~turns["segment_id"].isin(set(train["segment_id"]))].reset_index(drop=True)
+    out = combine_with_rules(coded_segments, predict_proba(model, uncoded), turns)
+    before = set(zip(coded_segments["segment_id"], coded_segments["code_id"], strict=True))
+    after = set(zip(out["segment_id"], out["code_id"], strict=True))
+    log.info(
+        "supervised coding: classifiers for %d code(s) recoded %d segment(s) no human coded: %d code(s) added, "
+        "%d dictionary code(s) dropped",
+        len(model.models), len(uncoded), len(after - before), len(before - after),
+    )  # fmt: skip
+    return out
 
 
 def code_suggestions(
