@@ -60,12 +60,6 @@ def effects_for_sample(
     }
 
 
-def _main_fit(sample: pd.DataFrame, covariates: list[str], settings: OutcomeEvaluation, outcome: str) -> EffectEstimate:
-    """The headline estimator (1:1 PSM with replacement, analytic SE) on the rows where ``outcome`` is known:
-    the same fit as its row of ``effects_for_sample`` (deterministic)."""
-    return study_estimators(settings)[0].fit(sample[sample[outcome].notna()], covariates, outcome).result_
-
-
 def sensitivity_table(
     sample: pd.DataFrame,
     pairs: pd.DataFrame,
@@ -115,7 +109,10 @@ def main_horizon_diagnostics(
     self-sufficiency, groups with at least ``heterogeneity_min_treated`` treated)}. Pairs, balance and overlap
     are of the self-sufficiency fit."""
     covariates = covariate_columns(sample)
-    estimates = {o: _main_fit(sample, covariates, settings, o) for o in settings.outcomes}
+    headline = study_estimators(settings)[0]
+    # The headline estimator on each outcome's known rows, one design (logit fit) shared by the outcomes known
+    # on every row: the same fits as its rows of ``effects_for_sample`` (deterministic).
+    estimates = {o: r for (_, o), r in fit_all(sample, covariates, [headline], settings.outcomes).items()}
     main = estimates.get(BALANCE_OUTCOME) or study_estimators(settings)[0].estimate(sample, covariates)
     balance = balance_table(sample, covariates, pairs=main.pairs)
     balance.insert(0, "intervention_id", intervention_id)

@@ -191,9 +191,11 @@ def fit_all(
     """(estimator label, outcome) -> estimate; bootstrap estimators take their SE from ``replicates``."""
     out = {}
     designs: dict[str, Design] = {}
+    known = {o: sample[o].notna().to_numpy() for o in outcomes}
+    parts = {o: sample if known[o].all() else sample[known[o]] for o in outcomes}  # one copy per outcome
     for est in estimators:
         for outcome in outcomes:
-            part = sample[sample[outcome].notna()]
+            part = parts[outcome]
             if outcome not in designs:  # one design (and propensity fit) per outcome's rows
                 designs[outcome] = est._design(part, covariates, [outcome])
                 same = [o for o in outcomes if o != outcome and not sample[o].isna().any() and len(part) == len(sample)]
