@@ -132,6 +132,8 @@ def bootstrap_chunk(
             full = boot[0]._design(sample, covariates, [])
         except ValueError:  # no treated or controls, missing covariates: every replicate fails
             full = None
+        if full is not None:
+            full.chunked = True  # its fits only start the replicates' fits
         starts = _full_sample_fits(full, boot, known) if full is not None else {}
         for seed in seeds:
             positions = cluster_resample_positions(codes, seed)

@@ -38,6 +38,7 @@ class Design:
     clustered: bool = True  # False: every row its own cluster (no person column)
     cache: dict = field(default_factory=dict)  # propensity scores shared by estimators on the same design
     start: LogitFit | None = None  # a related fit (the full sample's) that starts a replicate's logit fit
+    chunked: bool = False  # logit by ``fit_propensity(chunked=True)`` (replicates and their warm starts)
 
     def subset(self, positions: np.ndarray, start: LogitFit | None = None) -> Design:
         """The design of the rows at ``positions`` (in that order, repeats allowed: a bootstrap replicate),
@@ -57,13 +58,16 @@ class Design:
             names=self.names,
             clustered=self.clustered,
             start=start,
+            chunked=self.chunked or start is not None,
         )
 
     def logit_fit(self, penalty_c: float | None = None) -> LogitFit:
         """The logit propensity model (``fit_propensity``), fitted once per penalty."""
         key = ("logit_fit", penalty_c)
         if key not in self.cache:
-            self.cache[key] = fit_propensity(self.x, self.treated.astype(float), penalty_c, self.names, self.start)
+            self.cache[key] = fit_propensity(
+                self.x, self.treated.astype(float), penalty_c, self.names, self.start, self.chunked
+            )
         return self.cache[key]
 
     def propensity(self, model: str = "logit", seed: int = 0, penalty_c: float | None = None) -> np.ndarray:

@@ -196,18 +196,21 @@ def fit_propensity(
     penalty_c: float | None = None,
     names: Sequence[str] | None = None,
     start: LogitFit | None = None,
+    chunked: bool | None = None,
 ) -> LogitFit:
     """Logistic regression of 0/1 ``y`` on ``x`` (n x k, standardised inside): maximum likelihood by default,
     L2-penalised with ``penalty_c`` (see the module docstring). ``names``: the covariates, for error messages.
     ``start``: a fit of the same model on related rows (the full sample, for a bootstrap replicate) whose
     coefficients start the Newton iterations, with the faster chunked arithmetic (``standardised_design``,
-    ``weighted_gram``); the optimum (to rounding) and every check are the same.
+    ``weighted_gram``); the optimum (to rounding) and every check are the same. ``chunked``: that arithmetic
+    without a start (default: only with one; without, the score equals earlier releases' to the last bit).
 
     Raises ``PropensityModelError`` (ML only) for collinear covariates, separation and non-convergence.
     A constant ``y`` gives a constant logit at the logit of its mean (clipped)."""
     y = np.asarray(y, dtype=float)
     x = np.asarray(x, dtype=float).reshape(len(y), -1)
-    if start is None:  # a full-sample fit: the arithmetic of earlier releases, the same score to the last bit
+    chunked = start is not None if chunked is None else chunked
+    if not chunked:  # a full-sample fit: the arithmetic of earlier releases, the same score to the last bit
         mean, sd = x.mean(axis=0), x.std(axis=0)
         sd[sd == 0] = 1.0
         xs = (x - mean) / sd  # ``standardise``
@@ -229,7 +232,7 @@ def fit_propensity(
                 f"(and the intercept); drop them"
             )
     beta0 = start.start_from(mean, sd) if start is not None else None
-    beta, converged, iterations = _newton(design, y, penalty_c, 100, beta0, chunked=start is not None)
+    beta, converged, iterations = _newton(design, y, penalty_c, 100, beta0, chunked=chunked)
     fit = LogitFit(design, beta, beta[0] + xs @ beta[1:], converged, iterations, mean, sd)
     if penalty_c is None:
         extreme = bool(np.any(np.abs(fit.eta) > 30))  # fitted probabilities within 1e-13 of 0 or 1
