@@ -11,11 +11,14 @@ Measured, each as one process from start to exit, on the same machine in the sam
 1. a trivial one-task Prefect flow in a fresh ``PREFECT_HOME`` (Prefect's temporary local server, its database
    created), then the same flow again (server database present);
 2. ``insats demo`` cold (fresh clone, no data; starts the project's local server);
-3. ``insats demo`` again: every node cached, the server already running;
-4. ``insats server stop`` (not timed).
+3. ``insats demo`` again, the server already running: every study unchanged (not entered), the brief not
+   rewritten;
+4. command overhead with the server up: ``insats history``, and ``insats run register`` (cached) minus its flow
+   run (Prefect's "Beginning flow run" to its final state, from the log's timestamps);
+5. ``insats server stop`` (not timed).
 
-Goals: cold <= 2x the trivial flow, cached re-run <= 1.2x it. Not a test: timings depend on the machine; the
-figures go to benchmarks/README.md with the date and the machine.
+Goals: cold <= 2x the trivial flow, cached re-run <= 1.2x it, command overhead <= 3 s. Not a test: timings
+depend on the machine; the figures go to benchmarks/README.md with the date and the machine.
 
 Usage: python benchmarks/chain_wall_time.py [--repeat K] [--keep]
 """
@@ -70,6 +73,19 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> float:
     return seconds
 
 
+def flow_seconds(log: str, flow: str) -> float | None:
+    """Seconds from Prefect's "Beginning flow run" to the run's final state line, from the log's timestamps."""
+    stamp = r"^(\d\d):(\d\d):(\d\d\.\d+) "
+    begin = re.search(rf"{stamp}.*Flow run '(\S+)' - Beginning flow run .* for flow '{flow}'", log, re.M)
+    if begin is None:
+        return None
+    end = re.search(rf"{stamp}.*Flow run '{begin[4]}' - Finished in state", log, re.M)
+    if end is None:
+        return None
+    seconds = [int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3]) for m in (begin, end)]
+    return round((seconds[1] - seconds[0]) % 86400, 2)
+
+
 def fresh_clone(parent: Path) -> Path:
     """A clone of the committed HEAD whose own code is what `python -m insats` imports from inside it."""
     clone = parent / "insats"
@@ -113,7 +129,14 @@ def one_run(parent: Path, logs: Path) -> dict:
         out["demo_cached_chain"] = float(found.group(1)) if found else None
         cached = len(re.findall(r"Finished in state Cached", text))
         completed = len(re.findall(r"Task run .* Finished in state Completed", text))
-        out["cached_rerun_task_states"] = {"cached": cached, "completed": completed}
+        skipped = len(re.findall(r"study \S+ unchanged since run .*, skipped", text))
+        out["cached_rerun_task_states"] = {"cached": cached, "completed": completed, "studies_skipped": skipped}
+        # Command overhead with the server up: a read-only command, and a cached study run minus its flow run.
+        out["history"] = timed([*insats, "history"], clone, env, logs / "history.log")
+        out["run_register_cached"] = timed([*insats, "run", "register"], clone, env, logs / "run_register.log")
+        flow = flow_seconds((logs / "run_register.log").read_text(encoding="utf-8"), "register")
+        out["run_register_flow"] = flow
+        out["run_register_overhead"] = round(out["run_register_cached"] - flow, 2) if flow is not None else None
     finally:
         subprocess.run([*insats, "server", "stop"], cwd=clone, env=env, capture_output=True, text=True, check=False)
     out["ratio_cold"] = round(out["demo_cold"] / out["trivial_cold"], 2)
@@ -147,7 +170,8 @@ def main() -> None:
             f"run {i + 1}: trivial flow cold {r['trivial_cold']:.1f}s (warm {r['trivial_warm']:.1f}s); insats demo "
             f"cold {r['demo_cold']:.1f}s (chain {r['demo_cold_chain']}s) = {r['ratio_cold']}x; cached re-run "
             f"{r['demo_cached']:.1f}s (chain {r['demo_cached_chain']}s) = {r['ratio_cached']}x; "
-            f"task states {r['cached_rerun_task_states']}",
+            f"task states {r['cached_rerun_task_states']}; server up: history {r['history']:.1f}s, run register "
+            f"(cached) {r['run_register_cached']:.1f}s of which flow {r['run_register_flow']}s",
             flush=True,
         )
     print(json.dumps({"machine": machine, "runs": runs}, indent=1))

@@ -87,11 +87,16 @@ def server_mode() -> str:
 
 
 @contextlib.contextmanager
-def prefect_api() -> Iterator[str]:
+def prefect_api(read_only: bool = False) -> Iterator[str]:
     """Yield the API URL in use: PREFECT_API_URL's, else the project's local server (started if none answers),
     or with ``INSATS_SERVER=ephemeral`` a server for this block only. Runs left Running or Pending by commands
-    that died are marked Crashed first, and the runs created in the block are tagged with this command."""
-    quiet_console_tracebacks()
+    that died are marked Crashed first, and the runs created in the block are tagged with this command.
+
+    ``read_only``: the block only reads the API over HTTP with the yielded URL (``insats history``), so Prefect
+    is not imported (about 2 s of CPU), no settings are changed and no command record is written (it creates
+    no runs); Prefect is imported only if runs of ended commands must be marked Crashed."""
+    if not read_only:
+        quiet_console_tracebacks()
     from insats.local_server import ensure_server, ephemeral_server, prefect_home
 
     home = prefect_home()
@@ -104,6 +109,10 @@ def prefect_api() -> Iterator[str]:
         else:
             url = ensure_server(home)[0].api_url
         api = configured or "local"  # both local modes share the SQLite database under PREFECT_HOME
+        if read_only:
+            mark_crashed_runs(home, api, url)
+            yield url
+            return
         if not configured:
             from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -172,13 +181,16 @@ def dead_command_records(home: Path, api: str) -> list[tuple[Path, dict[str, Any
     return found
 
 
-def mark_crashed_runs(home: Path, api: str) -> list[str]:
+def mark_crashed_runs(home: Path, api: str, url: str | None = None) -> list[str]:
     """Set flow and task runs of dead commands (see :func:`dead_command_records`) that are still Pending or
     Running to Crashed ("process ended"), then drop the records. Returns the crashed flow-run ids; an API
-    error leaves the records for the next command and logs a warning."""
+    error leaves the records for the next command and logs a warning. ``url``: the API to use when Prefect's
+    settings do not name it yet (a read-only block)."""
     dead = dead_command_records(home, api)
     if not dead:
         return []
+    if url is not None and not os.environ.get("PREFECT_API_URL"):
+        os.environ["PREFECT_API_URL"] = url  # read when prefect is imported just below
     from prefect import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
