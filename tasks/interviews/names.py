@@ -13,6 +13,8 @@ A capitalised token (first letter upper case, not all capitals) is a name when
    and rare in Swedish (not in ``common_words.txt``): a name the lists miss ("Ionut", "Zeynep"); or
 3. it stands right next to a name found by 1 or 2 ("Göran Lund", "Anna-Karin Berg"): the whole run is one
    name.
+4. it is rare, in no list and at a sentence start, but joined by "och"/"å" to a name found by 1 or 2
+   ("Emir å Kalle e bäst på det"): a coordinated name (rule 2 skips sentence starts).
 
 Sentence starts (after . ! ? : ; a line break, a dash or a quote, or the first word) are where Swedish
 capitalises ordinary words. A speaker label (``Anna:`` at a line start) is left for the speaker pattern, so
@@ -177,7 +179,37 @@ def find_names(text: str, extra: frozenset[str] = frozenset()) -> list[tuple[int
             and not (i > 0 and tokens[i - 1].group() == "i" and text[tokens[i - 1].end() : m.start()] == " ")
         ):  # "ute i Kjula": after the locative "i" an unlisted word is a place, not a person
             found.append([m.start(), m.end(), "rare", i, True])
+    found += _coordinated(text, tokens, found, listed, common)
+    found.sort(key=lambda f: f[3])
     return _merge_runs(text, tokens, found, common)
+
+
+_AND = frozenset({"och", "å", "o"})
+
+
+def _coordinated(
+    text: str, tokens: list[re.Match[str]], found: list[list], listed: frozenset[str], common: frozenset[str]
+) -> list[list]:
+    """Rule 4: an unlisted, rare capitalised word at a sentence start joined by "och"/"å" to a name found by
+    rules 1-2 ("Emir å Kalle e bäst på det") is a name too; mid-sentence, rule 2 already takes it."""
+    sure, taken = {f[3] for f in found if f[4]}, {f[3] for f in found}
+    out = []
+    for i in range(len(tokens) - 2):
+        token = tokens[i].group()
+        if (
+            i + 2 in sure
+            and i not in taken
+            and tokens[i + 1].group() in _AND
+            and text[tokens[i].end() : tokens[i + 1].start()] == " "
+            and text[tokens[i + 1].end() : tokens[i + 2].start()] == " "
+            and _capitalised(token)
+            and len(token) > 1
+            and _base(token, listed) is None
+            and token.lower() not in common
+            and token.lower().rstrip("s") not in common
+        ):
+            out.append([tokens[i].start(), tokens[i].end(), "rare", i, True])
+    return out
 
 
 def _capitalised(token: str) -> bool:
