@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from prefect import flow
 
@@ -38,8 +39,9 @@ def register(config_path: str) -> dict[str, Path]:
     inputs = list(reg.files.values())
     record_inputs(STUDY, config, inputs)
     out = work_dir(config, STUDY)
-    futures = {
-        kind: ingest.submit(
+
+    def submit(kind: str, path: Path) -> Any:
+        return ingest.submit(
             kind=kind,
             source=path,
             columns=reg.columns[kind],
@@ -51,8 +53,13 @@ def register(config_path: str) -> dict[str, Path]:
             out_dir=str(out),
             tag=kind,
         )
-        for kind, path in reg.files.items()
-    }
-    tables = {kind: future.result() for kind, future in futures.items()}
+
+    # The largest extract (the monthly outcomes: 30M rows nationally) is ingested alone, after the others ran
+    # in parallel, so the memory peak is one large extract's, not the sum of all four.
+    largest = max(reg.files, key=lambda kind: reg.files[kind].stat().st_size if reg.files[kind].is_file() else 0)
+    futures = {kind: submit(kind, path) for kind, path in reg.files.items() if kind != largest}
+    done = {kind: future.result() for kind, future in futures.items()}
+    done[largest] = submit(largest, reg.files[largest]).result()
+    tables = {kind: done[kind] for kind in reg.files}
     check_links(persons=tables["persons"], tables={k: v for k, v in tables.items() if k != "persons"}, out_dir=str(out))
     return publish(STUDY, config, tables, inputs)

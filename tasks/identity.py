@@ -145,6 +145,15 @@ def identity_key(value: object) -> str | None:
     return digits[-10:] if len(digits) in (10, 12) else None
 
 
+def _distinct(values: Iterable[object]) -> Iterable[object]:
+    """The distinct values of ``values``, in first-seen order: a register column repeats each person once a
+    month, so a 30M-row column holds 0.5M distinct numbers. Missing values may remain (the caller skips them)."""
+    unique = getattr(values, "unique", None)  # a pandas Series: hashed in C, no Python object per row
+    if callable(unique):
+        return unique()
+    return dict.fromkeys(values)
+
+
 def identity_masker(values: Iterable[object]) -> Callable[[str], str]:
     """A function masking, in any text, every value seen in an identity column, whatever its spelling there.
 
@@ -155,10 +164,17 @@ def identity_masker(values: Iterable[object]) -> Callable[[str], str]:
     """
     keys: set[str] = set()
     literals: set[str] = set()
-    for value in values:
+    for value in _distinct(values):
         text = "" if value is None else str(value).strip()
         if text in ("", "nan", "NaN", "<NA>", "None", "NaT"):  # missing values
             continue
+        if text.isascii() and text[:2] in ("19", "20"):  # the usual spellings, decided without a regex
+            if len(text) == 12 and text.isdigit():
+                keys.add(text[2:])
+                continue
+            if len(text) == 13 and text[8] == "-" and text[:8].isdigit() and text[9:].isdigit():
+                keys.add(text[2:8] + text[9:])
+                continue
         key = identity_key(text)
         if key is not None:
             keys.add(key)

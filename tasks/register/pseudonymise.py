@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from insats.tasks.identity import mask_identity_number, normalise_identity_number
 
@@ -169,8 +170,10 @@ def pseudonymise(df: pd.DataFrame, key: bytes, column: str = "personnummer", out
             f"digit) in data row(s) {shown}{more}"
         )
     table = pseudonyms([str(n) for n in normalised], key)  # each distinct person hashed once
+    # Broadcast to the rows inside Arrow (16 bytes a row), not as one Python string object per row.
+    rows = pa.array(table, type=pa.string()).take(pa.array(codes)) if codes.size else pa.array([], pa.string())
     result = df.drop(columns=[column])
-    result.insert(0, out, pd.Series(table[codes] if codes.size else [], index=df.index, dtype="string"))
+    result.insert(0, out, pd.Series(pd.arrays.ArrowStringArray(rows), index=df.index))
     return result
 
 

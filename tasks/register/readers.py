@@ -25,6 +25,10 @@ SUPPORTED_SUFFIXES = (*STAT_SUFFIXES, ".csv", ".parquet", ".xlsx")
 _NUMBER_COMMA = re.compile(r"^[-+]?\d{1,3}(?:[ \u00a0\u202f]\d{3})*(?:,\d+)?$|^[-+]?\d+(?:,\d+)?$")
 _NUMBER_POINT = re.compile(r"^[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$")
 _LEADING_ZERO = re.compile(r"^0\d")
+# .sav/.dta files larger than this are read in row ranges of STAT_CHUNK_ROWS rows (pyreadstat's row_offset/
+# row_limit): reading a 30M-row file whole holds ~3x the frame in readstat's temporaries.
+CHUNKED_READ_BYTES = 64 * 2**20
+STAT_CHUNK_ROWS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,20 @@ def _read_stat(path: Path, encoding: str | None) -> pd.DataFrame:
         kwargs["encoding"] = encoding
     if suffix in (".sav", ".zsav", ".dta"):
         kwargs["apply_value_formats"] = False
-    df, _ = readers[suffix](str(path), **kwargs)
+    reader = readers[suffix]
+    n_rows = None
+    if suffix in (".sav", ".zsav", ".dta") and path.stat().st_size > CHUNKED_READ_BYTES:
+        n_rows = reader(str(path), metadataonly=True, **kwargs)[1].number_rows
+    if not n_rows or n_rows <= STAT_CHUNK_ROWS:
+        df, _ = reader(str(path), **kwargs)
+    else:  # row ranges: readstat's temporaries stay one chunk large instead of the whole file's
+        df = pd.concat(
+            [reader(str(path), row_offset=start, row_limit=STAT_CHUNK_ROWS, **kwargs)[0]
+             for start in range(0, n_rows, STAT_CHUNK_ROWS)],
+            ignore_index=True,
+        )  # fmt: skip
+        if len(df) != n_rows:
+            raise ValueError(f"read {len(df)} rows in chunks where the file header promises {n_rows}")
     # Display formats are no guide (pyreadstat writes every number as F8.2), so decide by the values.
     return _whole_floats_to_int(df)
 
