@@ -2,16 +2,20 @@
 
 k:1 matching with or without replacement, with a caliper on the score distance:
 
-* with replacement, 1:1: controls tied at the nearest distance share the match (weights 1/ties, as in
-  Abadie-Imbens);
-* with replacement, k > 1: the k nearest, weight 1/k each (1/found when fewer exist); with ``ties=True``
-  (Stata's ``teffects``) every control at the k-th nearest distance is kept too, all weighted equally;
+* with replacement (``ties="all"``, the project's default, as Stata's ``teffects`` and Abadie-Imbens): the k
+  nearest controls plus every control as far as the k-th nearest, all weighted equally (1/found);
+* with replacement, ``ties="first"``: exactly k (fewer if fewer are within the caliper), the nearest first and,
+  among equally near controls, the earliest row; weight 1/found. This is what causalml's
+  ``NearestNeighborMatch(replace=True)`` returns (see :func:`match_like_causalml`);
 * without replacement: greedy, treated in descending score order (hardest to match first), each takes the
   nearest still unused control (k rounds).
 
-Controls are sorted once by (stratum, score) and every treated is located with ``np.searchsorted``; without
-replacement, used controls are skipped with union-find "next free control" pointers. O(n log n) time, O(n)
-memory, never an n x n matrix. Pairs are POSITIONAL (row positions of the arrays given).
+Controls are sorted by (stratum, score, row) with one ``np.sort`` of packed 64-bit keys (exact; see
+:mod:`insats.tasks.evaluation.matching_sort`); with replacement only the controls near some treated's score
+(found in O(n) with a bucket grid) are sorted. Every treated is located by a search on the packed keys, and runs
+of equal scores are taken whole: no Python loop per row. Without replacement, used controls are skipped with
+union-find "next free control" pointers. O(n log n) time, O(n) memory, never an n x n matrix. Row indices are
+int32 inside (int64 beyond 2**31 rows). Pairs are POSITIONAL (row positions of the arrays given).
 
 ``k_nearest``: for variance estimation, the k nearest candidates of each query on the score within its
 stratum (e.g. same-arm neighbours for the Abadie-Imbens conditional variance), excluding the query itself.
@@ -19,170 +23,204 @@ stratum (e.g. same-arm neighbours for the Abadie-Imbens conditional variance), e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from insats.tasks.evaluation.matching_sort import SortedControls, candidate_controls, sort_controls, stratum_codes
+
 _EMPTY_PAIRS = {"treated_pos": np.int64, "control_pos": np.int64, "weight": float}
+Ties = Literal["all", "first"]
 
 
 def _empty_pairs() -> pd.DataFrame:
     return pd.DataFrame({k: np.array([], dtype=v) for k, v in _EMPTY_PAIRS.items()})
 
 
+def _ties_rule(ties: bool | str) -> Ties:
+    if ties is True or ties == "all":
+        return "all"
+    if ties is False or ties == "first":
+        return "first"
+    raise ValueError(f"ties must be 'all' (or True) or 'first' (or False), got {ties!r}")
+
+
 def nearest_neighbour_match(
     score: np.ndarray,
     treated: np.ndarray,
-    stratum: np.ndarray,
+    stratum: np.ndarray | None,
     caliper: float | None,
     k: int = 1,
     replace: bool = True,
-    ties: bool = True,
+    ties: bool | Ties = "all",
 ) -> pd.DataFrame:
     """k:1 nearest-neighbour matching on ``score`` within exact ``stratum``, with or without replacement.
 
-    ``score``: float array (e.g. logit of the propensity score); ``treated``: bool array; ``stratum``:
-    integer codes (exact matching). A control is a candidate for a treated if it is in the same stratum and
-    ``|score difference| <= caliper`` (``caliper=None``: no caliper).
+    ``score``: n finite floats (e.g. logit of the propensity score); ``treated``: n bools; ``stratum``: n
+    integer codes (exact matching; None: one stratum). A control is a candidate for a treated if it is in the
+    same stratum and ``|score difference| <= caliper`` (``caliper=None``: no caliper).
 
-    * ``replace=True, k=1``: the nearest candidate; with ``ties`` (default, as Stata's ``teffects`` and
-      Abadie-Imbens) candidates tied at that distance share the match (weight 1/ties); without, one of them.
-    * ``replace=True, k>1``: the k nearest candidates (fewer if fewer exist), weight 1/found each; with
-      ``ties`` also every candidate at the k-th nearest distance.
+    * ``replace=True``, ``ties="all"`` (or True; the default, as Stata's ``teffects`` and Abadie-Imbens): the
+      k nearest candidates (fewer if fewer exist) and every candidate as near as the k-th; weight 1/found.
+    * ``replace=True``, ``ties="first"`` (or False): exactly the k nearest (fewer if fewer exist), equally
+      near candidates taken in row order; weight 1/found.
     * ``replace=False``: greedy, treated in descending ``score`` order (hardest to match first), each takes
-      the nearest unused candidate; with k > 1, k such rounds; weight 1/found.
+      the nearest unused candidate (the lower score on equal distance); with k > 1, k such rounds; weight
+      1/found. ``ties`` does not apply.
 
     Returns positional pairs: ``treated_pos``, ``control_pos`` (int64), ``weight`` (float; the weights of a
     treated sum to 1), sorted by treated then control; treated without a match do not appear.
-    Controls are sorted once by (stratum, score) and every treated is located with ``np.searchsorted``;
-    without replacement, used controls are skipped with union-find pointers. O(n log n) time, O(n) memory.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
+    rule = _ties_rule(ties)
     caliper = np.inf if caliper is None else float(caliper)
     score = np.asarray(score, dtype=float)
     treated = np.asarray(treated, dtype=bool)
-    stratum = np.asarray(stratum, dtype=np.int64)
-    ctrl = np.flatnonzero(~treated)
-    trt = np.flatnonzero(treated)
-    if ctrl.size == 0 or trt.size == 0:
+    stratum = None if stratum is None else np.asarray(stratum, dtype=np.int64)
+    if score.ndim != 1 or treated.shape != score.shape or (stratum is not None and stratum.shape != score.shape):
+        raise ValueError(
+            f"score, treated and stratum must be 1-d arrays of one length, got {score.shape}, "
+            f"{treated.shape}, {None if stratum is None else stratum.shape}"
+        )
+    lo, hi = (float(score.min()), float(score.max())) if score.size else (0.0, 0.0)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        bad = np.flatnonzero(~np.isfinite(score))
+        raise ValueError(f"score must be finite; rows {bad[:5].tolist()} ({bad.size} in all) are NaN or inf")
+    idx_type = np.int32 if score.size < 2**31 else np.int64
+    trt = np.flatnonzero(treated).astype(idx_type)
+    if trt.size in (0, score.size):
         return _empty_pairs()
-    # Composite sort key: strata far apart (offset > score range), scores ordered inside each stratum.
-    lo_score = float(score.min())
-    finite_caliper = caliper if np.isfinite(caliper) else 0.0
-    offset = float(score.max() - lo_score) + 2.0 * abs(finite_caliper) + 1.0
-    _, strat_code = np.unique(stratum, return_inverse=True)
-    key = strat_code * offset + (score - lo_score)
-    order = ctrl[np.argsort(key[ctrl], kind="stable")]
-    sorted_ctrl = _SortedControls(order, key[order], score[order], strat_code[order])
-    t_strat = strat_code[trt]
-    s_lo = np.searchsorted(sorted_ctrl.strat, t_strat, side="left")  # this stratum's controls: [s_lo, s_hi)
-    s_hi = np.searchsorted(sorted_ctrl.strat, t_strat, side="right")
-    pos = np.searchsorted(sorted_ctrl.key, key[trt], side="left")
-    if not replace:
-        pairs = _greedy_without_replacement(sorted_ctrl, trt, score[trt], s_lo, s_hi, pos, caliper, k)
-    elif k == 1 and ties:
-        pairs = _nearest_with_ties(sorted_ctrl, trt, score[trt], s_lo, s_hi, pos, caliper)
+    code, n_codes = stratum_codes(stratum)
+    t_score, t_code = score[trt], None if code is None else code[trt]
+    if replace:  # only the controls near some treated's score can be matched: sort those
+        ctrl = candidate_controls(score, code, n_codes, trt, k, lo, hi).astype(idx_type)
     else:
-        pairs = _k_nearest(sorted_ctrl, trt, score[trt], s_lo, s_hi, pos, caliper, k, ties)
-    if pairs.empty:
+        ctrl = np.flatnonzero(~treated).astype(idx_type)
+    if ctrl.size == 0:
         return _empty_pairs()
-    t, c, w = (pairs[col].to_numpy() for col in ("treated_pos", "control_pos", "weight"))
-    order = np.lexsort((c, t))
-    return pd.DataFrame({"treated_pos": t[order], "control_pos": c[order], "weight": w[order]})
+    c = sort_controls(score, code, ctrl, (n_codes - 1).bit_length())
+    s_lo, s_hi = c.stratum_bounds(t_code, trt.size)  # the controls in the treated's stratum: [s_lo, s_hi)
+    pos = c.locate(t_score, t_code, "left", s_lo, s_hi)  # the first control with a score >= the treated's
+    if not replace:
+        t, cp, w = _greedy_without_replacement(c, t_score, s_lo, s_hi, pos, caliper, k)
+    else:
+        t, cp, w = _nearest_runs(c, t_score, t_code, s_lo, s_hi, pos, caliper, k, keep_all=rule == "all")
+        if rule == "first" and t.size:
+            t, cp, w = _first_k(t, cp, t_score, c, k)
+    if t.size == 0:
+        return _empty_pairs()
+    t_pos, c_pos = trt[t].astype(np.int64), c.rows(cp).astype(np.int64)
+    order = np.lexsort((c_pos, t_pos))
+    return pd.DataFrame({"treated_pos": t_pos[order], "control_pos": c_pos[order], "weight": w[order]})
 
 
-@dataclass
-class _SortedControls:
-    order: np.ndarray  # positions of the controls in sorted order
-    key: np.ndarray
-    score: np.ndarray
-    strat: np.ndarray
-
-
-def _nearest_with_ties(
-    c: _SortedControls,
-    trt: np.ndarray,
-    t_score: np.ndarray,
-    s_lo: np.ndarray,
-    s_hi: np.ndarray,
-    pos: np.ndarray,
-    caliper: float,
+def match_like_causalml(
+    score: np.ndarray,
+    treated: np.ndarray,
+    stratum: np.ndarray | None = None,
+    caliper: float = 0.2,
+    ratio: int = 1,
 ) -> pd.DataFrame:
-    left, right = pos - 1, pos
-    has_left, has_right = left >= s_lo, right < s_hi
-    d_left = np.where(has_left, t_score - c.score[np.clip(left, 0, None)], np.inf)
-    d_right = np.where(has_right, c.score[np.clip(right, None, c.score.size - 1)] - t_score, np.inf)
-    best = np.minimum(d_left, d_right)
-    ok = np.isfinite(best) & (best <= caliper)
-    t_left = np.flatnonzero(ok & (d_left == best))
-    t_right = np.flatnonzero(ok & (d_right == best))
+    """Matching with replacement configured as causalml's ``NearestNeighborMatch(replace=True, ratio=ratio,
+    caliper=caliper)`` on one score column (``match_by_group`` on ``stratum`` when given).
 
-    # Each nearest side may be a run of identical scores: [start, end) in the sorted controls.
-    def run_bounds(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        k = c.key[idx]
-        return np.searchsorted(c.key, k, side="left"), np.searchsorted(c.key, k, side="right")
+    causalml (0.18.0, ``causalml/match.py``) standardises the score with a ``StandardScaler`` fitted on all
+    rows (of the group: mean, SD with ddof 0; SD 0 counts as 1), takes the ``ratio`` nearest controls of every
+    treated from scikit-learn's ``NearestNeighbors`` and keeps each whose standardised distance is strictly
+    below ``caliper``. Here: the same standardisation per stratum, the caliper made strict
+    (``np.nextafter``), and ``nearest_neighbour_match(ties="first", k=ratio)``. The pairs are causalml's,
+    except which of several controls with bit-identical scores is taken: scikit-learn's KD-tree takes the
+    first it visits, an order set by ``std::nth_element`` inside its leaves; here the earliest row.
+    Returns positional pairs as :func:`nearest_neighbour_match`.
+    """
+    score = np.asarray(score, dtype=float)
+    stratum = None if stratum is None else np.asarray(stratum, dtype=np.int64)
+    code = stratum_codes(stratum)[0]
+    if code is None:
+        z = score - score.mean()
+        sd = float(np.sqrt(np.dot(z, z) / max(z.size, 1)))
+        z /= sd if sd > 0 else 1.0
+    else:
+        count = np.maximum(np.bincount(code).astype(float), 1.0)
+        mean = np.bincount(code, weights=score) / count
+        dev = score - mean[code]
+        sd = np.sqrt(np.bincount(code, weights=dev * dev) / count)
+        sd[sd == 0] = 1.0
+        z = dev / sd[code]
+    strict = float(np.nextafter(float(caliper), 0.0))
+    return nearest_neighbour_match(z, treated, stratum, strict, k=ratio, replace=True, ties="first")
 
-    l_start, l_end = run_bounds(left[t_left])
-    r_start, r_end = run_bounds(right[t_right])
-    which = np.concatenate([t_left, t_right])
-    starts = np.concatenate([l_start, r_start])
-    counts = np.concatenate([l_end - l_start, r_end - r_start])
-    if which.size == 0:
-        return _empty_pairs()
-    k_total = np.bincount(which, weights=counts, minlength=trt.size)
-    rep_t = np.repeat(which, counts)
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    ctrl_sorted_pos = np.repeat(starts, counts) + offsets
-    return pd.DataFrame(
-        {"treated_pos": trt[rep_t], "control_pos": c.order[ctrl_sorted_pos], "weight": 1.0 / k_total[rep_t]}
-    )
 
-
-def _k_nearest(
-    c: _SortedControls,
-    trt: np.ndarray,
+def _nearest_runs(
+    c: SortedControls,
     t_score: np.ndarray,
+    t_code: np.ndarray | None,
     s_lo: np.ndarray,
     s_hi: np.ndarray,
     pos: np.ndarray,
     caliper: float,
     k: int,
-    ties: bool = False,
-) -> pd.DataFrame:
-    """k rounds of "take the nearer of the next control on the left and on the right", vectorised; with
-    ``ties``, further rounds while the next control is exactly as far as the k-th."""
-    left, right = pos - 1, pos.copy()
-    active = np.ones(trt.size, dtype=bool)
-    got_t, got_c = [], []
-    kth = np.full(trt.size, np.inf)
-    rounds = 0
-    while active.any() and (rounds < k or ties):
-        d_left = np.where(left >= s_lo, t_score - c.score[np.clip(left, 0, None)], np.inf)
-        d_right = np.where(right < s_hi, c.score[np.clip(right, None, c.score.size - 1)] - t_score, np.inf)
-        take_left = d_left <= d_right
-        best = np.where(take_left, d_left, d_right)
-        ok = active & np.isfinite(best) & (best <= caliper)
-        if rounds >= k:  # tie rounds: only controls exactly as far as the k-th nearest
-            ok &= best == kth
-        elif rounds == k - 1:
-            kth = np.where(ok, best, np.inf)
-        rounds += 1
-        idx = np.flatnonzero(ok)
-        chosen = np.where(take_left[idx], left[idx], right[idx])
-        got_t.append(idx)
-        got_c.append(chosen)
-        left = np.where(ok & take_left, left - 1, left)
-        right = np.where(ok & ~take_left, right + 1, right)
-        active = ok
-    which = np.concatenate(got_t)
-    if which.size == 0:
-        return _empty_pairs()
-    found = np.bincount(which, minlength=trt.size)
-    return pd.DataFrame(
-        {"treated_pos": trt[which], "control_pos": c.order[np.concatenate(got_c)], "weight": 1.0 / found[which]}
-    )
+    keep_all: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """With replacement, ties kept: for every treated, runs of equal control scores taken whole in order of
+    distance (both sides when equally far) until at least k controls; for k > 1 also further runs exactly as
+    far as the k-th. Returns (treated index, sorted control index, weight 1/found) per pair. Without
+    ``keep_all`` (for ``ties="first"``): only the first k rows of each run, no further runs after k."""
+    m = t_score.size
+    left, right = pos.astype(np.int64), pos.astype(np.int64)  # next run ends before left / starts at right
+    found = np.zeros(m, dtype=np.int64)
+    kth = np.full(m, np.inf)
+    runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    live = np.arange(m)
+    while live.size:
+        le, ri, ts = left[live], right[live], t_score[live]
+        d_left = np.where(le > s_lo[live], ts - c.score[np.maximum(le - 1, 0)], np.inf)
+        d_right = np.where(ri < s_hi[live], c.score[np.minimum(ri, c.score.size - 1)] - ts, np.inf)
+        best = np.minimum(d_left, d_right)
+        ok = np.isfinite(best) & (best <= caliper)
+        extra = found[live] >= k  # k reached: only runs exactly as far as the k-th (k > 1, as Stata)
+        ok &= ~extra | (best == kth[live])
+        for side in ("left", "right"):
+            take = ok & ((d_left if side == "left" else d_right) == best)
+            i = live[take]
+            if side == "left":
+                end = le[take]
+                start = c.locate(c.score[end - 1], None if t_code is None else t_code[i], "left", s_lo[i], end)
+                left[i] = start
+            else:
+                start = ri[take]
+                end = c.locate(c.score[start], None if t_code is None else t_code[i], "right", start, s_hi[i])
+                right[i] = end
+            runs.append((i, start, end - start))
+            found[i] += end - start
+        newly = ok & ~extra & (found[live] >= k)
+        kth[live[newly]] = best[newly]
+        live = live[ok & ~newly] if k == 1 or not keep_all else live[ok]
+    which = np.concatenate([r[0] for r in runs])
+    starts = np.concatenate([r[1] for r in runs])
+    counts = np.concatenate([r[2] for r in runs])
+    if not keep_all:
+        counts = np.minimum(counts, k)  # a run is in row order: its first k rows are all "first" can take
+    rep = np.repeat(which, counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    ctrl = np.repeat(starts, counts) + offsets
+    return rep, ctrl, 1.0 / found[rep]
+
+
+def _first_k(
+    t: np.ndarray, cs: np.ndarray, t_score: np.ndarray, c: SortedControls, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From pairs with ties kept, the first k of every treated by (distance, control row), weight 1/found."""
+    order = np.lexsort((c.rows(cs), np.abs(t_score[t] - c.score[cs]), t))
+    t, cs = t[order], cs[order]
+    first = np.r_[0, np.flatnonzero(t[1:] != t[:-1]) + 1]
+    rank = np.arange(t.size) - np.repeat(first, np.diff(np.r_[first, t.size]))
+    keep = rank < k
+    t, cs = t[keep], cs[keep]
+    found = np.bincount(t, minlength=t_score.size)
+    return t, cs, 1.0 / found[t]
 
 
 def _find(parent: list[int], i: int) -> int:
@@ -195,17 +233,17 @@ def _find(parent: list[int], i: int) -> int:
 
 
 def _greedy_without_replacement(
-    c: _SortedControls,
-    trt: np.ndarray,
+    c: SortedControls,
     t_score: np.ndarray,
     s_lo: np.ndarray,
     s_hi: np.ndarray,
     pos: np.ndarray,
     caliper: float,
     k: int,
-) -> pd.DataFrame:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Greedy matching without replacement. ``left[j + 1]`` leads to the nearest unused control at or left of
-    sorted position j (0 = none); ``right[j]`` to the nearest unused at or right of j (n = none)."""
+    sorted position j (0 = none); ``right[j]`` to the nearest unused at or right of j (n = none). Returns
+    (treated index, sorted control index, weight 1/found) per pair."""
     n = c.score.size
     left_parent = list(range(n + 1))
     right_parent = list(range(n + 1))
@@ -232,17 +270,9 @@ def _greedy_without_replacement(
                 right_parent[j] = j + 1
                 still.append(i)
         active = still
-    if not got_t:
-        return _empty_pairs()
     which = np.asarray(got_t, dtype=np.int64)
-    found = np.bincount(which, minlength=trt.size)
-    return pd.DataFrame(
-        {
-            "treated_pos": trt[which],
-            "control_pos": c.order[np.asarray(got_c, dtype=np.int64)],
-            "weight": 1.0 / found[which],
-        }
-    )
+    found = np.bincount(which, minlength=t_score.size)
+    return which, np.asarray(got_c, dtype=np.int64), 1.0 / found[which]
 
 
 def k_nearest(score: np.ndarray, stratum: np.ndarray, query: np.ndarray, candidate: np.ndarray, k: int) -> np.ndarray:
