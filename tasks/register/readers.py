@@ -77,6 +77,38 @@ def _whole_floats_to_int(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _read_stat_in_ranges(
+    reader: Callable[..., tuple[pd.DataFrame, object]], path: Path, n_rows: int, kwargs: dict[str, object]
+) -> pd.DataFrame:
+    """The file read ``STAT_CHUNK_ROWS`` rows at a time (pyreadstat's ``row_offset``/``row_limit``): readstat's
+    temporaries stay one chunk large, numeric and date columns are filled into arrays of the final length
+    (no second copy of the table at the end), text columns (Arrow-backed) are concatenated without copying."""
+    filled: dict[str, np.ndarray] = {}
+    pieces: dict[str, list[pd.Series]] = {}
+    columns: list[str] = []
+    done = 0
+    for start in range(0, n_rows, STAT_CHUNK_ROWS):
+        chunk, _ = reader(str(path), row_offset=start, row_limit=STAT_CHUNK_ROWS, **kwargs)
+        columns = columns or list(chunk.columns)
+        if len(chunk) == 0 or done + len(chunk) > n_rows:
+            break
+        for col in columns:
+            values = chunk[col]
+            if col not in pieces and isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiuM":
+                if col not in filled:
+                    filled[col] = np.empty(n_rows, dtype=values.dtype)
+                if filled[col].dtype == values.dtype:
+                    filled[col][done : done + len(values)] = values.to_numpy()
+                    continue
+                pieces[col] = [pd.Series(filled.pop(col)[:done])]  # the type changed: collect pieces instead
+            pieces.setdefault(col, []).append(values)
+        done += len(chunk)
+    if done != n_rows:
+        raise ValueError(f"read {done} rows in row ranges where the file header promises {n_rows}")
+    out = {col: filled[col] if col in filled else pd.concat(pieces[col], ignore_index=True) for col in columns}
+    return pd.DataFrame(out, copy=False)
+
+
 def _read_stat(path: Path, encoding: str | None) -> pd.DataFrame:
     suffix = path.suffix.lower()
     readers: dict[str, Callable[..., tuple[pd.DataFrame, object]]] = {
@@ -97,14 +129,8 @@ def _read_stat(path: Path, encoding: str | None) -> pd.DataFrame:
         n_rows = reader(str(path), metadataonly=True, **kwargs)[1].number_rows
     if not n_rows or n_rows <= STAT_CHUNK_ROWS:
         df, _ = reader(str(path), **kwargs)
-    else:  # row ranges: readstat's temporaries stay one chunk large instead of the whole file's
-        df = pd.concat(
-            [reader(str(path), row_offset=start, row_limit=STAT_CHUNK_ROWS, **kwargs)[0]
-             for start in range(0, n_rows, STAT_CHUNK_ROWS)],
-            ignore_index=True,
-        )  # fmt: skip
-        if len(df) != n_rows:
-            raise ValueError(f"read {len(df)} rows in chunks where the file header promises {n_rows}")
+    else:
+        df = _read_stat_in_ranges(reader, path, n_rows, kwargs)
     # Display formats are no guide (pyreadstat writes every number as F8.2), so decide by the values.
     return _whole_floats_to_int(df)
 

@@ -23,6 +23,7 @@ def test_reading_in_row_ranges_gives_the_whole_file_frame(
             "ort": ["Västerås" if i % 3 else "Åsele" for i in range(n)],  # å ä ö survive every chunk
             "belopp": [None if i == 7 else 100.5 * i for i in range(n)],
             "kon": [1.0 + i % 2 for i in range(n)],
+            "startdatum": pd.to_datetime([f"2021-{1 + i % 12:02d}-{1 + i:02d}" for i in range(n)]),
         }
     )
     path = tmp_path / f"extract{suffix}"
@@ -33,3 +34,4 @@ def test_reading_in_row_ranges_gives_the_whole_file_frame(
     chunked = readers.read_extract(path)
     pd.testing.assert_frame_equal(chunked, whole, check_exact=True)
     assert chunked["kon"].dtype == "Int64" and chunked["ort"].iloc[0] == "Åsele"
+    assert chunked["startdatum"].dtype.kind == "M" and len(chunked) == n
