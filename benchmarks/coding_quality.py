@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from sklearn.model_selection import GroupKFold
 
 from insats.tasks.interviews import redaction
 from insats.tasks.interviews.classifier import (
@@ -46,6 +47,13 @@ from insats.tasks.interviews.classifier import (
 )
 from insats.tasks.interviews.codebook import Codebook, load_codebook
 from insats.tasks.interviews.coding import code_segments
+from insats.tasks.interviews.per_code import (
+    apply_per_code,
+    choose_strategies,
+    combine_per_code,
+    fit_per_code,
+    per_code_scores,
+)
 from insats.tasks.interviews.profile import demand_profile
 from insats.tasks.interviews.stance import combine
 from insats.tasks.interviews.transcripts import read_transcript, segment_turns
@@ -100,6 +108,8 @@ def supervise(
     (test), or grouped 5-fold out-of-fold on ``segments`` (dev). Returns (coded, shortfall message)."""
     leaves = [c.id for c in book.codes if not book.children(c.id)]
     turns = turn_table(segments, coded, book)
+    if mode == "per_code":
+        return supervise_per_code(corpus, book, segments, coded, turns, question_context, part, fit, threshold)
     if part == "dev":
         labels = gold_labels(corpus, segments, leaves)
         proba = grouped_oof(turns, labels, leaves, n_splits=5, **fit)
@@ -109,6 +119,51 @@ def supervise(
         model = fit_turn_coder(turn_table(dev_segments, dev_coded, book), labels, leaves, **fit)
         proba = predict_proba(model, turns)
     return combine_with_rules(coded, proba, turns, threshold, mode), training_shortfall(labels, leaves)
+
+
+def supervise_per_code(
+    corpus: Path,
+    book: Codebook,
+    segments: pd.DataFrame,
+    coded: pd.DataFrame,
+    turns: pd.DataFrame,
+    question_context: bool,
+    part: str,
+    fit: dict,
+    threshold: float,
+) -> tuple[pd.DataFrame, str]:
+    """``supervised_mode: per_code`` (tasks/interviews/per_code.py). Test: strategies chosen by grouped 5-fold
+    CV on the whole dev half, classifiers fit on it, applied to the test half. Dev: nested, so the figure is
+    out of fold: for each of 5 outer folds grouped by interview, the strategies are chosen by grouped CV on
+    the other 4 folds only and applied to the held-out fold. The message lists each code's choice."""
+    leaves = [c.id for c in book.codes if not book.children(c.id)]
+    if part == "dev":
+        labels = gold_labels(corpus, segments, leaves)
+        groups = turns["interview_id"].to_numpy()
+        out, choices = [], []
+        for tr, te in GroupKFold(n_splits=5).split(turns, groups=groups):
+            train_ids, test_ids = set(turns.loc[tr, "segment_id"]), set(turns.loc[te, "segment_id"])
+            train_labels, train_coded = (
+                labels[labels["segment_id"].isin(train_ids)],
+                coded[coded["segment_id"].isin(train_ids)],
+            )
+            model = fit_per_code(turns.iloc[tr].reset_index(drop=True), train_labels, train_coded, leaves,
+                                 threshold=threshold, **fit)  # fmt: skip
+            held = turns.iloc[te].reset_index(drop=True)
+            out.append(apply_per_code(model, coded[coded["segment_id"].isin(test_ids)], held, threshold))
+            choices.append(model.strategy())
+        table = pd.DataFrame(choices).T
+        note = "per-code strategies chosen in the 5 outer folds: " + "; ".join(
+            f"{code} {'/'.join(row)}" for code, row in zip(table.index, table.to_numpy().tolist(), strict=True)
+        )
+        rest = coded[~coded["segment_id"].isin(set(turns["segment_id"]))]
+        return pd.concat([*out, rest], ignore_index=True), note
+    dev_segments, dev_coded, _ = code_corpus(corpus, interview_ids(corpus, "dev"), book, question_context)
+    labels = gold_labels(corpus, dev_segments, leaves)
+    model = fit_per_code(turn_table(dev_segments, dev_coded, book), labels, dev_coded, leaves, threshold=threshold,
+                         **fit)  # fmt: skip
+    print(model.choice.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return apply_per_code(model, coded, turns, threshold), training_shortfall(labels, leaves)
 
 
 def run(
@@ -231,6 +286,41 @@ def select(corpus: Path, codebook: str, question_context: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def select_per_code(corpus: Path, codebook: str, question_context: bool, threshold: float = THRESHOLD) -> pd.DataFrame:
+    """Nested grouped CV on the DEV half only for the per-code choice rule: for each of 5 outer folds (by
+    interview) the strategy F1s come from grouped CV on the other 4 folds, and each (min_positives, margin)
+    setting's choice is applied to the held-out fold; dev macro-/micro-F1 of the pooled out-of-fold coding."""
+    book = load_codebook(corpus / codebook)
+    ids = interview_ids(corpus, "dev")
+    leaves = [c.id for c in book.codes if not book.children(c.id)]
+    gold = pd.read_csv(corpus / "gold.csv", dtype={"interview": str})
+    gold = gold[gold["interview"].isin(ids)]
+    names = pd.read_csv(corpus / "names.csv", dtype={"interview": str}).iloc[:0]
+    segments, coded, _ = code_corpus(corpus, ids, book, question_context)
+    turns, labels = turn_table(segments, coded, book), gold_labels(corpus, segments, leaves)
+    grid = list(itertools.product((3, 5, 8), (0.0, 0.02, 0.05)))
+    pooled: dict[tuple, list[pd.DataFrame]] = {g: [] for g in grid}
+    for tr, te in GroupKFold(n_splits=5).split(turns, groups=turns["interview_id"].to_numpy()):
+        train_ids, test_ids = set(turns.loc[tr, "segment_id"]), set(turns.loc[te, "segment_id"])
+        t_turns, t_labels = turns.iloc[tr].reset_index(drop=True), labels[labels["segment_id"].isin(train_ids)]
+        t_coded = coded[coded["segment_id"].isin(train_ids)]
+        scores = per_code_scores(t_turns, t_labels, t_coded, leaves, threshold=threshold)
+        model = fit_per_code(t_turns, t_labels, t_coded, leaves, scores=scores)
+        held = turns.iloc[te].reset_index(drop=True)
+        p_text, p_rules = predict_proba(model.text, held), predict_proba(model.with_rules, held)
+        for g in grid:
+            choice = choose_strategies(scores, *g)
+            strategy = dict(zip(choice["code_id"], choice["strategy"], strict=True))
+            pooled[g].append(combine_per_code(coded[coded["segment_id"].isin(test_ids)], p_text, p_rules, held,
+                                              strategy, threshold))  # fmt: skip
+    rows = [{"min_positives": "rules only", "margin": "",
+             **{k: score(book, ids, gold, names, segments, coded)[k] for k in ("macro_f1", "micro_f1")}}]  # fmt: skip
+    for g in grid:
+        r = score(book, ids, gold, names, segments, pd.concat(pooled[g], ignore_index=True))
+        rows.append({"min_positives": g[0], "margin": g[1], "macro_f1": r["macro_f1"], "micro_f1": r["micro_f1"]})
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=["test", "dev", "all"], default="test")
@@ -251,10 +341,19 @@ def main() -> None:
         help="add the classifier (tasks/interviews/classifier.py): trained on dev for --part test, "
         "grouped 5-fold CV for --part dev",
     )
-    ap.add_argument("--mode", choices=list(MODES), default=MODE, help="how classifier and rules combine")
+    ap.add_argument(
+        "--mode", choices=[*MODES, "per_code"], default=MODE, help="how classifier and rules combine (per_code: "
+        "each code's strategy chosen by grouped CV on the training interviews, tasks/interviews/per_code.py)"
+    )  # fmt: skip
     ap.add_argument("--threshold", type=float, default=THRESHOLD, help="classifier probability threshold")
     ap.add_argument("--select", action="store_true", help="model selection table on the dev half (grouped CV)")
     args = ap.parse_args()
+    if args.select and args.mode == "per_code":
+        table = select_per_code(args.corpus, args.codebook, args.question_context, args.threshold)
+        print(f"nested grouped CV on the dev half (per_code), codebook {args.codebook}, "
+              f"question_context={args.question_context}")  # fmt: skip
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        return
     if args.select:
         table = select(args.corpus, args.codebook, args.question_context)
         print(f"grouped 5-fold CV on the dev half, codebook {args.codebook}, question_context={args.question_context}")

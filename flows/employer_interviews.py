@@ -80,7 +80,7 @@ def employer_interviews(config_path: str) -> dict[str, Path]:
     if cfg.supervised_coding:  # the classifiers recode the segments no human coded; reliability stays rules-only
         coded = supervise(
             segments=segments, coded_segments=coded, labels=labels, codebook=cfg.codebook, train_on=train_on,
-            seed=SEED, out_dir=out,
+            seed=SEED, mode=cfg.supervised_mode, out_dir=out,
         )  # fmt: skip
     demand = profile.submit(
         coded_segments=coded, employers=cfg.employers, codebook=cfg.codebook, parent=cfg.demand_parent, out_dir=out

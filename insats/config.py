@@ -54,6 +54,9 @@ class EmployerInterviews(_Section):
     # suggestions_train_on says) recode the segments no human coded, over the dictionary coder's hits. Needs
     # human_coding. Off by default: see benchmarks/README.md "Study 1 coding quality" for what it adds.
     supervised_coding: bool = False
+    # How classifiers and dictionary combine (classifier.py / per_code.py): "classifier" decides its codes,
+    # "union" adds to the dictionary, "per_code" picks per code by grouped CV on the human coding.
+    supervised_mode: Literal["classifier", "union", "per_code"] = "classifier"
     review_unit: Literal["turn", "sentence"] = "turn"  # what the auto-coder's codings cover in review.qdpx
     speaker_pattern: str | None = None  # regex with a group "speaker" (default: I:/R:, Intervjuare:/Respondent:, R1:)
     speaker_roles: dict[str, str] = {}  # speaker label -> interviewer | respondent, for named speakers

@@ -208,23 +208,28 @@ def combine_with_rules(
     proba: pd.DataFrame,
     turns: pd.DataFrame,
     threshold: float = THRESHOLD,
-    mode: str = MODE,
+    mode: str | dict[str, str] = MODE,
 ) -> pd.DataFrame:
     """The dictionary coding ``coded`` (:data:`coding.CODED_COLUMNS`) combined with classifier probabilities
-    (``proba``, :data:`PROBA_COLUMNS`) as ``mode`` says (module docstring). Added rows: matched
-    ``"classifier p=0.83"``, stance from the turn's opening clause. Same columns, segment order kept."""
-    if mode not in MODES:
-        raise ValueError(f"supervised coding: mode {mode!r} is not one of {MODES}")
+    (``proba``, :data:`PROBA_COLUMNS`) as ``mode`` says (module docstring; a dict gives each code of ``proba``
+    its own mode, see :mod:`.per_code`). Added rows: matched ``"classifier p=0.83"``, stance from the turn's
+    opening clause. Same columns, segment order kept."""
+    modes = mode if isinstance(mode, dict) else dict.fromkeys(proba["code_id"].unique(), mode)
+    given = set(modes.values()) | ({mode} if isinstance(mode, str) else set())
+    wrong = sorted(given - set(MODES))
+    if wrong:
+        raise ValueError(f"supervised coding: mode {wrong[0]!r} is not one of {MODES}")
     positive = proba[proba["probability"] >= threshold]
     has_rule = set(zip(coded["segment_id"], coded["code_id"], strict=True))
-    keep = coded
-    if mode == "classifier":  # the classifier decides its codes: rule hits it scores below threshold go
-        decided = set(zip(proba["segment_id"], proba["code_id"], strict=True))
-        chosen = set(zip(positive["segment_id"], positive["code_id"], strict=True))
-        pairs = zip(coded["segment_id"], coded["code_id"], strict=True)
-        keep = coded[[k not in decided or k in chosen for k in pairs]]
+    # "classifier" codes: the classifier decides them, so rule hits it scores below threshold go.
+    deciding = proba[proba["code_id"].map(modes) == "classifier"]
+    decided = set(zip(deciding["segment_id"], deciding["code_id"], strict=True))
+    chosen = set(zip(positive["segment_id"], positive["code_id"], strict=True))
+    pairs = zip(coded["segment_id"], coded["code_id"], strict=True)
+    keep = coded[np.array([k not in decided or k in chosen for k in pairs], dtype=bool)]
     text = dict(zip(turns["segment_id"], turns["text"], strict=True))
-    added = positive[[k not in has_rule for k in zip(positive["segment_id"], positive["code_id"], strict=True)]]
+    pairs = zip(positive["segment_id"], positive["code_id"], strict=True)
+    added = positive[np.array([k not in has_rule for k in pairs], dtype=bool)]
     stances = {sid: answer_stance(_words(_tokens(text[sid]))) for sid in set(added["segment_id"])}
     new = pd.DataFrame({
         "interview_id": added["interview_id"].to_numpy(), "segment_id": added["segment_id"].to_numpy(),

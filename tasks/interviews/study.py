@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from insats.tasks.interviews.classifier import (
+    MODE,
     combine_with_rules,
     fit_turn_coder,
     predict_proba,
@@ -23,6 +24,7 @@ from insats.tasks.interviews.codebook import Codebook, load_codebook
 from insats.tasks.interviews.coding import code_segments
 from insats.tasks.interviews.human import human_spans
 from insats.tasks.interviews.names import name_lists
+from insats.tasks.interviews.per_code import combine_per_code, fit_per_code
 from insats.tasks.interviews.profile import code_frequencies, demand_by_attribute, demand_profile
 from insats.tasks.interviews.redaction import redact, redaction_counts
 from insats.tasks.interviews.reliability import coded_to_labels, spans_to_labels
@@ -163,11 +165,14 @@ def supervised_coding(
     codebook: Path,
     train_on: str = "consensus",
     seed: int = 0,
+    mode: str = MODE,
 ) -> pd.DataFrame:
     """The dictionary coding with the supervised layer (:mod:`.classifier`, config
     ``employer_interviews.supervised_coding``): per-code classifiers trained on the human coding in ``labels``
     (``train_on`` as for suggestions) recode the respondent segments no human coded; segments a human coded
-    keep the dictionary coding. Same columns as ``coded_segments``; added codes have matched
+    keep the dictionary coding. ``mode`` (``employer_interviews.supervised_mode``): "classifier" or "union"
+    for every code, or "per_code" (:mod:`.per_code`: each code's strategy chosen by grouped CV on the human
+    coding; the choices are logged). Same columns as ``coded_segments``; added codes have matched
     "classifier p=...". Codes with too little human coding are named in a warning (logger
     ``insats.interviews``) and keep the dictionary coding. Raises ValueError without human coding."""
     log = logging.getLogger("insats.interviews")
@@ -179,12 +184,20 @@ def supervised_coding(
         )
     codes = _human_codes(labels)
     turns = turn_table(segments, coded_segments, load_codebook(codebook))
-    model = fit_turn_coder(turns, train, codes, seed=seed)
     shortfall = training_shortfall(train, codes)
     if shortfall:
         log.warning("supervised coding: %s", shortfall)
     uncoded = turns[~turns["segment_id"].isin(set(train["segment_id"]))].reset_index(drop=True)
-    out = combine_with_rules(coded_segments, predict_proba(model, uncoded), turns)
+    if mode == "per_code":
+        chooser = fit_per_code(turns, train, coded_segments, codes, seed=seed)
+        model = chooser.with_rules
+        log.info("supervised coding per code (grouped CV F1 on the human coding): %s",
+                 "; ".join(f"{c} {s}" for c, s in chooser.strategy().items()))  # fmt: skip
+        out = combine_per_code(coded_segments, predict_proba(chooser.text, uncoded),
+                               predict_proba(chooser.with_rules, uncoded), turns, chooser.strategy())  # fmt: skip
+    else:
+        model = fit_turn_coder(turns, train, codes, seed=seed)
+        out = combine_with_rules(coded_segments, predict_proba(model, uncoded), turns, mode=mode)
     before = set(zip(coded_segments["segment_id"], coded_segments["code_id"], strict=True))
     after = set(zip(out["segment_id"], out["code_id"], strict=True))
     log.info(

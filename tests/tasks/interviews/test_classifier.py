@@ -12,53 +12,12 @@ import pandas as pd
 import pytest
 
 from insats.config import EmployerInterviews
-from insats.tasks.interviews import classifier
+from insats.tasks.interviews import classifier, per_code, study
 from insats.tasks.interviews.codebook import parse_codebook
 from insats.tasks.interviews.coding import code_segments
 from insats.tasks.interviews.study import code_interviews, coder_labels, supervised_coding
 from insats.tasks.interviews.transcripts import segment_turns
-
-BOOK = {
-    "name": "Test",
-    "version": "1",
-    "codes": [
-        {"id": "KOMP", "label": "Kompetenser"},
-        {"id": "KOMP.SVENSKA", "label": "Svenska språket", "parent": "KOMP", "keywords": ["svenska"]},
-        {"id": "KOMP.ÖDMJUK", "label": "Ödmjukhet", "parent": "KOMP"},  # no keywords: only people code it
-        {"id": "KOMP.SÄLLSYNT", "label": "Sällsynt", "parent": "KOMP"},  # coded twice: too little to learn
-    ],
-}
-PLANTED = [
-    "Man måste vara ödmjuk inför kunderna.",
-    "Ödmjukhet är det viktigaste för oss.",
-    "Vi vill ha ödmjuka personer som lyssnar.",
-    "Att vara ödmjuk och lyssna, det är grejen.",
-]
-FILLER = [
-    "Vi har tolv anställda och jobbar i två skift.",
-    "Lokalen ligger vid torget sedan många år.",
-    "Vi började med tre bilar och nu är vi fler.",
-    "Det blir mycket jobb på våren när säsongen börjar.",
-    "Ägaren bytte inriktning för fem år sedan.",
-    "Vi säljer mest till andra företag i länet.",
-    "Det är tungt ibland men det går bra.",
-    "Vi har ett nytt lager ute vid motorvägen.",
-]
-
-
-def _interview(rng: random.Random, n_planted: int) -> tuple[str, list[int]]:
-    """A transcript of 6 question/answer pairs; n_planted answers say the planted code. Returns (text,
-    respondent turn numbers of the planted answers)."""
-    kinds = ["plant"] * n_planted + ["fill"] * (5 - n_planted) + ["svenska"]
-    rng.shuffle(kinds)
-    lines, planted = ["Intervju"], []
-    for k, kind in enumerate(kinds):
-        lines.append("I: Berätta mer?")
-        text = {"plant": rng.choice(PLANTED), "fill": rng.choice(FILLER), "svenska": "Svenska är viktigt hos oss."}
-        lines.append("R: " + text[kind] + " " + rng.choice(FILLER))
-        if kind == "plant":
-            planted.append(2 * k + 2)
-    return "\n".join(lines) + "\n", planted
+from tests.tasks.interviews.supervised_data import BOOK, interview, write_study
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +28,7 @@ def synthetic():
     frames, rows = [], []
     for n in range(12):
         iid = f"S{n:02d}"
-        text, planted = _interview(rng, 2)
+        text, planted = interview(rng, 2)
         seg = segment_turns(text, iid)
         frames.append(seg)
         for sid, turn in zip(seg.loc[seg["speaker_role"] == "respondent", "segment_id"],
@@ -153,62 +112,108 @@ def test_union_keeps_rules_classifier_mode_may_drop_them_and_added_codes_read_th
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    """8 interviews on disk; a turn sheet codes the first 6 (KOMP.ÖDMJUK on planted answers, KOMP.SVENSKA,
-    and KOMP.SÄLLSYNT twice); the last 2 are left for the classifier."""
-    rng = random.Random(5)
-    root = tmp_path_factory.mktemp("supervised")
-    (root / "transcripts").mkdir()
-    sheet, planted_uncoded = ["interview,turn,code,coder"], {}
-    for n in range(1, 9):
-        iid = f"E{n:02d}"
-        text, planted = _interview(rng, 2)
-        (root / "transcripts" / f"{iid}.txt").write_text(text, encoding="utf-8")
-        seg = segment_turns(text, iid)
-        if n > 6:
-            planted_uncoded[iid] = {f"{iid}-{t:03d}" for t in planted}
-            continue
-        sv = int(seg.loc[seg["text"].str.startswith("Svenska är viktigt"), "turn"].iloc[0])
-        sheet += [f"{iid},{t},KOMP.ÖDMJUK,åsa" for t in planted] + [f"{iid},{sv},KOMP.SVENSKA,åsa"]
-        if n <= 2:
-            sheet.append(f"{iid},{sv},KOMP.SÄLLSYNT,åsa")
-    (root / "turns.csv").write_text("\n".join(sheet) + "\n", encoding="utf-8")
-    ids = [f"E{n:02d}" for n in range(1, 9)]
-    pd.DataFrame({"interview_id": ids, "employer_id": ids, "sector": ["bygg"] * 8, "size_class": ["1-9"] * 8,
-                  "municipality": ["0484"] * 8, "interview_date": ["2025-01-10"] * 8,
-                  "file": [f"{i}.txt" for i in ids]}).to_csv(root / "employers.csv", index=False)  # fmt: skip
-    import yaml
-
-    (root / "codebook.yaml").write_text(yaml.safe_dump(BOOK, allow_unicode=True), encoding="utf-8")
-    files = dict(transcripts=root / "transcripts", employers=root / "employers.csv")
+def study_data(tmp_path_factory):
+    """8 interviews on disk (supervised_data.write_study): a turn sheet codes the first 6 (KOMP.ÖDMJUK on
+    planted answers, KOMP.SVENSKA, and KOMP.SÄLLSYNT twice); the last 2 are left for the classifier. The
+    labels are built once, through coder_labels, with and without the sheet."""
+    made = write_study(tmp_path_factory.mktemp("supervised"))
     # The transcripts hold no names, so the study's segments are segment_turns' (segment_interviews would load
     # the redaction name lists first, seconds of start-up that test_redaction covers).
-    segments = pd.concat([segment_turns((root / "transcripts" / f"{i}.txt").read_text(encoding="utf-8"), i)
-                          for i in ids], ignore_index=True)  # fmt: skip
-    coded = code_interviews(segments, root / "codebook.yaml")
-    return {"root": root, "files": files, "segments": segments, "coded": coded, "planted": planted_uncoded}
+    segments = pd.concat([segment_turns((made["transcripts"] / f"{i}.txt").read_text(encoding="utf-8"), i)
+                          for i in made["ids"]], ignore_index=True)  # fmt: skip
+    coded = code_interviews(segments, made["codebook"])
+    files = dict(transcripts=made["transcripts"], employers=made["employers"], codebook=made["codebook"])
+    # employers.csv's gate (Great Expectations, seconds of import) is covered by the study's flow tests.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(study, "gate", lambda *a, **k: None)
+        labels = coder_labels(segments, coded, **files, human_coding=made["turns"], redact_names=[])
+        no_human = coder_labels(segments, coded, **files, human_coding=None, redact_names=[])
+    return {**made, "segments": segments, "coded": coded, "labels": labels, "no_human": no_human}
 
 
-def test_pipeline_option_codes_the_uncoded_interviews_and_names_the_short_code(study, caplog):
+@pytest.mark.parametrize("mode", ["classifier", "per_code"])
+def test_pipeline_option_codes_the_uncoded_interviews_and_names_the_short_code(study_data, caplog, mode):
     assert EmployerInterviews(transcripts=Path("t"), employers=Path("e"), codebook=Path("c")).supervised_coding is False
-    root = study["root"]
-    labels = coder_labels(study["segments"], study["coded"], **study["files"], codebook=root / "codebook.yaml",
-                          human_coding=root / "turns.csv", redact_names=[])  # fmt: skip
+    d = study_data
     with caplog.at_level(logging.INFO, logger="insats.interviews"):
-        out = supervised_coding(study["segments"], study["coded"], labels, root / "codebook.yaml", seed=6)
-    assert list(out.columns) == list(study["coded"].columns) and not out.duplicated(["segment_id", "code_id"]).any()
+        out = supervised_coding(d["segments"], d["coded"], d["labels"], d["codebook"], seed=6, mode=mode)
+    assert list(out.columns) == list(d["coded"].columns) and not out.duplicated(["segment_id", "code_id"]).any()
     added = out[out["matched"].str.startswith("classifier p=")]
     assert set(added["interview_id"]) <= {"E07", "E08"}, "human-coded segments keep the dictionary coding"
     found = set(added.loc[added["code_id"] == "KOMP.ÖDMJUK", "segment_id"])
-    assert found == study["planted"]["E07"] | study["planted"]["E08"]
+    assert found == d["planted"]["E07"] | d["planted"]["E08"]
     assert "KOMP.SÄLLSYNT (2 positive" in caplog.text and "dictionary coding only" in caplog.text
-    rules = study["coded"][study["coded"]["interview_id"].isin(["E07", "E08"])]
+    rules = d["coded"][d["coded"]["interview_id"].isin(["E07", "E08"])]
     assert set(rules["segment_id"]) <= set(out.loc[out["code_id"] == "KOMP.SVENSKA", "segment_id"])
+    if mode == "per_code":  # the planted code leaves the rules (it has none); Swedish, perfect by rules, keeps them
+        assert "KOMP.ÖDMJUK classifier" in caplog.text or "KOMP.ÖDMJUK union" in caplog.text
+        assert "KOMP.SVENSKA rules" in caplog.text
 
 
-def test_pipeline_option_without_human_coding_names_the_settings(study):
-    root = study["root"]
-    labels = coder_labels(study["segments"], study["coded"], **study["files"], codebook=root / "codebook.yaml",
-                          human_coding=None, redact_names=[])  # fmt: skip
+def test_pipeline_option_without_human_coding_names_the_settings(study_data):
+    d = study_data
     with pytest.raises(ValueError, match=r"supervised_coding is on.*employer_interviews\.human_coding"):
-        supervised_coding(study["segments"], study["coded"], labels, root / "codebook.yaml")
+        supervised_coding(d["segments"], d["coded"], d["no_human"], d["codebook"])
+
+
+def _scores(**rows: tuple) -> pd.DataFrame:
+    cols = ["n_positive", "f1_rules", "f1_classifier", "f1_union", "f1_classifier_rules"]
+    return pd.DataFrame([{"code_id": c, **dict(zip(cols, v, strict=True))} for c, v in rows.items()])
+
+
+def test_per_code_choice_falls_back_to_rules_and_needs_a_margin():
+    nan = float("nan")
+    scores = _scores(
+        FEW=(4, 0.2, 0.9, 0.9, 0.9),  # too few positives: rules whatever the classifier scored
+        BEST=(12, 0.5, 0.6, 0.8, 0.7),  # union best
+        TIE=(12, 0.5, 0.8, 0.8, 0.8),  # equal F1: the earlier strategy (classifier)
+        SMALL=(12, 0.80, 0.81, 0.81, 0.81),  # gain below the margin: rules
+        NORULE=(12, nan, 0.7, 0.7, 0.6),  # no rule hits and no positives found by rules (nan): classifier
+    )
+    got = per_code.choose_strategies(scores, min_positives=8, margin=0.02)
+    assert list(got.columns) == per_code.CHOICE_COLUMNS
+    assert dict(zip(got["code_id"], got["strategy"], strict=True)) == {
+        "FEW": "rules", "BEST": "union", "TIE": "classifier", "SMALL": "rules", "NORULE": "classifier"}  # fmt: skip
+
+
+def test_strategy_f1_scores_each_strategy_on_the_labelled_segments_only():
+    labels = pd.DataFrame({"segment_id": ["a", "b", "c", "d"], "code_id": "K", "value": [1, 1, 0, 0]})
+    coded = pd.DataFrame({"segment_id": ["a", "c", "z"], "code_id": "K"})  # "z" is not labelled: ignored
+    text = pd.DataFrame({"segment_id": ["a", "b", "c", "d"], "code_id": "K", "probability": [0.1, 0.9, 0.1, 0.1]})
+    rules = text.assign(probability=[0.9, 0.9, 0.1, 0.1])
+    got = per_code.strategy_f1(coded, text, rules, labels, ["K", "NONE"], threshold=0.5).set_index("code_id")
+    assert got.loc["K", "n_positive"] == 2
+    assert got.loc["K", ["f1_rules", "f1_classifier", "f1_union", "f1_classifier_rules"]].tolist() == pytest.approx(
+        [0.5, 2 / 3, 0.8, 1.0])  # fmt: skip
+    assert got.loc["NONE"].drop("n_positive").isna().all(), "a code nobody coded has no F1"
+
+
+def test_per_code_combination_applies_each_codes_strategy(synthetic):
+    """classifier_rules may drop a rule hit, union keeps it, rules ignore the classifier."""
+    turns = pd.DataFrame({
+        "interview_id": "A", "segment_id": ["A-002", "A-004"], "text": ["Svenska pratar vi.", "Nej, inte alls."],
+        "question": "", "rule_codes": [frozenset({"K1", "K2", "K3"}), frozenset()],
+        "question_codes": [frozenset(), frozenset()],
+    })  # fmt: skip
+    coded = pd.DataFrame({"interview_id": "A", "segment_id": "A-002", "code_id": ["K1", "K2", "K3"],
+                          "matched": "Svenska", "negated": False, "stance": "krav"})  # fmt: skip
+    proba = pd.DataFrame({"interview_id": "A", "segment_id": ["A-002", "A-004"] * 3,
+                          "code_id": ["K1", "K1", "K2", "K2", "K3", "K3"], "probability": [0.1, 0.9] * 3})  # fmt: skip
+    strategy = {"K1": "classifier_rules", "K2": "union", "K3": "rules"}
+    got = per_code.combine_per_code(coded, proba, proba, turns, strategy, threshold=0.5)
+    assert sorted(zip(got["segment_id"], got["code_id"], strict=True)) == [
+        ("A-002", "K2"), ("A-002", "K3"), ("A-004", "K1"), ("A-004", "K2")]  # fmt: skip
+    assert set(got.loc[got["segment_id"] == "A-004", "stance"]) == {"inte_krav"}
+    with pytest.raises(ValueError, match="strategy \\['vote'\\] is not one of"):
+        per_code.combine_per_code(coded, proba, proba, turns, {"K1": "vote"})
+
+
+def test_fit_per_code_chooses_by_grouped_cv_and_refuses_a_single_interview(synthetic):
+    s = synthetic
+    model = per_code.fit_per_code(s["turns"], s["labels"], s["coded"], ["KOMP.ÖDMJUK"], n_splits=3)
+    row = model.choice.set_index("code_id").loc["KOMP.ÖDMJUK"]
+    assert row["n_positive"] == 24 and row["f1_rules"] == 0 and row["strategy"] != "rules"
+    assert row[f"f1_{row['strategy']}"] >= 0.9
+    one = s["labels"][s["labels"]["interview_id"] == "S00"]
+    with pytest.raises(ValueError, match="1 human-coded interview"):
+        per_code.fit_per_code(s["turns"], one, s["coded"], ["KOMP.ÖDMJUK"])

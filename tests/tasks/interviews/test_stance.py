@@ -55,6 +55,16 @@ def _stances(text: str) -> list[tuple[str, str]]:
         ("Man ska inte vara rädd för datorer.", [("DIG", "krav")]),
         # Spoken negation.
         ("Nä, svenskan är int så noga.", [("SV", "inte_krav")]),
+        # Round 2: counterfactuals are neutral; a negation after "och" negates the next conjunct only; a
+        # negated condition states a need; a negated relative clause describes people; learned on the job.
+        ("Hade vi fått välja hade vi tagit folk med erfarenhet.", [("YRK", "neutral")]),
+        ("Om vi hade haft bilar hade körkort behövts.", [("KK", "neutral")]),
+        ("Att man pratar svenska och inte bara engelska.", [("SV", "krav")]),
+        ("Har man inte körkort kan vi hjälpa till.", [("KK", "krav")]),
+        ("Kan man inte svenska, så funkar det inte.", [("SV", "krav")]),
+        ("De som inte har körkort åker med någon annan.", [("KK", "krav")]),
+        ("Vi har en app i telefonen. Den lär man sig på en dag.", [("DIG", "inte_krav")]),
+        ("Vi har en app i telefonen. Det är inget man lär sig på en dag.", [("DIG", "krav")]),
     ],
 )
 def test_mention_stance(text, expected):
