@@ -11,12 +11,35 @@ Stages, each in its own process so that peak memory (ru_maxrss) is per stage gro
    balance table, the Callaway-Sant'Anna event study (-12..+24) and the survival analysis (KM + Cox). Prints the
    time per stage, the total, and the peak RSS of the process.
 3. ``peers`` (run with a Python that has the ``bench`` extra: pyfixest, causalml): on the same data,
-   (a) 1:1 matching WITHOUT replacement on ``--match-rows`` rows of the design sample (same logit score, same
-   absolute caliper, no exact strata, treated processed in descending score order in all three): the project's
+   (a) 1:1 matching WITHOUT replacement on ``--match-rows`` rows of the design sample: the project's
    ``nearest_neighbour_match(replace=False)``, causalml ``NearestNeighborMatch(replace=False, shuffle=False)`` and a
-   brute-force greedy reference; times and matched-pair agreement; (b) event-study time: ours vs pyfixest's
-   ``feols`` dynamic TWFE (``i(rel_month, ref=-1) | person_id + month``, clustered by person; naive TWFE, the
-   peer for speed only) and, if ``--did2s``, pyfixest's Gardner two-stage ``did2s`` (robust to staggered entry).
+   brute-force greedy reference; times and matched-pair agreement; (b) the event study as ONE model on both sides:
+   dynamic TWFE, ours (``twfe_event_study``) vs pyfixest ``feols("y ~ i(rel_month, ref=-1) | person_id + month")``;
+   times and the largest coefficient and SE differences. The project's Callaway-Sant'Anna event study (its headline
+   estimator) and, with ``--did2s``, pyfixest's ``did2s`` are other models: timed for information, never a ratio.
+   (Matching WITH replacement against causalml: ``benchmarks/matching_peers.py``.)
+
+Fairness rules of the peer comparisons (``peers``)
+--------------------------------------------------
+* Same inputs: the sample and panel that ``evaluate`` wrote, read from Parquet by each side's stage. Matching: the
+  same float64 logit score and treated flags, one stratum; event study: the same person-month rows, after dropping
+  the persons who started in the panel's first month or before it (no pre-period), for both.
+* Same configuration: matching: 1:1, without replacement, the same absolute caliper (0.2 pooled SDs of the score;
+  causalml is given it in its unit, SDs of the score), treated taken in descending score order by all three
+  (causalml ``shuffle=False`` on rows sorted so). Event study: the same model, dynamic TWFE with relative months
+  -12..+24 (the ends binned, -1 the reference, never-treated rows all in the reference), person and calendar-month
+  fixed effects, SEs clustered by person without small-sample factors (CR0; pyfixest ``ssc(k_adj=False,
+  G_adj=False)``).
+* Same outputs produced: matching: the (treated, control) pairs (compared: same control, same control score, ATT);
+  event study: coefficients and SEs per relative month (compared: largest absolute difference).
+* What is timed: the estimator call from data in memory to its outputs. Ours includes building its person x month
+  matrices from the long panel; pyfixest gets the long frame with ``rel_month`` already made (outside its clock),
+  and its time includes ``coef()`` and ``se()``. Reading files, generating data and the comparison are outside.
+* Warm vs cold: ours matching: one untimed warm-up call, then ``--repeats`` timed calls. Event study: ``--repeats``
+  calls of each (the first includes pyfixest's numba compilation on a fresh cache, so the median is the warm
+  figure). causalml without replacement (tens of seconds): one timed call. The median is reported.
+* Threads: both in one process on the machine's 2 cores; pyfixest/numba and BLAS use what they find, ours numpy.
+* Machine load: give ``uptime`` beside every figure (the stage prints the 1-minute load average).
 
 Usage (from the repository root)::
 
@@ -68,11 +91,17 @@ def _report(work: Path) -> None:
             f"ours-causalml {pe['agree_score_ours_causalml']:.4f}; "
             f"ATT {pe['att_ours']:.4f}/{pe['att_causalml']:.4f}/{pe['att_greedy']:.4f}"
         )
-        es = pe["ours_event_study_seconds"]
-        print(f"event study on {pe['event_study_rows']:,} person-months: ours {es:.1f} s")
-        for key in ("pyfixest_twfe_seconds", "pyfixest_did2s_seconds"):
-            if key in pe:
-                print(f"  {key:<26}{pe[key]:>8.1f} s   ratio to ours {pe[key] / es:>6.1f}")
+        ours_es, theirs_es = pe["ours_twfe_seconds"], pe.get("pyfixest_twfe_seconds", float("nan"))
+        print(f"event study, the same model (dynamic TWFE, CR0), {pe['event_study_rows']:,} person-months:")
+        print(
+            f"  ours {ours_es:.2f} s, pyfixest feols {theirs_es:.2f} s: ours takes {ours_es / theirs_es:.2f}x its time"
+        )
+        if "twfe_max_abs_coef_diff" in pe:
+            print(
+                f"  largest |coef diff| {pe['twfe_max_abs_coef_diff']:.1e}, |se diff| {pe['twfe_max_abs_se_diff']:.1e}"
+            )
+        print(f"  (other model, no ratio: ours Callaway-Sant'Anna {pe['ours_cs_seconds_other_model']:.2f} s)")
+        print(f"  load average (1 min) at the end of peers: {pe.get('load_after', float('nan')):.2f}")
 
 
 def main() -> None:
@@ -85,6 +114,7 @@ def main() -> None:
     parser.add_argument("--workdir", default="/tmp/evaluation_scale")
     parser.add_argument("--match-rows", type=int, default=100_000)
     parser.add_argument("--did2s", action="store_true", help="also time pyfixest.did2s (memory-hungry)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls per peer comparison (median reported)")
     parser.add_argument("--es-persons", type=int, default=0, help="event-study peer comparison on the first N persons")
     parser.add_argument("--peer-python", default=None, help="Python with the bench extra (default: this one)")
     parser.add_argument("--skip-generate", action="store_true")
@@ -99,6 +129,7 @@ def main() -> None:
             f"--workdir={args.workdir}",
             f"--match-rows={args.match_rows}",
             f"--es-persons={args.es_persons}",
+            f"--repeats={args.repeats}",
         ] + (["--did2s"] if args.did2s else [])
         steps = (["evaluate"] if args.skip_generate else ["generate", "evaluate"]) + ["peers"]
         for step in steps:
