@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CPU: dict[str, float] = {}  # log name -> CPU seconds of that command (see timed)
 TRIVIAL_FLOW = """
 from prefect import flow, task
 
@@ -62,9 +64,12 @@ def clean_env(**extra: str) -> dict[str, str]:
 def timed(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> float:
     """Wall seconds of ``cmd``; a failed command stops the benchmark unless the chain itself finished (then the
     exit code is logged: the time is the chain's)."""
-    started = time.perf_counter()
+    started, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
+    seconds, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the command and its waited-for children (not of a detached server): a machine's load
+    # stretches wall time, much less CPU time
+    CPU[log.stem] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2)
     log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
     if proc.returncode != 0 and "Pipeline finished in" in proc.stdout:
         print(f"note: {' '.join(cmd[-2:])} exited {proc.returncode} after the chain finished", flush=True)
@@ -139,6 +144,7 @@ def one_run(parent: Path, logs: Path) -> dict:
         out["run_register_overhead"] = round(out["run_register_cached"] - flow, 2) if flow is not None else None
     finally:
         subprocess.run([*insats, "server", "stop"], cwd=clone, env=env, capture_output=True, text=True, check=False)
+    out["cpu_seconds"] = dict(CPU)
     out["ratio_cold"] = round(out["demo_cold"] / out["trivial_cold"], 2)
     out["ratio_cached"] = round(out["demo_cached"] / out["trivial_cold"], 2)
     return out

@@ -7,6 +7,7 @@ It refuses to combine studies from different runs (:func:`mixed_runs`) unless to
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -17,9 +18,11 @@ from prefect import flow, get_run_logger, task
 
 from insats.catalog import table_spec
 from insats.config import Config, load_config
+from insats.fingerprint import function_fingerprint
 from insats.flows.steps import MANIFEST, published_dir, read_published, run_record
+from insats.flows.unchanged import source_hash
 from insats.history import current_quarter, quarter_bounds, read_history
-from insats.provenance import checksum_inputs, sha256_file
+from insats.provenance import checksum_inputs, package_versions, sha256_file
 from insats.storage import write_json, write_parquet, write_text
 from insats.studies import get_study, study_names
 from insats.tasks.disclosure import suppress_small_counts
@@ -183,7 +186,6 @@ def mixed_runs(manifests: dict[str, dict], folders: dict[str, Path]) -> list[str
     return problems
 
 
-UNSTAMPED = datetime(2000, 1, 1, tzinfo=UTC)  # the "generated" time while the content is compared
 CHAIN_RUNS = ("pipeline", STUDY)  # runs that compute nothing themselves: shown only when they failed
 FAILED = ("FAILED", "CRASHED")
 
@@ -202,24 +204,44 @@ def runs_shown(history: pd.DataFrame) -> pd.DataFrame:
     return history[~chain | failed].reset_index(drop=True)
 
 
-def content_digest(html: str, snapshot: dict[str, pd.DataFrame], record: dict) -> str:
-    """sha256 of what a brief says, apart from when it was generated: its HTML rendered with ``UNSTAMPED``,
-    the snapshot it keeps for the next quarter, and its manifest's content fields (inputs, comparison, warnings)."""
-    digest = hashlib.sha256(html.encode("utf-8"))
-    for name, df in sorted(snapshot.items()):
-        digest.update(name.encode())
-        digest.update(df.to_json(orient="split", date_format="iso", force_ascii=False).encode("utf-8"))
-    digest.update(json.dumps(record, sort_keys=True, default=str).encode())
-    return digest.hexdigest()
+def _canonical(value: object) -> object:
+    """A JSON-able, order-stable form of a brief's content (frames by their values, in order)."""
+    if isinstance(value, pd.DataFrame):
+        return json.loads(value.to_json(orient="split", date_format="iso", default_handler=str))
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+def brief_key(content: BriefContent, snapshot: dict[str, pd.DataFrame], record: dict) -> str:
+    """sha256 of everything a brief is made from: its content (tables, the runs shown, manifests, changes,
+    settings; not the time it is generated), the snapshot it keeps, its manifest's fields, the code that
+    renders it (:func:`insats.fingerprint.function_fingerprint` of ``write_brief``), the renderer's texts and
+    template files, and the library versions."""
+    import insats.tasks.reporting as reporting
+
+    shown = {f.name: getattr(content, f.name) for f in dataclasses.fields(content) if f.name != "generated_at"}
+    material = {
+        "content": _canonical(shown),
+        "snapshot": _canonical(snapshot),
+        "record": _canonical(record),
+        "code": function_fingerprint(write_brief.fn),
+        "texts": source_hash(Path(reporting.__file__).parent),
+        "libraries": package_versions(),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
 def _unchanged_brief(
-    brief: Path, manifest: Path, digest: str, snapshot: Path, frames: dict[str, pd.DataFrame]
+    brief: Path, manifest: Path, key: str, snapshot: Path, frames: dict[str, pd.DataFrame]
 ) -> str | None:
-    """The run that wrote the brief if it says what it would say now and its files are as written, else None."""
+    """The run that wrote the brief if it was made from what it would be made from now and its files are as
+    written, else None."""
     try:
         written = json.loads(manifest.read_text(encoding="utf-8"))
-        if written.get("content_sha256") != digest or written.get("brief_sha256") != sha256_file(brief):
+        if written.get("brief_key") != key or written.get("brief_sha256") != sha256_file(brief):
             return None
         if any(written["snapshot"][name] != sha256_file(snapshot / f"{name}.parquet") for name in frames):
             return None
@@ -268,7 +290,7 @@ def write_brief(
     }
     content = BriefContent(
         quarter=quarter,
-        generated_at=UNSTAMPED,
+        generated_at=datetime.now(UTC),  # not part of brief_key: kept as written while the brief is unchanged
         history=history,
         manifests={
             study: {
@@ -294,18 +316,17 @@ def write_brief(
         "mixed_runs": list(warnings or []),
         "inputs": checksum_inputs([*tables.values(), *optional.values()]),
     }
-    digest = content_digest(render_brief(content, lang=lang), now, record)
-    unchanged = _unchanged_brief(target, manifest_path, digest, folder / SNAPSHOT, now)
+    key = brief_key(content, now, record)
+    unchanged = _unchanged_brief(target, manifest_path, key, folder / SNAPSHOT, now)
     if unchanged is not None:
         get_run_logger().info("brief %s unchanged since run %s: not rewritten", target, unchanged)
         return {"brief": str(target)}
-    content.generated_at = datetime.now(UTC)
     brief = write_text(render_brief(content, lang=lang), target)
     for name, df in now.items():
         write_parquet(df, folder / SNAPSHOT / f"{name}.parquet")
     snapshot = {name: sha256_file(folder / SNAPSHOT / f"{name}.parquet") for name in now}
     write_json(
-        {**record, "content_sha256": digest, "brief_sha256": sha256_file(brief), "snapshot": snapshot,
+        {**record, "brief_key": key, "brief_sha256": sha256_file(brief), "snapshot": snapshot,
          "run": run_record(config)},
         manifest_path,
     )  # fmt: skip

@@ -9,7 +9,10 @@ After a study's subflow completes, the pipeline writes a stamp, ``data/interim/<
   register), the contents of every contract under ``schemas/``, and the contents of every input the run declared
   (:func:`insats.flows.steps.record_inputs`; a folder by its file names and bytes, so an added file counts);
 - ``outputs``: sha256 of every file in the study's published folder (tables, manifest, figures);
-- ``run``: the flow run of the study that the stamp vouches for.
+- ``run``: the flow run of the study that the stamp vouches for;
+- ``tree`` and ``code``: a hash of every file of the project's packages, and the code fingerprint. A check
+  whose project files are byte for byte the stamp's reuses that fingerprint rather than importing the study's
+  modules to walk them again (the fingerprint is a function of those files; libraries are in the key).
 
 Before entering a study, the pipeline recomputes the key and re-hashes the outputs: the study is skipped only
 if both match. Anything else (no stamp, a changed input, config, contract, code or library, an output altered
@@ -26,31 +29,62 @@ from typing import Any
 from insats.config import Config
 from insats.fingerprint import function_fingerprint
 from insats.flows.steps import DECLARED_INPUTS, input_hashes, published_dir, work_dir
-from insats.provenance import content_hash, files_under, package_versions, sha256_file
+from insats.provenance import files_under, package_versions, sha256_file
 from insats.storage import write_json
 from insats.studies import get_study
+from insats.tasks.register.pseudonymise import load_key
 
 STAMP = "chain-stamp.json"
 
 
-def stamp_key(config_sha256: str, config: Config, study: str, inputs: dict[str, str]) -> str:
-    """sha256 of everything that decides a study's published outputs (``inputs``: path -> content hash); see
-    the module docstring."""
+def source_hash(*folders: Path) -> str:
+    """sha256 over every file below ``folders`` (names relative to their folder, and bytes), leaving out
+    ``__pycache__``: bytecode appears when a module is first imported, which must not count as a change."""
+    digest = hashlib.sha256()
+    for i, root in enumerate(Path(f) for f in folders):
+        for f in sorted(root.rglob("*")):
+            relative = f.relative_to(root)
+            if f.is_file() and "__pycache__" not in relative.parts:
+                digest.update(f"{i}/{relative.as_posix()}\0{sha256_file(f)}\0".encode())
+    return digest.hexdigest()
+
+
+def project_tree() -> str:
+    """:func:`source_hash` of the project's packages (``insats``, ``tasks``, ``flows``, ``schemas``): equal trees
+    with equal library versions give equal code fingerprints, so a check can reuse the stamp's fingerprint
+    instead of importing every study to walk its code."""
+    from importlib.util import find_spec
+
+    roots = []
+    for package in ("insats", "insats.tasks", "insats.flows", "insats.schemas"):
+        spec = find_spec(package)
+        roots += [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+    return source_hash(*roots)
+
+
+def code_fingerprint(study: str) -> str:
+    """The fingerprint of all the code ``study``'s flow can run (imports the flow's module)."""
+    return function_fingerprint(get_study(study).load_flow().fn)
+
+
+def stamp_key(config_sha256: str, config: Config, study: str, inputs: dict[str, str], code: str) -> str:
+    """sha256 of everything that decides a study's published outputs (``inputs``: path -> content hash; ``code``:
+    :func:`code_fingerprint`); see the module docstring."""
     from insats.validation import schemas_dir
 
     entry = get_study(study)
     material: dict[str, Any] = {
         "study": entry.name,
-        "code": function_fingerprint(entry.load_flow().fn),
+        "code": code,
         "libraries": package_versions(),
         "config_sha256": config_sha256,
-        "contracts": content_hash(schemas_dir()),
+        "contracts": source_hash(schemas_dir()),
         "inputs": inputs,
     }
     if "register" in entry.sections:  # a new pseudonym key makes new pseudonyms
-        from insats.flows.ingestion import key_id
-
-        material["key_id"] = key_id(config)
+        reg = config.register
+        key = load_key(env_var=reg.pseudonym_key_env, key_file=reg.pseudonym_key_file, demo=config.mode == "demo")
+        material["key_id"] = hashlib.sha256(b"insats-chain-stamp" + key).hexdigest()[:16]
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
@@ -72,8 +106,12 @@ def write_stamp(config: Config, study: str, run: dict[str, str]) -> Path | None:
     outputs = _outputs(published_dir(config, study))
     if not outputs:
         return None
-    key = stamp_key(config_sha256, config, study, inputs)
-    return write_json({"study": study, "key": key, "run": run, "inputs": list(inputs), "outputs": outputs}, stamp)
+    tree, code = project_tree(), code_fingerprint(study)
+    if project_tree() != tree:  # the code changed on disk while it was read: no shortcut for the next check
+        tree = ""
+    key = stamp_key(config_sha256, config, study, inputs, code)
+    record = {"study": study, "key": key, "run": run, "inputs": list(inputs), "outputs": outputs}
+    return write_json({**record, "tree": tree, "code": code}, stamp)
 
 
 def unchanged_since(config: Config, study: str) -> dict[str, Any] | None:
@@ -86,6 +124,9 @@ def unchanged_since(config: Config, study: str) -> dict[str, Any] | None:
         return None
     if not outputs or _outputs(published_dir(config, study)) != outputs:
         return None
-    if stamp_key(config.sha256, config, study, input_hashes(inputs)) != key:
+    # Same project files (and library versions, in the key): the code is the stamp's, without importing it.
+    same_tree = bool(stamp.get("tree")) and stamp.get("tree") == project_tree() and bool(stamp.get("code"))
+    code = str(stamp["code"]) if same_tree else code_fingerprint(study)
+    if stamp_key(config.sha256, config, study, input_hashes(inputs), code) != key:
         return None
     return dict(stamp.get("run") or {})

@@ -76,8 +76,20 @@ def test_a_changed_config_runs_the_study(project):
 def test_changed_code_runs_the_study(project, monkeypatch):
     config, *_ = project
     real = unchanged.function_fingerprint
+    monkeypatch.setattr(unchanged, "project_tree", lambda: "a project file was edited")
+    assert unchanged.unchanged_since(config, STUDY) == RUN  # an edit outside the study's code changes nothing
     monkeypatch.setattr(unchanged, "function_fingerprint", lambda fn: real(fn) + "-edited")
     assert unchanged.unchanged_since(config, STUDY) is None
+
+
+def test_with_the_project_files_as_stamped_the_code_is_not_walked_again(project, monkeypatch):
+    config, *_ = project
+
+    def walk(study: str) -> str:
+        raise AssertionError("the project's files are unchanged: the stamp's fingerprint serves")
+
+    monkeypatch.setattr(unchanged, "code_fingerprint", walk)
+    assert unchanged.unchanged_since(config, STUDY) == RUN
 
 
 def test_a_changed_contract_runs_the_study(project, monkeypatch, tmp_path):
@@ -100,3 +112,19 @@ def test_no_stamp_without_declared_inputs_or_outputs(project):
     shutil.rmtree(folder)
     assert unchanged.write_stamp(config, STUDY, RUN) is None
     assert unchanged.unchanged_since(config, STUDY) is None
+
+
+def test_the_brief_lists_every_study_run_and_chain_or_brief_runs_only_when_they_failed():
+    import pandas as pd
+
+    from insats.flows.seminar_brief import runs_shown
+
+    history = pd.DataFrame(
+        {
+            "flow_run_name": ["a", "b", "c", "d", "e", "f"],
+            "study": ["pipeline", "pipeline", "seminar_brief", "register", "outcome_evaluation", "seminar_brief"],
+            "state": ["Completed", "Failed", "Running", "Completed", "Crashed", "Crashed"],
+        }
+    )
+    assert runs_shown(history)["flow_run_name"].tolist() == ["b", "d", "e", "f"]
+    assert runs_shown(history.iloc[:0]).empty
