@@ -8,12 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from tests.helpers import ROOT
 from tests.tasks.interviews.supervised_data import write_study
 
 
+@pytest.mark.slow  # needs the Prefect test server, as every flow test here (the flow itself: ~28 s on a loaded VM)
 def test_flow_with_supervised_coding_publishes_classifier_codes(prefect_harness: None, tmp_path: Path) -> None:
     from insats.flows.employer_interviews import employer_interviews
 
