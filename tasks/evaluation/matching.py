@@ -5,8 +5,9 @@ k:1 matching with or without replacement, with a caliper on the score distance:
 * with replacement (``ties="all"``, the project's default, as Stata's ``teffects`` and Abadie-Imbens): the k
   nearest controls plus every control as far as the k-th nearest, all weighted equally (1/found);
 * with replacement, ``ties="first"``: exactly k (fewer if fewer are within the caliper), the nearest first and,
-  among equally near controls, the earliest row; weight 1/found. This is what causalml's
-  ``NearestNeighborMatch(replace=True)`` returns (see :func:`match_like_causalml`);
+  among equally near controls, the earliest row; weight 1/found. This is causalml's
+  ``NearestNeighborMatch(replace=True)``, up to which of several equally near controls is taken (see
+  :func:`match_like_causalml`);
 * without replacement: greedy, treated in descending score order (hardest to match first), each takes the
   nearest still unused control (k rounds).
 
