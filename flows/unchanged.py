@@ -125,8 +125,11 @@ def unchanged_since(config: Config, study: str) -> dict[str, Any] | None:
     if not outputs or _outputs(published_dir(config, study)) != outputs:
         return None
     # Same project files (and library versions, in the key): the code is the stamp's, without importing it.
-    same_tree = bool(stamp.get("tree")) and stamp.get("tree") == project_tree() and bool(stamp.get("code"))
+    tree = project_tree()
+    same_tree = bool(stamp.get("tree")) and stamp.get("tree") == tree and bool(stamp.get("code"))
     code = str(stamp["code"]) if same_tree else code_fingerprint(study)
     if stamp_key(config.sha256, config, study, input_hashes(inputs), code) != key:
         return None
+    if not same_tree and project_tree() == tree:  # files changed elsewhere, not in this study's code: remember
+        write_json({**stamp, "tree": tree, "code": code}, work_dir(config, study) / STAMP)
     return dict(stamp.get("run") or {})

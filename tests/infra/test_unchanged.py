@@ -78,6 +78,9 @@ def test_changed_code_runs_the_study(project, monkeypatch):
     real = unchanged.function_fingerprint
     monkeypatch.setattr(unchanged, "project_tree", lambda: "a project file was edited")
     assert unchanged.unchanged_since(config, STUDY) == RUN  # an edit outside the study's code changes nothing
+    stamp = json.loads((unchanged.work_dir(config, STUDY) / unchanged.STAMP).read_text(encoding="utf-8"))
+    assert stamp["tree"] == "a project file was edited"  # the next check with these files skips the walk
+    monkeypatch.setattr(unchanged, "project_tree", lambda: "a file of the study's code was edited")
     monkeypatch.setattr(unchanged, "function_fingerprint", lambda fn: real(fn) + "-edited")
     assert unchanged.unchanged_since(config, STUDY) is None
 
