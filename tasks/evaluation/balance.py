@@ -78,10 +78,11 @@ def balance_table(
     mean_t_all = np.nanmean(xt, axis=0)
     mean_c_all = np.nanmean(xc, axis=0)
     pooled_sd = np.sqrt((np.nanvar(xt, axis=0, ddof=1) + np.nanvar(xc, axis=0, ddof=1)) / 2.0)
-    mean_t_after = _weighted_mean(xt, wt)
-    mean_c_after = _weighted_mean(xc, wc)
     ones_t, ones_c = np.ones(len(xt)), np.ones(len(xc))
     vr_before = _ratio(_weighted_var(xt, ones_t), _weighted_var(xc, ones_c))
+    xt, wt, xc, wc = xt[wt > 0], wt[wt > 0], xc[wc > 0], wc[wc > 0]  # zero weights add nothing
+    mean_t_after = _weighted_mean(xt, wt)
+    mean_c_after = _weighted_mean(xc, wc)
     vr_after = _ratio(_weighted_var(xt, wt), _weighted_var(xc, wc))
 
     def smd(diff: np.ndarray) -> np.ndarray:

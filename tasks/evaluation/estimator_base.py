@@ -49,7 +49,7 @@ class Design:
             raise ValueError("sample needs both treated and control rows")
         n = len(positions)
         return Design(
-            x=self.x[positions],
+            x=_rows(self.x, positions),
             treated=treated,
             stratum=np.unique(self.stratum[positions], return_inverse=True)[1].astype(np.int64).reshape(n),
             clusters=(pd.factorize(self.clusters[positions])[0].astype(np.int64) if self.clustered else np.arange(n)),
@@ -87,6 +87,17 @@ class Design:
         if found is None or found.score is not score:
             found = self.cache[key] = Neighbours(score, self.stratum, self.treated)
         return found
+
+
+def _rows(x: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``x[positions]`` (n x k) in ``x``'s memory order: a data frame's ``to_numpy`` is column-major, and the
+    sums over rows (means, SDs) then run in the order they run on the resampled frame, to the last bit."""
+    if x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous:
+        out = np.empty((len(positions), x.shape[1]), order="F")
+        for j in range(x.shape[1]):
+            np.take(x[:, j], positions, out=out[:, j])
+        return out
+    return x[positions]
 
 
 @dataclass
@@ -296,7 +307,7 @@ class EffectEstimator(ABC):
             weights=pd.Series(np.abs(w), index=d.index, name="weight"),
             variance_method=method,
             n_eligible_controls=int((~d.treated).sum()),
-            n_control_persons=int(np.unique(d.clusters[used_controls]).size),
+            n_control_persons=int(np.count_nonzero(np.bincount(d.clusters[used_controls]))),
             score=pd.Series(adj.score, index=d.index, name="ps_logit") if adj.score is not None else None,
             n_controls_dropped=int(adj.n_controls_dropped),
             dropped_because=adj.dropped_because,

@@ -33,7 +33,7 @@ from scipy import special, stats
 
 from insats.tasks.evaluation.bootstrap import bootstrap_se
 from insats.tasks.evaluation.matching import k_nearest
-from insats.tasks.evaluation.propensity import LogitFit
+from insats.tasks.evaluation.propensity import LogitFit, weighted_gram
 
 Z_95 = float(stats.norm.ppf(0.975))
 VARIANCE_METHODS = (
@@ -262,6 +262,6 @@ def abadie_imbens_2016_adjustment(
     effect = np.nan_to_num(y_hat[True] - y_hat[False] - att)  # rows without a comparison add nothing
     d = (f * effect) @ x / n1
     c = d + cov_sum / n1
-    info = (x * f[:, None]).T @ x / n
+    info = weighted_gram(x, f) / n
     info_inv = np.linalg.pinv(info)
     return float(d @ info_inv @ d - c @ info_inv @ c) / n

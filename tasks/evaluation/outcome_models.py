@@ -55,7 +55,7 @@ def fit_outcome_model(x: np.ndarray, y: np.ndarray) -> OutcomeFit:
     if binary and y.min() == y.max():
         return OutcomeFit(np.r_[float(y[0]), np.zeros(k)], mean, sd, False)
     if binary:
-        return OutcomeFit(logistic_newton((x - mean) / sd, y.astype(float))[0], mean, sd, True)
+        return OutcomeFit(logistic_newton((x - mean) / sd, y.astype(float), chunked=True)[0], mean, sd, True)
     design = np.column_stack([np.ones(len(x)), (x - mean) / sd])
     beta, *_ = np.linalg.lstsq(design, y, rcond=None)
     return OutcomeFit(beta, mean, sd, False)

@@ -98,13 +98,18 @@ def standardised_design(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def logistic_newton(
-    xs: np.ndarray, y: np.ndarray, c: float | None = None, max_iter: int = 100, start: np.ndarray | None = None
+    xs: np.ndarray,
+    y: np.ndarray,
+    c: float | None = None,
+    max_iter: int = 100,
+    start: np.ndarray | None = None,
+    chunked: bool = False,
 ) -> tuple[np.ndarray, bool, int]:
     """(coefficients with intercept first, converged, iterations) minimising sum logloss (+ ||slopes||^2 / (2c)
     when ``c`` is given) by Newton-Raphson with step halving, from ``start`` (k + 1 coefficients; default the
     intercept-only fit). Converged: the objective changed by < 1e-10 (relative) and the step was < 1e-7 in
-    every coefficient."""
-    return _newton(np.column_stack([np.ones(len(xs)), xs]), y, c, max_iter, start, chunked=False)
+    every coefficient. ``chunked``: the Hessian by ``weighted_gram`` (see ``_newton``)."""
+    return _newton(np.column_stack([np.ones(len(xs)), xs]), y, c, max_iter, start, chunked=chunked)
 
 
 def _newton(

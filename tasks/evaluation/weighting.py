@@ -34,7 +34,7 @@ import numpy as np
 
 from insats.tasks.evaluation.estimators import Adjustment, Design, EffectEstimator
 from insats.tasks.evaluation.outcome_models import OutcomeFit, fit_outcome_model
-from insats.tasks.evaluation.propensity import LogitFit
+from insats.tasks.evaluation.propensity import LogitFit, weighted_gram
 
 
 def att_weights_detail(
@@ -118,8 +118,8 @@ def weighting_sandwich_se(
     psi[ctrl] = w[ctrl] * centred[ctrl]
     x, p = fit.design, fit.p
     g = (w[ctrl] * centred[ctrl]) @ x[ctrl]
-    h = (x * (p * (1 - p))[:, None]).T @ x
-    psi += (x * (treated - p)[:, None]) @ np.linalg.lstsq(h, g, rcond=None)[0]
+    h = weighted_gram(x, p * (1 - p))
+    psi += (treated - p) * (x @ np.linalg.lstsq(h, g, rcond=None)[0])
     if outcome is not None:
         model, xo, yo, rows = outcome
         used = w != 0
@@ -127,10 +127,10 @@ def weighting_sandwich_se(
         pred_all = model.link(z_all @ model.beta)
         grad_all = z_all * (pred_all * (1 - pred_all))[:, None] if model.binary else z_all
         d = w[used] @ grad_all[used]
-        z, jac = z_all[rows], grad_all[rows]
-        h_m = jac.T @ z
+        z = z_all[rows]
+        h_m = weighted_gram(z, pred_all[rows] * (1 - pred_all[rows]) if model.binary else np.ones(rows.size))
         resid = yo[rows] - pred_all[rows]
-        psi[rows] -= (z * resid[:, None]) @ np.linalg.lstsq(h_m, d, rcond=None)[0]
+        psi[rows] -= resid * (z @ np.linalg.lstsq(h_m, d, rcond=None)[0])
     per_cluster = np.bincount(clusters, weights=psi)
     return float(np.sqrt(np.sum(per_cluster**2)) / n1)
 
