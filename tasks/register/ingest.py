@@ -54,8 +54,8 @@ def ingest_extract(
     del identities
     try:  # every message names values of the identity column masked, whatever their spelling
         with identity_values_masked(masker=masker):
-            df = standardise(raw, kind, columns, source=str(source))
-            del raw  # one clear-text frame at a time: the parsed one replaces the one as read
+            df = standardise(raw, kind, columns, source=str(source), consume=True)
+            del raw  # one clear-text frame at a time: the parsed columns replace the ones as read
             gate(df, f"input.{kind}", table=str(source), parameters=suite_parameters)
             pseudo = pseudonymise(df, load_key(env_var=key_env, key_file=key_file, demo=demo))
             del df

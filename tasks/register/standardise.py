@@ -216,12 +216,23 @@ def _parse_month(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_datetime64_any_dtype(s):
         return s.dt.to_period("M").dt.to_timestamp().astype(DATETIME_DTYPE), np.zeros(len(s), dtype=bool)
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        # In place where possible: a 30M-row column is 240 MB per temporary.
         values = s.to_numpy(dtype=float, na_value=np.nan)
-        year, month = np.floor_divide(values, 100), np.mod(values, 100)
+        year = np.floor_divide(values, 100)
+        month = values - 100 * year  # == np.mod(values, 100), floor semantics
         ok = (values == np.round(values)) & (year >= 1800) & (year <= 2200) & (month >= 1) & (month <= 12)
-        months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype(np.int64)
-        out = pd.Series(months.astype("datetime64[M]").astype(DATETIME_DTYPE), index=s.index)
-        return out.where(ok), ~np.isnan(values) & ~ok
+        bad = ~np.isnan(values) & ~ok
+        del values
+        year -= 1970
+        year *= 12
+        year += month
+        year -= 1  # months since 1970-01
+        del month
+        year[~ok] = 0
+        months = year.astype(np.int64).view("datetime64[M]").astype(DATETIME_DTYPE)
+        del year
+        months[~ok] = np.datetime64("NaT")
+        return pd.Series(months, index=s.index, copy=False), bad
     return _on_uniques(s, _month_parser)
 
 
@@ -300,21 +311,29 @@ def _resolve_columns(df: pd.DataFrame, kind: str, columns: Mapping[str, str], so
 
 
 def standardise_checked(
-    df: pd.DataFrame, kind: str, columns: dict[str, str], source: str
+    df: pd.DataFrame, kind: str, columns: dict[str, str], source: str, consume: bool = False
 ) -> tuple[pd.DataFrame, list[tuple[str, np.ndarray]]]:
     """Like ``standardise``, but a value that cannot be parsed (or a missing key value) does not raise: it
     is returned as a problem ``(message naming column and first rows, bool row mask)``, one per column, and
     the value is left missing in the frame. Missing columns and an unknown ``kind`` still raise ``ValueError``.
+    ``consume``: each source column is removed from ``df`` (in place) once parsed, so the frame as read and the
+    parsed one are never both whole in memory (30M rows: ~1.5 GB each).
     """
     if kind not in CANONICAL_COLUMNS:
         known = list(CANONICAL_COLUMNS)
         raise ValueError(f"{source}: unknown register kind {kind!r}; expected one of {known}")
     found = _resolve_columns(df, kind, columns, source)
-    data = df.reset_index(drop=True)
+    if consume:
+        df.reset_index(drop=True, inplace=True)
+    data = df if consume else df.reset_index(drop=True)
     out: dict[str, pd.Series] = {}
     problems: list[tuple[str, np.ndarray]] = []
+    uses = list(found.values())
     for canonical, source_col in found.items():
         s = data[source_col]
+        uses.remove(source_col)
+        if consume and source_col not in uses:  # the last canonical column read from it
+            del data[source_col]
         col = _Column(canonical, str(source_col), source)
         parsed, bad = _parse_column(canonical, s)
         if bad.any():
@@ -328,7 +347,9 @@ def standardise_checked(
     return pd.DataFrame(out), problems
 
 
-def standardise(df: pd.DataFrame, kind: str, columns: dict[str, str], source: str) -> pd.DataFrame:
+def standardise(
+    df: pd.DataFrame, kind: str, columns: dict[str, str], source: str, consume: bool = False
+) -> pd.DataFrame:
     """Return the extract with canonical column names (in canonical order) and parsed types.
 
     ``columns`` maps canonical -> source column name (a canonical name absent from it is looked up under
@@ -339,9 +360,9 @@ def standardise(df: pd.DataFrame, kind: str, columns: dict[str, str], source: st
     ``input.<kind>`` suites. Months may be YYYYMM (int or text), ``YYYY-MM`` or dates; dates ``YYYY-MM-DD``,
     ``YYYYMMDD``, Excel serials or datetime values. Valid identity numbers are normalised to 12 digits
     (``YYYYMMDDNNNC``), so one person written two ways is one person. String parsing runs on distinct values
-    only, so 30M-row outcome tables are cheap.
+    only, so 30M-row outcome tables are cheap. ``consume``: see ``standardise_checked``.
     """
-    frame, problems = standardise_checked(df, kind, columns, source)
+    frame, problems = standardise_checked(df, kind, columns, source, consume=consume)
     if problems:
         raise ValueError(problems[0][0])
     return frame
