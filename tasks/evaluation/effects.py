@@ -125,8 +125,8 @@ def bootstrap_chunk(
     ``warm_start``: start each replicate's logit from the full sample's fit, with the chunked arithmetic
     (``fit_propensity(start=...)``; ~25 % less CPU at 1M rows). The replicate scores then differ from a cold
     fit in the last bits, which changes the match wherever two controls are exactly equally far from a
-    treated (integer covariates make such ties common: 2 % of the demo's replicates, 19 % at 50k persons), so
-    the study leaves it off and its replicates equal the former ones exactly."""
+    treated (integer covariates make such ties common: 6 of 32 replicates of a 50k-person sample), so the
+    study leaves it off and its replicates equal the former ones exactly."""
     boot = [e.without_bootstrap() for e in estimators if e.uses_bootstrap]
     rows: list[dict] = []
     if not boot:
