@@ -264,9 +264,9 @@ def score(
     }
 
 
-def select(corpus: Path, codebook: str, question_context: bool) -> pd.DataFrame:
-    """Model selection on the DEV half only: dev macro-/micro-F1 of grouped 5-fold out-of-fold predictions for
-    each C x rule_weight x mode x threshold (the test half is not read)."""
+def _dev_half(corpus: Path, codebook: str, question_context: bool) -> tuple:
+    """The DEV half coded by the rules: codebook, interview ids, leaf codes, gold, an empty names frame,
+    segments, rule codings, the turn table and the gold labels (the test half is not read)."""
     book = load_codebook(corpus / codebook)
     ids = interview_ids(corpus, "dev")
     leaves = [c.id for c in book.codes if not book.children(c.id)]
@@ -275,6 +275,13 @@ def select(corpus: Path, codebook: str, question_context: bool) -> pd.DataFrame:
     names = pd.read_csv(corpus / "names.csv", dtype={"interview": str}).iloc[:0]
     segments, coded, _ = code_corpus(corpus, ids, book, question_context)
     turns, labels = turn_table(segments, coded, book), gold_labels(corpus, segments, leaves)
+    return book, ids, leaves, gold, names, segments, coded, turns, labels
+
+
+def select(corpus: Path, codebook: str, question_context: bool) -> pd.DataFrame:
+    """Model selection on the DEV half only: dev macro-/micro-F1 of grouped 5-fold out-of-fold predictions for
+    each C x rule_weight x mode x threshold (the test half is not read)."""
+    book, ids, leaves, gold, names, segments, coded, turns, labels = _dev_half(corpus, codebook, question_context)
     rows = [{"c": "rules only", "rule_weight": "", "mode": "", "threshold": "",
              **{k: score(book, ids, gold, names, segments, coded)[k] for k in ("macro_f1", "micro_f1")}}]  # fmt: skip
     for c, weight in itertools.product((1.0, 10.0), (0.5, 1.0)):
@@ -290,14 +297,7 @@ def select_per_code(corpus: Path, codebook: str, question_context: bool, thresho
     """Nested grouped CV on the DEV half only for the per-code choice rule: for each of 5 outer folds (by
     interview) the strategy F1s come from grouped CV on the other 4 folds, and each (min_positives, margin)
     setting's choice is applied to the held-out fold; dev macro-/micro-F1 of the pooled out-of-fold coding."""
-    book = load_codebook(corpus / codebook)
-    ids = interview_ids(corpus, "dev")
-    leaves = [c.id for c in book.codes if not book.children(c.id)]
-    gold = pd.read_csv(corpus / "gold.csv", dtype={"interview": str})
-    gold = gold[gold["interview"].isin(ids)]
-    names = pd.read_csv(corpus / "names.csv", dtype={"interview": str}).iloc[:0]
-    segments, coded, _ = code_corpus(corpus, ids, book, question_context)
-    turns, labels = turn_table(segments, coded, book), gold_labels(corpus, segments, leaves)
+    book, ids, leaves, gold, names, segments, coded, turns, labels = _dev_half(corpus, codebook, question_context)
     grid = list(itertools.product((3, 5, 8), (0.0, 0.02, 0.05)))
     pooled: dict[tuple, list[pd.DataFrame]] = {g: [] for g in grid}
     for tr, te in GroupKFold(n_splits=5).split(turns, groups=turns["interview_id"].to_numpy()):
