@@ -18,7 +18,7 @@ learns those wordings:
   codes without a classifier keep the dictionary coding); ``"union"`` keeps every dictionary code and adds a
   code where the classifier's probability is >= ``threshold``. An added code's ``matched`` is
   ``"classifier p=0.83"`` and its stance is read from the turn's opening clause
-  (:func:`insats.tasks.interviews.stance.answer_stance`: "Nej, ..." -> inte_krav, hedges -> neutral).
+  (:func:`insats.tasks.interviews.coding.text_stance`: "Nej, ..." -> inte_krav, hedges -> neutral).
 - **Evaluation**: :func:`grouped_oof` gives out-of-fold probabilities with folds grouped by interview
   (``GroupKFold``: no interview has turns on both sides of a fold, which would flatter the classifier; this
   is checked, not assumed).
@@ -42,8 +42,7 @@ from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
 from insats.tasks.interviews.codebook import Codebook
-from insats.tasks.interviews.coding import CODED_COLUMNS, _tokens, _words, code_segments, stem, tokenize
-from insats.tasks.interviews.stance import answer_stance
+from insats.tasks.interviews.coding import CODED_COLUMNS, code_segments, stem, text_stance, tokenize
 
 MIN_POSITIVES = 5  # positive (and negative) training turns a code needs for a classifier
 THRESHOLD = 0.4  # probability at which the classifier gives a code
@@ -243,7 +242,7 @@ def combine_with_rules(
     text = dict(zip(turns["segment_id"], turns["text"], strict=True))
     pairs = zip(positive["segment_id"], positive["code_id"], strict=True)
     added = positive[np.array([k not in has_rule for k in pairs], dtype=bool)]
-    stances = {sid: answer_stance(_words(_tokens(text[sid]))) for sid in set(added["segment_id"])}
+    stances = {sid: text_stance(text[sid]) for sid in set(added["segment_id"])}
     new = pd.DataFrame({
         "interview_id": added["interview_id"].to_numpy(), "segment_id": added["segment_id"].to_numpy(),
         "code_id": added["code_id"].to_numpy(), "matched": [f"classifier p={p:.2f}" for p in added["probability"]],

@@ -112,6 +112,11 @@ def _words(tokens: list[_Token]) -> list[Word]:
     return [Word(t.lower, t.stem, t.clause, t.sentence) for t in tokens]
 
 
+def text_stance(text: str) -> str:
+    """The stance (``krav`` / ``inte_krav`` / ``neutral``) of a whole answer that names no keyword itself."""
+    return answer_stance(_words(_tokens(text)))
+
+
 def _keyword_index(codebook: Codebook) -> _Index:
     """(code_id, keyword, per keyword word its forms {spelling, lemma}): simplemma lemmatises the base form
     of some words differently from their inflections (``dator`` -> ``data``, ``datorer`` -> ``dator``), so a
@@ -254,7 +259,7 @@ def code_segments(
         asked = {}
         for code_id in sorted([*per_code, *inherited], key=order.__getitem__):
             if code_id in inherited:
-                stance = answer_stance(_words(_tokens(text)))
+                stance = text_stance(text)
                 matched = "I: " + "; ".join(_unique(str(m["matched"]) for m in inherited[code_id]))
                 rows.append({"interview_id": interview_id, "segment_id": segment_id, "code_id": code_id,
                              "matched": matched, "negated": stance == "inte_krav", "stance": stance})  # fmt: skip
