@@ -8,7 +8,6 @@ a table artifact of its own run (key ``pipeline-unchanged``), so the run history
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from prefect import flow, get_client, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from insats.config import Config, load_config
-from insats.flows.steps import MANIFEST, published_dir
+from insats.flows.steps import published_dir, read_manifest
 from insats.flows.unchanged import unchanged_since, write_stamp
 from insats.runtime import make_task_runner
 from insats.studies import STUDIES
@@ -28,8 +27,7 @@ BRIEF = "seminar_brief"  # reads the run history, so it always runs; it rewrites
 def _published_tables(config: Config, study: str) -> dict[str, Path]:
     """What a skipped study's flow would have returned: its published tables, from its manifest."""
     folder = published_dir(config, study)
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    return {name: folder / entry["file"] for name, entry in manifest["tables"].items()}
+    return {name: folder / entry["file"] for name, entry in read_manifest(config, study)["tables"].items()}
 
 
 def _run_label(run: dict[str, Any]) -> str:

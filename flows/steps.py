@@ -59,14 +59,20 @@ def published_dir(config: Config, study: str) -> Path:
     return config.paths.processed / entry.name
 
 
-def read_published(config: Config, study: str, table: str) -> Path:
-    """Path of a study's published (validated) table; errors if the study has not run or was altered."""
+def read_manifest(config: Config, study: str) -> dict[str, Any]:
+    """A study's published ``manifest.json``; errors, naming the command to run, if the study has not run."""
     folder = published_dir(config, study)
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
         slug = get_study(study).slug
         raise FileNotFoundError(f"No validated outputs of {slug!r} in {folder}: run `insats run {slug}` first")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return json.loads(manifest_path.read_text(encoding="utf-8"))
+
+
+def read_published(config: Config, study: str, table: str) -> Path:
+    """Path of a study's published (validated) table; errors if the study has not run or was altered."""
+    folder = published_dir(config, study)
+    manifest = read_manifest(config, study)
     entry = manifest["tables"].get(table)
     if entry is None:
         raise KeyError(f"Study {study!r} published no table {table!r} (it has {', '.join(manifest['tables'])})")
