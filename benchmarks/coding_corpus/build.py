@@ -6,7 +6,9 @@ that turn; ``@names A, B`` lists the person names written in that turn. Writes `
 ``gold.csv`` (interview, turn, code, stance), ``names.csv`` (interview, turn, name), ``employers.csv``
 (interview_id, employer_id, sector) and ``split.csv`` (interview, part). Split rule, fixed before the
 interviews were written: i01-i24 (the first set) alternate dev/test within each sector, so both halves cover
-every sector with two or more of them; from i25 on, odd numbers are dev and even numbers test.
+every sector with two or more of them; i25-i40, odd numbers are dev and even numbers test; from i41 on
+(fixed before i41-i60 were written), every interview is ``train``: training side only, never test, so the
+test half stays the same 20 interviews and its figures stay comparable across rounds.
 
 Run: ``python benchmarks/coding_corpus/build.py`` (idempotent; checks every coded turn is a respondent turn).
 """
@@ -22,6 +24,7 @@ from insats.tasks.interviews.transcripts import segment_turns
 HERE = Path(__file__).resolve().parent
 STANCES = {"krav", "inte_krav", "neutral"}
 FIRST_SET = 24  # i01-i24: the first set, split within sectors; later interviews split by number
+TRAIN_FROM = 41  # i41 onwards: part "train" (training side only, never test)
 
 
 def parse(path: Path) -> list[dict]:
@@ -53,6 +56,16 @@ def parse(path: Path) -> list[dict]:
     return out
 
 
+def part_of(iid: str) -> str:
+    """Part of an interview after the first set: ``train`` from i41 on, else dev (odd) / test (even)."""
+    number = int(iid[1:])
+    if number <= FIRST_SET:
+        raise ValueError(f"{iid}: the first set (i01-i{FIRST_SET}) is split within sectors, not by number")
+    if number >= TRAIN_FROM:
+        return "train"
+    return "dev" if number % 2 else "test"
+
+
 def main() -> None:
     interviews = [iv for p in sorted((HERE / "annotated").glob("*.txt")) for iv in parse(p)]
     tdir = HERE / "transcripts"
@@ -82,7 +95,7 @@ def main() -> None:
             part = (k + toggle) % 2
             split.append((iid, ("dev", "test")[part]))
         toggle += len(by_sector[sector]) % 2
-    split += [(iid, "dev" if int(iid[1:]) % 2 else "test") for iid, _, _ in employers if int(iid[1:]) > FIRST_SET]
+    split += [(iid, part_of(iid)) for iid, _, _ in employers if int(iid[1:]) > FIRST_SET]
     for name, header, rows in [
         ("gold.csv", ["interview", "turn", "code", "stance"], gold),
         ("names.csv", ["interview", "turn", "name"], names),
