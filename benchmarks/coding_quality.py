@@ -12,12 +12,15 @@ coding's, and name-redaction recall (a gold name counts as redacted when it no l
 word in its redacted turn).
 
 ``--supervised`` adds the classifier of ``tasks/interviews/classifier.py``: on ``--part test`` it is trained on
-the whole dev half's human coding (``gold.csv``) and applied to the test half; on ``--part dev`` it is scored
-out of fold (grouped 5-fold CV by interview). ``--select`` prints the dev-only model-selection grid. ``--set
-first`` restricts to i01-i24 (the original 12-interview test half), ``--set second`` to i25-i40.
+the human coding (``gold.csv``) of the training side, ``--train-parts`` (``dev``, the default, or ``dev+train``:
+the dev half plus the training-only third set i41-i60), and applied to the test half; on ``--part dev`` (or
+``train``, ``dev+train``) it is scored out of fold (grouped 5-fold CV by interview). ``--select`` prints the
+model-selection grid on the ``--train-parts`` interviews. ``--set first`` restricts to i01-i24 (the original
+12-interview test half), ``second`` to i25-i40, ``third`` to i41-i60.
 
-Usage: ``python benchmarks/coding_quality.py [--part test|dev|all] [--set all|first|second] [--supervised]
-[--codebook FILE] [--question-context] [--select] [--corpus DIR] [--json]``
+Usage: ``python benchmarks/coding_quality.py [--part test|dev|train|dev+train|all] [--set all|first|second|third]
+[--supervised] [--train-parts dev|dev+train] [--codebook FILE] [--question-context] [--select] [--corpus DIR]
+[--json]``
 """
 
 from __future__ import annotations
@@ -59,16 +62,26 @@ from insats.tasks.interviews.stance import combine
 from insats.tasks.interviews.transcripts import read_transcript, segment_turns
 
 CORPUS = Path(__file__).resolve().parent / "coding_corpus"
-FIRST_SET = 24  # i01-i24: the first set (its 12-interview test half was reported before the corpus grew)
+# Interview-number ranges of the sets (the first set's 12-interview test half was reported before the corpus grew).
+SETS = {"first": (1, 24), "second": (25, 40), "third": (41, 10**6)}
+TRAIN_PARTS = "dev"  # parts the classifier trains on by default (rounds 1-2); "dev+train" adds the third set
 
 
 def interview_ids(corpus: Path, part: str, which: str = "all") -> list[str]:
-    """Interviews of ``part`` (dev / test / all) in ``which`` set: first (i01-i24), second (i25-), all."""
+    """Interviews of ``part`` (dev / test / train / all, or parts joined by "+": "dev+train") in set ``which``
+    (:data:`SETS` or all)."""
     split = pd.read_csv(corpus / "split.csv", dtype=str)
-    ids = sorted(split["interview"] if part == "all" else split.loc[split["part"] == part, "interview"])
+    ids = sorted(split["interview"] if part == "all" else split.loc[split["part"].isin(part.split("+")), "interview"])
     if which == "all":
         return ids
-    return [i for i in ids if (int(i[1:]) <= FIRST_SET) == (which == "first")]
+    low, high = SETS[which]
+    return [i for i in ids if low <= int(i[1:]) <= high]
+
+
+def check_training_side(parts: str) -> None:
+    """ValueError unless ``parts`` names training parts only (dev, train; never test or all)."""
+    if not parts or not set(parts.split("+")) <= {"dev", "train"}:
+        raise ValueError(f"training parts {parts!r}: expected dev, train or dev+train (the test half never trains)")
 
 
 def code_corpus(corpus: Path, ids: list[str], book: Codebook, question_context: bool) -> tuple[pd.DataFrame, ...]:
@@ -103,18 +116,21 @@ def supervise(
     fit: dict,
     threshold: float,
     mode: str,
+    train_parts: str = TRAIN_PARTS,
 ) -> tuple[pd.DataFrame, str]:
-    """``coded`` combined with the classifier: trained on the whole dev half and applied to ``segments``
-    (test), or grouped 5-fold out-of-fold on ``segments`` (dev). Returns (coded, shortfall message)."""
+    """``coded`` combined with the classifier: trained on the whole training side (``train_parts``) and applied
+    to ``segments`` (test), or grouped 5-fold out-of-fold on ``segments`` (a training part). Returns (coded,
+    shortfall message)."""
     leaves = [c.id for c in book.codes if not book.children(c.id)]
     turns = turn_table(segments, coded, book)
     if mode == "per_code":
-        return supervise_per_code(corpus, book, segments, coded, turns, question_context, part, fit, threshold)
-    if part == "dev":
+        return supervise_per_code(corpus, book, segments, coded, turns, question_context, part, fit, threshold,
+                                  train_parts)  # fmt: skip
+    if part != "test":
         labels = gold_labels(corpus, segments, leaves)
         proba = grouped_oof(turns, labels, leaves, n_splits=5, **fit)
     else:
-        dev_segments, dev_coded, _ = code_corpus(corpus, interview_ids(corpus, "dev"), book, question_context)
+        dev_segments, dev_coded, _ = code_corpus(corpus, interview_ids(corpus, train_parts), book, question_context)
         labels = gold_labels(corpus, dev_segments, leaves)
         model = fit_turn_coder(turn_table(dev_segments, dev_coded, book), labels, leaves, **fit)
         proba = predict_proba(model, turns)
@@ -131,13 +147,15 @@ def supervise_per_code(
     part: str,
     fit: dict,
     threshold: float,
+    train_parts: str = TRAIN_PARTS,
 ) -> tuple[pd.DataFrame, str]:
     """``supervised_mode: per_code`` (tasks/interviews/per_code.py). Test: strategies chosen by grouped 5-fold
-    CV on the whole dev half, classifiers fit on it, applied to the test half. Dev: nested, so the figure is
-    out of fold: for each of 5 outer folds grouped by interview, the strategies are chosen by grouped CV on
-    the other 4 folds only and applied to the held-out fold. The message lists each code's choice."""
+    CV on the whole training side (``train_parts``), classifiers fit on it, applied to the test half. A
+    training part: nested, so the figure is out of fold: for each of 5 outer folds grouped by interview, the
+    strategies are chosen by grouped CV on the other 4 folds only and applied to the held-out fold. The
+    message lists each code's choice."""
     leaves = [c.id for c in book.codes if not book.children(c.id)]
-    if part == "dev":
+    if part != "test":
         labels = gold_labels(corpus, segments, leaves)
         groups = turns["interview_id"].to_numpy()
         out, choices = [], []
@@ -158,7 +176,7 @@ def supervise_per_code(
         )
         rest = coded[~coded["segment_id"].isin(set(turns["segment_id"]))]
         return pd.concat([*out, rest], ignore_index=True), note
-    dev_segments, dev_coded, _ = code_corpus(corpus, interview_ids(corpus, "dev"), book, question_context)
+    dev_segments, dev_coded, _ = code_corpus(corpus, interview_ids(corpus, train_parts), book, question_context)
     labels = gold_labels(corpus, dev_segments, leaves)
     model = fit_per_code(turn_table(dev_segments, dev_coded, book), labels, dev_coded, leaves, threshold=threshold,
                          **fit)  # fmt: skip
@@ -176,13 +194,16 @@ def run(
     fit: dict | None = None,
     threshold: float = THRESHOLD,
     mode: str = MODE,
+    train_parts: str = TRAIN_PARTS,
 ) -> dict:
-    """Scores on the interviews of ``part`` ("dev", "test" or "all") in set ``which``; see the module
-    docstring. ``supervised``: on test, the classifier trained on the dev half; on dev, grouped CV."""
+    """Scores on the interviews of ``part`` ("dev", "test", "train", "dev+train" or "all") in set ``which``;
+    see the module docstring. ``supervised``: on test, the classifier trained on ``train_parts``; on a
+    training part, grouped CV on it."""
     book = load_codebook(corpus / codebook)
     ids = interview_ids(corpus, part, which)
-    if supervised and part not in ("dev", "test"):
-        raise ValueError("--supervised needs --part test (trained on dev) or --part dev (grouped CV on dev)")
+    check_training_side(train_parts)
+    if supervised and part != "test":
+        check_training_side(part)
     gold = pd.read_csv(corpus / "gold.csv", dtype={"interview": str})
     gold = gold[gold["interview"].isin(ids)]
     names = pd.read_csv(corpus / "names.csv", dtype={"interview": str})
@@ -190,7 +211,8 @@ def run(
     segments, coded, seconds = code_corpus(corpus, ids, book, question_context)
     shortfall = ""
     if supervised:
-        coded, shortfall = supervise(corpus, book, segments, coded, question_context, part, fit or {}, threshold, mode)
+        coded, shortfall = supervise(corpus, book, segments, coded, question_context, part, fit or {}, threshold, mode,
+                                     train_parts)  # fmt: skip
     return {"part": part, "seconds": seconds, "shortfall": shortfall, **score(book, ids, gold, names, segments, coded)}
 
 
@@ -264,11 +286,13 @@ def score(
     }
 
 
-def _dev_half(corpus: Path, codebook: str, question_context: bool) -> tuple:
-    """The DEV half coded by the rules: codebook, interview ids, leaf codes, gold, an empty names frame,
-    segments, rule codings, the turn table and the gold labels (the test half is not read)."""
+def _dev_half(corpus: Path, codebook: str, question_context: bool, train_parts: str = TRAIN_PARTS) -> tuple:
+    """The training side (``train_parts``: the dev half, or dev + train) coded by the rules: codebook, interview
+    ids, leaf codes, gold, an empty names frame, segments, rule codings, the turn table and the gold labels
+    (the test half is not read)."""
+    check_training_side(train_parts)
     book = load_codebook(corpus / codebook)
-    ids = interview_ids(corpus, "dev")
+    ids = interview_ids(corpus, train_parts)
     leaves = [c.id for c in book.codes if not book.children(c.id)]
     gold = pd.read_csv(corpus / "gold.csv", dtype={"interview": str})
     gold = gold[gold["interview"].isin(ids)]
@@ -278,10 +302,11 @@ def _dev_half(corpus: Path, codebook: str, question_context: bool) -> tuple:
     return book, ids, leaves, gold, names, segments, coded, turns, labels
 
 
-def select(corpus: Path, codebook: str, question_context: bool) -> pd.DataFrame:
-    """Model selection on the DEV half only: dev macro-/micro-F1 of grouped 5-fold out-of-fold predictions for
-    each C x rule_weight x mode x threshold (the test half is not read)."""
-    book, ids, leaves, gold, names, segments, coded, turns, labels = _dev_half(corpus, codebook, question_context)
+def select(corpus: Path, codebook: str, question_context: bool, train_parts: str = TRAIN_PARTS) -> pd.DataFrame:
+    """Model selection on the training side only (``train_parts``): macro-/micro-F1 of grouped 5-fold
+    out-of-fold predictions for each C x rule_weight x mode x threshold (the test half is not read)."""
+    book, ids, leaves, gold, names, segments, coded, turns, labels = _dev_half(corpus, codebook, question_context,
+                                                                               train_parts)  # fmt: skip
     rows = [{"c": "rules only", "rule_weight": "", "mode": "", "threshold": "",
              **{k: score(book, ids, gold, names, segments, coded)[k] for k in ("macro_f1", "micro_f1")}}]  # fmt: skip
     for c, weight in itertools.product((1.0, 10.0), (0.5, 1.0)):
@@ -293,11 +318,15 @@ def select(corpus: Path, codebook: str, question_context: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def select_per_code(corpus: Path, codebook: str, question_context: bool, threshold: float = THRESHOLD) -> pd.DataFrame:
-    """Nested grouped CV on the DEV half only for the per-code choice rule: for each of 5 outer folds (by
-    interview) the strategy F1s come from grouped CV on the other 4 folds, and each (min_positives, margin)
-    setting's choice is applied to the held-out fold; dev macro-/micro-F1 of the pooled out-of-fold coding."""
-    book, ids, leaves, gold, names, segments, coded, turns, labels = _dev_half(corpus, codebook, question_context)
+def select_per_code(
+    corpus: Path, codebook: str, question_context: bool, threshold: float = THRESHOLD, train_parts: str = TRAIN_PARTS
+) -> pd.DataFrame:
+    """Nested grouped CV on the training side only (``train_parts``) for the per-code choice rule: for each of
+    5 outer folds (by interview) the strategy F1s come from grouped CV on the other 4 folds, and each
+    (min_positives, margin) setting's choice is applied to the held-out fold; macro-/micro-F1 of the pooled
+    out-of-fold coding."""
+    book, ids, leaves, gold, names, segments, coded, turns, labels = _dev_half(corpus, codebook, question_context,
+                                                                               train_parts)  # fmt: skip
     grid = list(itertools.product((3, 5, 8), (0.0, 0.02, 0.05)))
     pooled: dict[tuple, list[pd.DataFrame]] = {g: [] for g in grid}
     for tr, te in GroupKFold(n_splits=5).split(turns, groups=turns["interview_id"].to_numpy()):
@@ -323,7 +352,9 @@ def select_per_code(corpus: Path, codebook: str, question_context: bool, thresho
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["test", "dev", "all"], default="test")
+    ap.add_argument("--part", choices=["test", "dev", "train", "dev+train", "all"], default="test")
+    ap.add_argument("--train-parts", choices=["dev", "dev+train"], default=TRAIN_PARTS,
+                    help="training side of --supervised and --select (dev+train: + the third set)")  # fmt: skip
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--question-context", action="store_true", help="code_segments(question_context=True)")
     ap.add_argument("--codebook", default="codebook.yaml", help="codebook file in the corpus folder")
@@ -331,9 +362,9 @@ def main() -> None:
     ap.add_argument(
         "--set",
         dest="which",
-        choices=["all", "first", "second"],
+        choices=["all", *SETS],
         default="all",
-        help="interviews i01-i24 (first: the original 12-interview test half), i25- (second), or all",
+        help="interviews i01-i24 (first: the original 12-interview test half), i25-i40 (second), i41- (third)",
     )
     ap.add_argument(
         "--supervised",
@@ -349,14 +380,15 @@ def main() -> None:
     ap.add_argument("--select", action="store_true", help="model selection table on the dev half (grouped CV)")
     args = ap.parse_args()
     if args.select and args.mode == "per_code":
-        table = select_per_code(args.corpus, args.codebook, args.question_context, args.threshold)
-        print(f"nested grouped CV on the dev half (per_code), codebook {args.codebook}, "
+        table = select_per_code(args.corpus, args.codebook, args.question_context, args.threshold, args.train_parts)
+        print(f"nested grouped CV on {args.train_parts} (per_code), codebook {args.codebook}, "
               f"question_context={args.question_context}")  # fmt: skip
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         return
     if args.select:
-        table = select(args.corpus, args.codebook, args.question_context)
-        print(f"grouped 5-fold CV on the dev half, codebook {args.codebook}, question_context={args.question_context}")
+        table = select(args.corpus, args.codebook, args.question_context, args.train_parts)
+        print(f"grouped 5-fold CV on {args.train_parts}, codebook {args.codebook}, "
+              f"question_context={args.question_context}")  # fmt: skip
         print(table.sort_values("macro_f1", ascending=False).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         return
     r = run(
@@ -368,6 +400,7 @@ def main() -> None:
         args.supervised,
         threshold=args.threshold,
         mode=args.mode,
+        train_parts=args.train_parts,
     )
     if args.json:
         keys = ["part", "shortfall", "interviews", "macro_f1", "micro_f1", "stance_accuracy", "stance_n",
@@ -377,7 +410,7 @@ def main() -> None:
     print(
         f"coding quality on the {r['part']} half ({r['interviews']} interviews), {platform.node()}, "
         f"question_context={args.question_context}, codebook {args.codebook}, set {args.which}, "
-        f"supervised={args.supervised} (mode {args.mode}, threshold {args.threshold})"
+        f"supervised={args.supervised} (mode {args.mode}, threshold {args.threshold}, trained on {args.train_parts})"
     )
     if r["shortfall"]:
         print(f"classifier: {r['shortfall']}")
