@@ -1,7 +1,8 @@
 """Nodes: pure functions of DataFrames made into content-cached Prefect tasks (Kedro's nodes, R's targets).
 
 ``node(fn, outputs=...)`` wraps a plain function from ``tasks/``. Called in a flow with paths of Parquet files
-for its DataFrame parameters, it loads them, calls ``fn``, writes what ``fn`` returns (DataFrames as Parquet,
+for its DataFrame parameters, it loads them (only the columns an ``Annotated[pd.DataFrame, Columns(...)]``
+parameter names: :mod:`insats.loading`), calls ``fn``, writes what ``fn`` returns (DataFrames as Parquet,
 bytes as PNG or as the named file) into ``out_dir`` under the output names, and returns the paths: one
 ``Path`` for one output, else a dict name -> Path. Flows hand each other paths, never large frames.
 
@@ -35,6 +36,7 @@ from prefect.logging import get_logger
 from pydantic import BaseModel
 
 from insats.fingerprint import function_fingerprint
+from insats.loading import Columns
 from insats.provenance import content_hash, package_versions, sha256_file
 from insats.storage import write_bytes, write_json, write_parquet, write_text
 
@@ -118,17 +120,30 @@ class NodeCachePolicy(CachePolicy):
         return key
 
 
+def _frame(annotation: Any) -> tuple[bool, list[str] | None]:
+    """Whether ``annotation`` is a DataFrame, and the columns to read (``Annotated[pd.DataFrame, Columns(...)]``,
+    see :mod:`insats.loading`; None: every column)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *meta = typing.get_args(annotation)
+        wanted = next((list(m.names) for m in meta if isinstance(m, Columns)), None)
+        return base is pd.DataFrame, wanted
+    return annotation is pd.DataFrame, None
+
+
 # How a parameter's annotation asks for its argument: a path is loaded into this shape before the call.
 def _loader(annotation: Any) -> Callable[[Any], Any] | None:
-    if annotation is pd.DataFrame:
-        return lambda v: pd.read_parquet(v) if v is not None else None
+    is_frame, columns = _frame(annotation)
+    if is_frame:
+        return lambda v: pd.read_parquet(v, columns=columns) if v is not None else None
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType) and pd.DataFrame in args:
-        return lambda v: pd.read_parquet(v) if v is not None else None
-    if origin is list and args == (pd.DataFrame,):
-        return lambda v: [pd.read_parquet(p) for p in v]
-    if origin is dict and len(args) == 2 and args[1] is pd.DataFrame:
-        return lambda v: {k: pd.read_parquet(p) for k, p in v.items()}
+    frames = [_frame(a) for a in args]
+    if origin in (typing.Union, types.UnionType) and any(f for f, _ in frames):
+        columns = next(c for f, c in frames if f)
+        return lambda v: pd.read_parquet(v, columns=columns) if v is not None else None
+    if origin is list and len(args) == 1 and frames[0][0]:
+        return lambda v: [pd.read_parquet(p, columns=frames[0][1]) for p in v]
+    if origin is dict and len(args) == 2 and frames[1][0]:
+        return lambda v: {k: pd.read_parquet(p, columns=frames[1][1]) for k, p in v.items()}
     return None
 
 
@@ -175,7 +190,7 @@ def node(fn: Callable[..., Any], outputs: str | tuple[str, ...], name: str | Non
     write) and ``tag`` (a suffix that keeps fanned-out calls apart, e.g. ``INS01_h12``).
     """
     outs = (outputs,) if isinstance(outputs, str) else tuple(outputs)
-    hints = typing.get_type_hints(fn)
+    hints = typing.get_type_hints(fn, include_extras=True)  # keeps Annotated[pd.DataFrame, Columns(...)]
     signature = inspect.signature(fn)
     loaders = {p: f for p in signature.parameters if (f := _loader(hints.get(p))) is not None}
     policy = NodeCachePolicy(fn=fn, files=tuple(loaders))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from insats.loading import PersonIds
 from insats.tasks.identity import identity_masker, mask_identity_numbers
 from insats.tasks.register.pseudonymise import load_key, pseudonymise
 from insats.tasks.register.readers import read_extract, read_value_labels
@@ -95,9 +96,10 @@ def _link_outcomes(ids: pd.Series, known: pd.Series) -> list[ExpectationOutcome]
     return outcomes
 
 
-def person_links(persons: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def person_links(persons: PersonIds, tables: dict[str, PersonIds]) -> pd.DataFrame:
     """Referential integrity: every person in payments, spells and outcomes exists in the persons table
     (suite ``crosstable.person_exists``: person_id not null and among the persons table's ``person_id``).
+    Only the ``person_id`` column of each table is read (as a node: :mod:`insats.loading`).
 
     Returns one row per table (table, n_rows, n_persons); raises GateError listing the tables with unknown persons,
     in the words ``gate`` uses for a failed suite.

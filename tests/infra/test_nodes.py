@@ -50,3 +50,25 @@ def test_cache_hit_miss_and_recompute_after_deletion(prefect_harness: None, tmp_
     chain(str(src), 3)
     assert pd.read_parquet(out)["x"].tolist() == [15]
     assert calls == ["Completed", "Cached", "Completed", "Completed"]
+
+
+def test_a_columns_annotation_loads_only_those_columns_and_keys_on_the_whole_file(tmp_path: Path) -> None:
+    """``Annotated[pd.DataFrame, Columns(...)]`` (person_links' parameters) reads one column of each file, while
+    the cache key still hashes the whole file: a change in a column not read re-runs the node."""
+    from insats.flows.nodes import _loader
+    from insats.loading import PersonIds
+    from insats.tasks.register.ingest import person_links
+
+    src = tmp_path / "outcomes.parquet"
+    pd.DataFrame({"person_id": ["a", "b"], "employed": [0, 1]}).to_parquet(src)
+    assert list(_loader(PersonIds)(src).columns) == ["person_id"]
+    assert list(_loader(dict[str, PersonIds])({"outcomes": src})["outcomes"].columns) == ["person_id"]
+    assert list(_loader(PersonIds | None)(src).columns) == ["person_id"]
+    assert list(_loader(pd.DataFrame)(src).columns) == ["person_id", "employed"]
+
+    links = node(person_links, "person_links")
+    assert links.cache_policy.files == ("persons", "tables")
+    inputs = {"persons": str(src), "tables": {"outcomes": str(src)}, "out_dir": "x", "tag": ""}
+    before = links.cache_policy.key_for("person_links", inputs)
+    pd.DataFrame({"person_id": ["a", "b"], "employed": [1, 1]}).to_parquet(src)
+    assert links.cache_policy.key_for("person_links", inputs) != before
