@@ -51,6 +51,7 @@ from insats.tasks.interviews.classifier import (
 from insats.tasks.interviews.codebook import Codebook, load_codebook
 from insats.tasks.interviews.coding import code_segments
 from insats.tasks.interviews.per_code import (
+    MARGIN,
     apply_per_code,
     choose_strategies,
     combine_per_code,
@@ -377,6 +378,7 @@ def main() -> None:
         "each code's strategy chosen by grouped CV on the training interviews, tasks/interviews/per_code.py)"
     )  # fmt: skip
     ap.add_argument("--threshold", type=float, default=THRESHOLD, help="classifier probability threshold")
+    ap.add_argument("--margin", type=float, default=MARGIN, help="per_code: F1 gain a strategy needs over the rules")
     ap.add_argument("--select", action="store_true", help="model selection table on the dev half (grouped CV)")
     args = ap.parse_args()
     if args.select and args.mode == "per_code":
@@ -398,6 +400,7 @@ def main() -> None:
         args.codebook,
         args.which,
         args.supervised,
+        fit={"margin": args.margin} if args.mode == "per_code" else None,
         threshold=args.threshold,
         mode=args.mode,
         train_parts=args.train_parts,
