@@ -309,10 +309,15 @@ def _masked_json(value: Any) -> Any:
 
 def gate(df: pd.DataFrame, suite_name: str, table: str, parameters: dict[str, Any] | None = None) -> ValidationReport:
     """Validate and raise GateError naming the table, each failed expectation and sample failing values."""
-    report = validate_frame(df, suite_name, parameters)
+    return passed(validate_frame(df, suite_name, parameters), table)
+
+
+def passed(report: ValidationReport, table: str) -> ValidationReport:
+    """``report`` if it passed, else GateError naming the table, each failed expectation and sample failing
+    values (the words of :func:`gate`, also for a report merged over chunks of rows)."""
     if not report.success:
         failed = "; ".join(o.describe().removeprefix("FAILED").strip() for o in report.failures)
-        raise GateError(f"Table {table!r} failed its contract {suite_name!r}: {failed}")
+        raise GateError(f"Table {table!r} failed its contract {report.suite!r}: {failed}")
     return report
 
 

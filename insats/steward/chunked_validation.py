@@ -107,6 +107,18 @@ def _append_keys(state: ChunkedValidation, keys: np.ndarray, file: Path, chunk_r
     state.n_validated = end
 
 
+def add_validated(state: ChunkedValidation, report: ValidationReport, keys: np.ndarray, positions: np.ndarray) -> None:
+    """One chunk validated outside this module (an extract read in row ranges by the register's ingest): its
+    keys go into ``state.keys`` (preallocated to the table's row count by the caller) and its report's outcomes
+    into the tallies; ``positions``: the chunk's 0-based rows in the whole table."""
+    end = state.n_validated + keys.size
+    state.keys[state.n_validated : end] = keys
+    state.n_validated = end
+    state.n_rows += keys.size
+    state.chunks += 1
+    _tally(state, report, positions)
+
+
 def _source_positions(state: ChunkedValidation, frame_rows: np.ndarray) -> np.ndarray:
     """Source positions of validated rows given by their index among the validated rows (the few excluded
     source positions shift the rest)."""
@@ -129,6 +141,9 @@ def _tally(state: ChunkedValidation, report: ValidationReport, positions: np.nda
         tally.raw = tally.raw or raw
         tally.elements += int((raw.get("result") or {}).get("element_count") or 0)
         if outcome.expectation in WHOLE_TABLE or outcome.success:
+            continue
+        if outcome.unexpected_count is None:  # a table-level failure (e.g. the column set): no rows, kept as such
+            tally.outcome_count, tally.samples = -1, list(outcome.samples)
             continue
         tally.outcome_count += int(outcome.unexpected_count or 0)
         tally.samples += outcome.samples[: max(0, N_SAMPLES - len(tally.samples))]

@@ -17,7 +17,7 @@ import pandas as pd
 from insats.loading import PersonIds
 from insats.tasks.identity import identity_masker, mask_identity_numbers
 from insats.tasks.register.pseudonymise import load_key, pseudonymise
-from insats.tasks.register.readers import read_extract, read_value_labels
+from insats.tasks.register.readers import large_stat_rows, read_extract, read_value_labels
 from insats.tasks.register.standardise import standardise
 from insats.validation import (
     N_SAMPLES,
@@ -43,12 +43,21 @@ def ingest_extract(
 
     ``columns`` maps canonical names to the extract's; the key is read from ``key_env``/``key_file`` here
     (never passed around); ``key_id`` (a hash of the key) only makes a new key a new cache entry.
-    Raises GateError naming the file and the failed expectations.
+    Raises GateError naming the file and the failed expectations. A .sav/.dta file read in row ranges (over
+    64 MB and 2M rows) goes through all of this range by range (:mod:`insats.tasks.register.chunked_ingest`).
     """
     if source.suffix.lower() in (".sav", ".zsav", ".dta"):
         problems = value_label_problems(read_value_labels(source), columns)
         if problems:
             raise GateError(f"{source}: value labels disagree with the code lists: {'; '.join(problems)}")
+    n_rows = large_stat_rows(source)
+    if n_rows:  # read in row ranges anyway: parse, check and pseudonymise each range before reading the next
+        from insats.tasks.register.chunked_ingest import ingest_in_chunks
+
+        def key() -> bytes:
+            return load_key(env_var=key_env, key_file=key_file, demo=demo)
+
+        return ingest_in_chunks(kind, source, n_rows, columns, key, suite_parameters)
     raw = read_extract(source)
     identities = raw[columns["personnummer"]] if columns.get("personnummer") in raw else raw.iloc[:0, 0]
     masker = identity_masker(identities)

@@ -8,7 +8,7 @@ file and the reason, so a pipeline log says which delivery is broken.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,25 +109,68 @@ def _read_stat_in_ranges(
     return pd.DataFrame(out, copy=False)
 
 
-def _read_stat(path: Path, encoding: str | None) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    readers: dict[str, Callable[..., tuple[pd.DataFrame, object]]] = {
-        ".sav": pyreadstat.read_sav,
-        ".zsav": pyreadstat.read_sav,
-        ".dta": pyreadstat.read_dta,
-        ".sas7bdat": pyreadstat.read_sas7bdat,
-        ".xpt": pyreadstat.read_xport,
-    }
+_STAT_READERS: dict[str, Callable[..., tuple[pd.DataFrame, object]]] = {
+    ".sav": pyreadstat.read_sav,
+    ".zsav": pyreadstat.read_sav,
+    ".dta": pyreadstat.read_dta,
+    ".sas7bdat": pyreadstat.read_sas7bdat,
+    ".xpt": pyreadstat.read_xport,
+}
+
+
+def _stat_kwargs(suffix: str, encoding: str | None) -> dict[str, object]:
     kwargs: dict[str, object] = {"dates_as_pandas_datetime": True}
     if encoding is not None:
         kwargs["encoding"] = encoding
     if suffix in (".sav", ".zsav", ".dta"):
         kwargs["apply_value_formats"] = False
-    reader = readers[suffix]
-    n_rows = None
-    if suffix in (".sav", ".zsav", ".dta") and path.stat().st_size > CHUNKED_READ_BYTES:
-        n_rows = reader(str(path), metadataonly=True, **kwargs)[1].number_rows
-    if not n_rows or n_rows <= STAT_CHUNK_ROWS:
+    return kwargs
+
+
+def _large_stat_rows(path: Path, reader: Callable[..., tuple[pd.DataFrame, object]], kwargs: dict) -> int | None:
+    """The row count of a .sav/.zsav/.dta file read in row ranges (over ``CHUNKED_READ_BYTES`` and more than
+    ``STAT_CHUNK_ROWS`` rows, from the file's header), else None."""
+    if path.suffix.lower() not in (".sav", ".zsav", ".dta") or path.stat().st_size <= CHUNKED_READ_BYTES:
+        return None
+    n_rows = reader(str(path), metadataonly=True, **kwargs)[1].number_rows
+    return n_rows if n_rows and n_rows > STAT_CHUNK_ROWS else None
+
+
+def large_stat_rows(path: Path, encoding: str | None = None) -> int | None:
+    """Rows of an extract that is read in row ranges (see ``_large_stat_rows``), else None; ``ValueError``
+    naming the file if its header cannot be read."""
+    path = Path(path)
+    reader = _STAT_READERS.get(path.suffix.lower())
+    if reader is None or not path.is_file():
+        return None
+    try:
+        return _large_stat_rows(path, reader, _stat_kwargs(path.suffix.lower(), encoding))
+    except Exception as exc:  # readstat raises its own types
+        raise _fail(path, f"{type(exc).__name__}: {exc}") from exc
+
+
+def iter_stat_chunks(path: Path, n_rows: int, encoding: str | None = None) -> Iterator[pd.DataFrame]:
+    """The ``n_rows`` rows of a .sav/.zsav/.dta file, ``STAT_CHUNK_ROWS`` at a time, each chunk as
+    ``read_extract`` reads a file (codes, dates, whole-number float columns as ``Int64``, decided per chunk),
+    with a 0..k-1 index. ``ValueError`` naming the file if a range cannot be read or the rows fall short."""
+    path = Path(path)
+    reader, kwargs = _STAT_READERS[path.suffix.lower()], _stat_kwargs(path.suffix.lower(), encoding)
+    for start in range(0, n_rows, STAT_CHUNK_ROWS):
+        try:
+            chunk, _ = reader(str(path), row_offset=start, row_limit=min(STAT_CHUNK_ROWS, n_rows - start), **kwargs)
+        except Exception as exc:  # readstat raises its own types
+            raise _fail(path, f"{type(exc).__name__}: {exc}") from exc
+        if len(chunk) != min(STAT_CHUNK_ROWS, n_rows - start):
+            raise _fail(path, f"read {start + len(chunk)} rows in row ranges where the file header promises {n_rows}")
+        yield _whole_floats_to_int(chunk)
+
+
+def _read_stat(path: Path, encoding: str | None) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    kwargs = _stat_kwargs(suffix, encoding)
+    reader = _STAT_READERS[suffix]
+    n_rows = _large_stat_rows(path, reader, kwargs)
+    if not n_rows:
         df, _ = reader(str(path), **kwargs)
     else:
         df = _read_stat_in_ranges(reader, path, n_rows, kwargs)
