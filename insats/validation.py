@@ -24,6 +24,7 @@ import pandas as pd
 from insats.tasks.identity import identity_masker, mask_identity_numbers
 
 N_SAMPLES = 5
+CHUNK_ROWS = 2_000_000  # a larger table is gated in chunks of rows when its suite allows (see gate)
 # One GX context per process; it is not thread-safe (a batch's frame can be swapped under a running
 # validation), and steps run on a thread pool, so validations take turns.
 _GX_LOCK = threading.Lock()
@@ -308,7 +309,17 @@ def _masked_json(value: Any) -> Any:
 
 
 def gate(df: pd.DataFrame, suite_name: str, table: str, parameters: dict[str, Any] | None = None) -> ValidationReport:
-    """Validate and raise GateError naming the table, each failed expectation and sample failing values."""
+    """Validate and raise GateError naming the table, each failed expectation and sample failing values.
+
+    A table over ``CHUNK_ROWS`` rows whose whole-table expectations are over person (and month) keys (the
+    register's tables) is validated ``CHUNK_ROWS`` rows at a time
+    (:func:`insats.steward.chunked_validation.validate_frame_in_chunks`): GX's temporaries over 30M rows are
+    several GB."""
+    if len(df) > CHUNK_ROWS:
+        from insats.steward.chunked_validation import keyed_suite, validate_frame_in_chunks
+
+        if keyed_suite(suite_name, df.columns):
+            return passed(validate_frame_in_chunks(df, suite_name, parameters, CHUNK_ROWS), table)
     return passed(validate_frame(df, suite_name, parameters), table)
 
 

@@ -4,18 +4,27 @@ keep a key per row, check what needs the whole table over the keys, and sum ever
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from insats.steward.prepare import renumber_rows
 from insats.steward.reading import repeated_header_rows
 from insats.steward.row_keys import duplicated_keys, row_keys, too_few_months
 from insats.tasks.register.csvfiles import CsvLayout, iter_csv_chunks, thousands_problems
 from insats.tasks.register.standardise import standardise_checked
-from insats.validation import N_SAMPLES, ValidationReport, identity_values_masked, validate_frame
+from insats.validation import (
+    N_SAMPLES,
+    ValidationReport,
+    codelists,
+    identity_values_masked,
+    load_suite,
+    validate_frame,
+)
 
 WHOLE_TABLE = (  # expectations that need every row: computed over the keys, not per chunk
     "expect_column_values_to_be_unique",
@@ -117,6 +126,45 @@ def add_validated(state: ChunkedValidation, report: ValidationReport, keys: np.n
     state.n_rows += keys.size
     state.chunks += 1
     _tally(state, report, positions)
+
+
+def keyed_suite(suite: str, columns: Iterable[str]) -> bool:
+    """Whether every whole-table expectation of ``suite`` is one ``row_keys`` of a frame with ``columns`` decides:
+    uniqueness of the person (no month column) or of person-month, every month of the period, the row count."""
+    columns = set(columns)
+    person = "personnummer" if "personnummer" in columns else "person_id"
+    for exp in load_suite(suite).get("expectations", []):
+        kind, kw = exp.get("type"), exp.get("kwargs", {})
+        if kind not in WHOLE_TABLE or kind == "expect_table_row_count_to_be_between":
+            continue
+        if kind == "expect_column_values_to_be_unique":
+            ok = kw.get("column") == person and "month" not in columns
+        elif kind == "expect_compound_columns_to_be_unique":
+            ok = list(kw.get("column_list") or []) == [person, "month"]
+        else:  # every month of the period: person-month keys
+            ok = kw.get("column") == person and "month" in columns
+        if not ok or person not in columns:
+            return False
+    return True
+
+
+def validate_frame_in_chunks(
+    df: pd.DataFrame, suite: str, parameters: dict[str, Any] | None, chunk_rows: int
+) -> ValidationReport:
+    """``validate_frame`` of a large in-memory table (``keyed_suite`` must hold), ``chunk_rows`` rows at a time:
+    GX's row-level expectations per chunk, the whole-table ones over ``row_keys`` of the whole frame (8 bytes a
+    row, plus a sorted copy), merged into one report (``merged_report``), so GX never holds temporaries of every
+    row. Failures of whole-table expectations show ``****`` as samples."""
+    params = {**codelists(), **(parameters or {})}
+    state = ChunkedValidation()
+    state.keys = row_keys(df, 0)
+    state.n_rows = state.n_validated = len(df)
+    for start in range(0, len(df), chunk_rows):
+        part = df.iloc[start : start + chunk_rows]
+        _tally(state, validate_frame(part, suite, params), np.arange(start, start + len(part)))
+        state.chunks += 1
+    check_whole_table(state, params)
+    return merged_report(state, suite, str(load_suite(suite).get("meta", {}).get("version", "1")))
 
 
 def _source_positions(state: ChunkedValidation, frame_rows: np.ndarray) -> np.ndarray:

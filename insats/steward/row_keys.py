@@ -29,9 +29,24 @@ def _person_keys(ids: pd.Series, first: int) -> np.ndarray:
     return keys
 
 
+def _pseudonym_keys(ids: pd.Series, first: int) -> np.ndarray:
+    """int64 key per pseudonym (a pseudonymised table's ``person_id``): its code among the column's distinct
+    values, so call it on the whole column (codes of separate chunks would not agree); a missing one gets
+    -(row + 1), as in ``_person_keys``."""
+    codes, _ = pd.factorize(ids, use_na_sentinel=True)
+    keys = codes.astype(np.int64, copy=False)
+    missing = np.flatnonzero(keys < 0)
+    keys[missing] = -(missing + first + 1)
+    return keys
+
+
 def row_keys(frame: pd.DataFrame, first: int) -> np.ndarray:
-    """Person key, or person-month key (person << 12 | months since 1900) when the frame has a month."""
-    person = _person_keys(frame["personnummer"], first)
+    """Person key, or person-month key (person << 12 | months since 1900) when the frame has a month. The person
+    is ``personnummer`` (clear), else ``person_id`` (pseudonymised: keys valid within one call)."""
+    if "personnummer" in frame.columns:
+        person = _person_keys(frame["personnummer"], first)
+    else:
+        person = _pseudonym_keys(frame["person_id"], first)
     if "month" not in frame.columns:
         return person
     month = frame["month"]

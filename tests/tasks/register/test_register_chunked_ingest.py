@@ -44,8 +44,19 @@ def _error(kind: str, source: Path, monkeypatch: pytest.MonkeyPatch, chunk_rows:
 def test_ranges_give_the_whole_table_frame(
     register: dict[str, Path], monkeypatch: pytest.MonkeyPatch, kind: str, rows: int
 ) -> None:
+    from insats.tasks.register import chunked_ingest
+
     whole = _ingest(kind, register[kind], monkeypatch, None)
+    ranges = []
+
+    def counted(*args: object) -> object:
+        for chunk in readers.iter_stat_chunks(*args):
+            ranges.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(chunked_ingest, "iter_stat_chunks", counted)
     chunked = _ingest(kind, register[kind], monkeypatch, rows)  # not a divisor: the last range is short
+    assert len(ranges) == -(-len(whole) // rows) and sum(ranges) == len(whole)
     pd.testing.assert_frame_equal(chunked, whole, check_exact=True)
     as_arrow = [pa.Table.from_pandas(f, preserve_index=False).schema for f in (chunked, whole)]
     assert as_arrow[0].equals(as_arrow[1], check_metadata=True)
@@ -108,3 +119,35 @@ def test_a_duplicated_person_month_across_ranges_fails_the_input_contract(
     assert "expect_compound_columns_to_be_unique on column 'personnummer,month': 2 unexpected" in chunked
     assert "expect_compound_columns_to_be_unique on column 'personnummer,month': 2 unexpected" in whole
     assert str(frame.loc[2, "personnummer"]) not in chunked
+
+
+@pytest.mark.parametrize("kind", ["outcomes", "persons"])
+def test_a_large_pseudonymised_table_is_gated_in_chunks_with_gx_counts(
+    register: dict[str, Path], monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """``gate`` of a table over CHUNK_ROWS rows (publish re-gates the register's tables): GX per chunk, uniqueness
+    of person_id (and month) over keys of the whole column; the same counts as GX on the whole table."""
+    from insats import validation
+
+    table = _ingest(kind, register[kind], monkeypatch, None)
+    bad = table.copy()
+    bad.loc[[3, len(bad) - 2], "person_id"] = bad.loc[1, "person_id"]  # duplicates in the first and last chunk
+    if "month" in bad:
+        bad.loc[[3, len(bad) - 2], "month"] = bad.loc[1, "month"]
+    bad.loc[len(bad) // 2, "person_id"] = "NOT-A-PSEUDONYM"
+    whole = _gate_error(bad, kind)
+    assert validation.gate(table, f"register.{kind}", "t").n_rows == len(table)
+    monkeypatch.setattr(validation, "CHUNK_ROWS", 13 if kind == "persons" else 150)
+    assert validation.gate(table, f"register.{kind}", "t").success
+    chunked = _gate_error(bad, kind)
+    assert [c.split(", e.g.")[0] for c in chunked] == [c.split(", e.g.")[0] for c in whole]
+    assert [c for c in chunked if "unique" not in c] == [c for c in whole if "unique" not in c]
+    assert any("unique" in c and "3 unexpected" in c and "****" in c for c in chunked)  # keys: no values shown
+
+
+def _gate_error(frame: pd.DataFrame, kind: str) -> list[str]:
+    from insats import validation
+
+    with pytest.raises(GateError) as err:
+        validation.gate(frame, f"register.{kind}", "t")
+    return str(err.value).split("; ")
