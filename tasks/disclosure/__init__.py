@@ -30,7 +30,6 @@ Public functions: :func:`protect_tables` (primary + secondary for a study's tabl
 from insats.tasks.disclosure.audit import Auditor
 from insats.tasks.disclosure.primary import (
     DEFAULT_THRESHOLD,
-    DISCLOSURE_RULE_TEXT,
     HIDDEN_PREFIX,
     SUPPRESSED_COLUMN,
     assert_no_small_counts,
@@ -44,7 +43,6 @@ from insats.tasks.disclosure.secondary import ControlReport, choose_suppressions
 
 __all__ = [
     "DEFAULT_THRESHOLD",
-    "DISCLOSURE_RULE_TEXT",
     "HIDDEN_PREFIX",
     "SUPPRESSED_COLUMN",
     "Auditor",

@@ -28,9 +28,6 @@ def disclosure_rule_text(lang: str = "en", threshold: int = DEFAULT_THRESHOLD) -
     return lookup("disclosure", "rule", lang).format(threshold=threshold, max_hidden=threshold - 1)
 
 
-DISCLOSURE_RULE_TEXT: dict[str, str] = {lang: disclosure_rule_text(lang) for lang in ("en", "sv")}
-
-
 def _check_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
