@@ -221,14 +221,19 @@ def code_parts(fn: Any) -> dict[str, str]:
 _LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=1024)
 def function_fingerprint(fn: Any) -> str:
     """sha256 over :func:`code_parts` of ``fn``: changes exactly when code ``fn`` can run changes.
 
     Serialised: tasks compute their keys on parallel threads, and ``inspect`` reads shared caches
-    (``linecache``, ``sys.modules``) that another thread's import may change under it."""
+    (``linecache``, ``sys.modules``) that another thread's import may change under it. The memo is read
+    under the same lock, so parallel calls for one function (fanned-out tasks) walk its code once."""
     with _LOCK:
-        parts = code_parts(fn)
+        return _fingerprint(fn)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fingerprint(fn: Any) -> str:
+    parts = code_parts(fn)
     digest = hashlib.sha256()
     for name, text in parts.items():
         digest.update(name.encode())
