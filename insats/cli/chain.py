@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -99,12 +99,14 @@ def _data_tree(config_path: Path) -> Iterator[None]:
 
 
 def _run_flow(target: Target, config_path: Path, runner: Runner, dask_address: str | None, lang: str | None) -> Any:
-    from insats.runtime import dask_scheduler, make_task_runner, prefect_api
+    from insats.runtime import dask_scheduler, imports_without_gc, make_task_runner, prefect_api
 
     study = get_study(target.value)
-    flow = study.load_flow()  # imports this stage's flow module only (the chain's imports them all)
     extra = {"lang": lang} if study.name in ("pipeline", "seminar_brief") else {}
-    with _data_tree(config_path), prefect_api():
+    with _data_tree(config_path), ExitStack() as api:
+        with imports_without_gc(freeze=True):  # Prefect (after the API URL is set) and the flow's modules
+            api.enter_context(prefect_api())
+            flow = study.load_flow()  # this stage's flow module only (the chain's imports them all)
         if runner is Runner.dask:
             with dask_scheduler(dask_address) as address:
                 if target is Target.pipeline:

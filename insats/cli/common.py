@@ -57,13 +57,14 @@ def user_errors() -> Iterator[None]:
 
 
 def load_command_config(config: Path) -> Any:
-    from insats.config import load_config
-    from insats.runtime import configure_prefect_home
+    from insats.runtime import configure_prefect_home, imports_without_gc
 
-    cfg = load_config(config)
+    with imports_without_gc():  # pandas (insats.storage) is imported here
+        from insats.config import load_config
+        from insats.storage import protect_raw
+
+        cfg = load_config(config)
     configure_prefect_home(cfg)
-    from insats.storage import protect_raw
-
     protect_raw(cfg.paths.raw)
     return cfg
 

@@ -41,13 +41,14 @@ def seminar(
     quarter's runs, compared with the previous quarter's brief: one self-contained HTML file, optionally PDF."""
     with user_errors():
         load_command_config(config)
-        from insats.flows.seminar_brief import seminar_brief
         from insats.history import quarter_bounds
         from insats.runtime import prefect_api
 
         if quarter:
             quarter_bounds(quarter)  # a clear error for a malformed quarter before anything runs
         with prefect_api():
+            from insats.flows.seminar_brief import seminar_brief  # Prefect imported after the API URL is set
+
             brief = Path(
                 seminar_brief(str(config), quarter=quarter, lang=lang, allow_mixed_runs=allow_mixed_runs)["brief"]
             )
