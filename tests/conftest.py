@@ -45,7 +45,7 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory):
 # loadgroup hands all tests of one xdist_group to one worker as one unit, in collection order, and (without the
 # reorder) the units to the workers in collection order, the next unit to whichever worker is nearly idle.
 
-FAULTS = "tests/flows/test_fault_injection.py"  # the 20-SIGKILL loop (two loops at once): ~300 s on its own
+FAULTS = "flows/test_fault_injection"  # the 20-SIGKILL loop (two loops at once): ~300 s on its own
 
 
 def _uses_session_chain(item: pytest.Item) -> bool:
@@ -56,7 +56,8 @@ def _uses_session_chain(item: pytest.Item) -> bool:
 
 
 def _module(item: pytest.Item) -> str:
-    return item.nodeid.split("::")[0]
+    """The group name of a test module: its path under tests/ without .py (xdist appends it to the node ids)."""
+    return item.nodeid.split("::")[0].removeprefix("tests/").removesuffix(".py")
 
 
 def _xdist_groups(items: list[pytest.Item]) -> dict[str, str]:
@@ -92,6 +93,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
     items.sort(key=lambda item: (rank(groups[item.nodeid]), item.get_closest_marker("mutates_chain") is not None))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker sends the node ids to the scheduler
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Under pytest-xdist, the ``@group`` suffix its loadgroup scheduler reads, where xdist did not add it: xdist
+    3.8 sets ``item._nodeid``, which pytest 9.2 no longer reads (it keeps a structured ``item._id``), so without
+    this every test would be a group of its own (the chain built on each worker, its changes not run last)."""
+    if not hasattr(session.config, "workerinput") or not session.config.getvalue("loadgroup"):
+        return
+    for item in session.items:
+        names = sorted({str(mark.args[0]) for mark in item.iter_markers("xdist_group")})
+        nodeid = f"{item.nodeid}@{'_'.join(names)}"
+        if not names or item.nodeid.endswith(f"@{'_'.join(names)}"):
+            continue
+        if hasattr(item, "_id"):
+            item._id = type(item._id).parse(nodeid)
+        else:
+            item._nodeid = nodeid
+        assert item.nodeid == nodeid, f"could not name the xdist_group of {nodeid}"
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
