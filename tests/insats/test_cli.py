@@ -36,6 +36,36 @@ def test_help_is_fast_because_heavy_libraries_load_lazily():
     assert out.strip() == "[]"
 
 
+def test_register_flow_imports_no_library_only_other_nodes_use():
+    """`insats run register` imports this flow module before its (possibly cached) tasks run: nothing in it may
+    pull in the libraries of the gate (GX, imported by a node that validates) or of other studies."""
+    heavy = "('great_expectations', 'scipy', 'statsmodels', 'sklearn', 'nltk', 'matplotlib', 'babel')"
+    code = f"import sys, insats.flows.ingestion; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("freeze", [False, True])
+@pytest.mark.parametrize("enabled", [False, True])
+def test_imports_without_gc_pauses_the_collector_and_restores_it(enabled, freeze):
+    import gc
+
+    from insats.runtime import imports_without_gc
+
+    was = gc.isenabled()
+    gc.unfreeze()  # nothing frozen before
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with pytest.raises(RuntimeError), imports_without_gc(freeze=freeze):
+            assert not gc.isenabled()
+            raise RuntimeError("an import failed")
+        assert gc.isenabled() is enabled
+        assert (gc.get_freeze_count() > 0) is freeze
+    finally:
+        gc.unfreeze()
+        (gc.enable if was else gc.disable)()
+
+
 def test_validate_register_extract_fit_for_use(demo_raw, tmp_path):
     result = runner.invoke(
         app,
