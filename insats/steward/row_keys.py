@@ -16,16 +16,17 @@ def _person_keys(ids: pd.Series, first: int) -> np.ndarray:
     """int64 key per identity number: the 12 digits of a valid (normalised) one, else a 32-bit hash above them;
     a missing one gets a key of its own below zero (-(row + 1); ``first``: the first row's number), as GX
     skips missing values in uniqueness checks."""
-    text = ids.astype("string")
-    missing = text.isna().to_numpy(dtype=bool)
-    text = text.fillna("")
+    codes, uniques = pd.factorize(ids, use_na_sentinel=True)  # persons repeat (60 months each): parse each once
+    text = pd.Series(uniques, dtype=object).astype("string")
     digits = text.str.fullmatch(r"\d{12}").fillna(False).to_numpy(dtype=bool)
-    keys = np.zeros(len(text), dtype=np.int64)
+    unique_keys = np.zeros(len(text), dtype=np.int64)
     if digits.any():
-        keys[digits] = pd.to_numeric(text[digits]).to_numpy(dtype=np.int64)
-    for i in np.flatnonzero(~digits & ~missing):
-        keys[i] = _INVALID_BASE + zlib.crc32(str(text.iloc[i]).encode("utf-8"))
-    keys[missing] = -(np.flatnonzero(missing) + first + 1)
+        unique_keys[digits] = pd.to_numeric(text[digits]).to_numpy(dtype=np.int64)
+    for i in np.flatnonzero(~digits):
+        unique_keys[i] = _INVALID_BASE + zlib.crc32(str(text.iloc[i]).encode("utf-8"))
+    keys = unique_keys[codes] if len(text) else np.zeros(len(codes), dtype=np.int64)
+    missing = np.flatnonzero(codes < 0)
+    keys[missing] = -(missing + first + 1)
     return keys
 
 
