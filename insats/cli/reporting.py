@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -42,12 +43,14 @@ def seminar(
     with user_errors():
         load_command_config(config)
         from insats.history import quarter_bounds
-        from insats.runtime import prefect_api
+        from insats.runtime import imports_without_gc, prefect_api
 
         if quarter:
             quarter_bounds(quarter)  # a clear error for a malformed quarter before anything runs
-        with prefect_api():
-            from insats.flows.seminar_brief import seminar_brief  # Prefect imported after the API URL is set
+        with ExitStack() as api:
+            with imports_without_gc(freeze=True):  # Prefect (after the API URL is set) and the brief's flow
+                api.enter_context(prefect_api())
+                from insats.flows.seminar_brief import seminar_brief
 
             brief = Path(
                 seminar_brief(str(config), quarter=quarter, lang=lang, allow_mixed_runs=allow_mixed_runs)["brief"]
