@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
@@ -155,18 +156,31 @@ def _publish_study(
     On any failure nothing is published and the previously published outputs stay as they were.
     """
     logger = get_run_logger()
-    frames = {name: pd.read_parquet(path) for name, path in tables.items()}
-    metas = {name: json.loads(Path(suites[name]).read_text(encoding="utf-8")).get("meta", {}) for name in frames}
-    counts = {name: [c for c in metas[name].get("count_columns", []) if c in df] for name, df in frames.items()}
-    for name, df in frames.items():
+    interim = get_study(study).published == "interim"  # no disclosure control: one table in memory at a time
+    frames = {} if interim else {name: pd.read_parquet(path) for name, path in tables.items()}
+    metas = {name: json.loads(Path(suites[name]).read_text(encoding="utf-8")).get("meta", {}) for name in tables}
+    counts = {
+        name: [c for c in metas[name].get("count_columns", []) if c in (frames[name] if name in frames else
+                                                                         pq.read_schema(tables[name]).names)]
+        for name in tables
+    }  # fmt: skip
+
+    def table(name: str) -> pd.DataFrame:
+        """The table as gated and written: held (for disclosure control across tables) or read anew (interim: the
+        register's 30M-row tables are never all in memory together)."""
+        df = frames[name] if name in frames else pd.read_parquet(tables[name])
         if counts[name] and SUPPRESSED_COLUMN not in df.columns:
             df[SUPPRESSED_COLUMN] = False  # the flag column the published (controlled) table carries
+        return df
+
     reports = {}
-    for name, df in frames.items():
+    for name in tables:
         suite = suites[name].stem
+        df = table(name)
         reports[name] = gate(df, suite, table=f"{study}.{name}")
         logger.info("gate passed: %s.%s (%d rows, suite %s)", study, name, len(df), suite)
-    if get_study(study).published == "interim":
+        del df
+    if interim:
         control: dict[str, Any] = {"applied": False, "reason": "interim: pseudonymised working data, not for release"}
     else:
         rules = {name: TableRules.from_meta(meta) for name, meta in metas.items()}
@@ -186,7 +200,8 @@ def _publish_study(
     }
 
     def fill(staging: Path) -> None:
-        for name, df in frames.items():
+        for name in tables:
+            df = table(name)
             path = write_parquet(df, staging / f"{name}.parquet", metadata=provenance)
             manifest["tables"][name] = {
                 "file": path.name,
@@ -199,7 +214,7 @@ def _publish_study(
         write_json(manifest, staging / MANIFEST)
 
     folder = publish_folder(Path(target), fill)
-    paths = {name: folder / f"{name}.parquet" for name in frames}
+    paths = {name: folder / f"{name}.parquet" for name in tables}
     key = _PUBLISH_POLICY.key_for(
         "publish_study",
         dict(study=study, tables=tables, suites=suites, inputs=inputs, target=target, threshold=threshold),
