@@ -114,6 +114,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         assert item.nodeid == nodeid, f"could not name the xdist_group of {nodeid}"
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown when xdist is off
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto``: a run of one test file (or of tests in it) stays in this process, since a file is one
     xdist_group (workers would only collect it twice); otherwise None: pytest-xdist's one worker per core."""
