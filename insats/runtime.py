@@ -54,7 +54,7 @@ def quiet_console_tracebacks() -> None:
     """Keep tracebacks off the terminal (``INSATS_DEBUG=1`` keeps them); errors are reported in one line."""
     if os.environ.get("INSATS_DEBUG"):
         return
-    import prefect  # noqa: F401 - configures Prefect's logging handlers
+    import prefect.main  # noqa: F401 - configures Prefect's logging handlers (`import prefect` alone is lazy)
 
     loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)] + [logging.getLogger()]
     for logger in loggers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -43,6 +44,25 @@ def test_register_flow_imports_no_library_only_other_nodes_use():
     code = f"import sys, insats.flows.ingestion; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_console_tracebacks_are_quiet_even_when_prefect_was_not_imported_before():
+    """The CLI calls quiet_console_tracebacks() before it imports the flow (so Prefect reads the server's URL
+    at import): in a fresh process Prefect's terminal handler must still get the one-line formatter, so an
+    exception logged through it prints its message and no traceback (`import prefect` alone sets up no logging)."""
+    code = (
+        "import logging\n"
+        "from insats.runtime import quiet_console_tracebacks; quiet_console_tracebacks()\n"
+        "from prefect import flow, task  # what a flow module imports\n"
+        "try:\n"
+        "    raise ValueError('bad row 7')\n"
+        "except ValueError:\n"
+        "    logging.getLogger('prefect').error('Task run failed', exc_info=True)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "INSATS_"))}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert "Task run failed" in proc.stderr
+    assert "Traceback" not in proc.stderr and "bad row 7" not in proc.stderr
 
 
 @pytest.mark.parametrize("freeze", [False, True])
