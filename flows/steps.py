@@ -159,11 +159,8 @@ def _publish_study(
     interim = get_study(study).published == "interim"  # no disclosure control: one table in memory at a time
     frames = {} if interim else {name: pd.read_parquet(path) for name, path in tables.items()}
     metas = {name: json.loads(Path(suites[name]).read_text(encoding="utf-8")).get("meta", {}) for name in tables}
-    counts = {
-        name: [c for c in metas[name].get("count_columns", []) if c in (frames[name] if name in frames else
-                                                                         pq.read_schema(tables[name]).names)]
-        for name in tables
-    }  # fmt: skip
+    columns = {name: pq.read_schema(path).names for name, path in tables.items()}  # the file's footer only
+    counts = {name: [c for c in metas[name].get("count_columns", []) if c in columns[name]] for name in tables}
 
     def table(name: str) -> pd.DataFrame:
         """The table as gated and written: held (for disclosure control across tables) or read anew (interim: the
